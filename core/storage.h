@@ -1,0 +1,53 @@
+// core/storage.h — a block of device memory that tensors share.
+//
+// Several Tensors (a base and its views) point at one Storage. CPU memory is
+// 64-byte aligned so vectorized kernels may use aligned loads on a fresh
+// tensor. Other devices plug in an Allocator (the CUDA backend registers one).
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+#include "core/device.h"
+
+namespace gantry {
+
+// Allocation interface of one device type. The CUDA backend registers its
+// stream-ordered pool here; CPU uses aligned_alloc.
+struct Allocator {
+  virtual ~Allocator() = default;
+  virtual void* allocate(size_t nbytes, const Device& d) = 0;
+  virtual void deallocate(void* p, const Device& d) = 0;
+  // Copies nbytes between any two devices this allocator understands (one of
+  // them is always its own device type; the other may be CPU).
+  virtual void copy(void* dst, const Device& dst_dev, const void* src, const Device& src_dev,
+                    size_t nbytes) = 0;
+};
+
+// Registers (or replaces) the allocator for a device type; nullptr clears it.
+void set_allocator(DeviceType t, Allocator* a);
+Allocator* get_allocator(DeviceType t);  // throws if none is registered
+
+class Storage {
+ public:
+  // Allocates nbytes on device d.
+  Storage(size_t nbytes, Device d);
+  // Wraps memory the caller owns; `deleter` (may be empty) runs on destruction.
+  Storage(void* data, size_t nbytes, Device d, std::function<void(void*)> deleter);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  const Device& device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  Device device_;
+  bool owned_ = false;
+  std::function<void(void*)> deleter_;
+};
+
+}  // namespace gantry

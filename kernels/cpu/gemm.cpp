@@ -1,0 +1,123 @@
+// kernels/cpu/gemm.cpp — matrix products on the CPU through Eigen, and the
+// thread-count setting (OpenMP and Eigen both follow it).
+//
+// Ops: mm  (in: A [M,K], B [K,N]; out: C [M,N])
+//      bmm (in: A [B,M,K], B [B,K,N]; out: C [B,M,N])
+// Inputs may be transposed views: a matrix whose rows or columns are unit-
+// stride maps straight onto Eigen (row- or column-major with an outer
+// stride), so `a @ b.t()` in a backward pass costs no copy. Anything else is
+// copied to contiguous first.
+#include <Eigen/Core>
+
+#include "core/parallel.h"
+#include "kernels/registry.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace gantry {
+
+void set_num_threads(int n) {
+  GANTRY_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+  Eigen::setNbThreads(n);
+}
+
+int get_num_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+namespace kernels {
+namespace {
+
+template <typename T>
+using RowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
+                          0, Eigen::OuterStride<>>;
+template <typename T>
+using ColMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>,
+                          0, Eigen::OuterStride<>>;
+template <typename T>
+using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
+// How a 2-D strided matrix maps onto Eigen.
+enum class Layout { Row, Col, Copy };
+inline Layout layout_of(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+  if (cs == 1 || cols == 1) return Layout::Row;
+  if (rs == 1 || rows == 1) return Layout::Col;
+  return Layout::Copy;
+}
+
+// Eigen wants the outer stride >= the inner extent even for degenerate dims.
+inline int64_t cols_stride(int64_t s, int64_t extent) { return std::max<int64_t>(s, extent); }
+
+// C[M,N] = A[M,K] @ B[K,N]; a and b are element pointers with strides.
+template <typename T>
+void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b, int64_t N,
+          int64_t brs, int64_t bcs, T* c) {
+  OutMap<T> C(c, M, N);
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    C.setZero();
+    return;
+  }
+  // Visit A's and B's layouts; each combination is one Eigen product.
+  auto with_a = [&](auto&& use) {
+    Layout la = layout_of(M, K, ars, acs);
+    if (la == Layout::Row) use(RowMap<T>(a, M, K, Eigen::OuterStride<>(cols_stride(ars, K))));
+    else use(ColMap<T>(a, M, K, Eigen::OuterStride<>(cols_stride(acs, M))));
+  };
+  auto with_b = [&](auto&& use) {
+    Layout lb = layout_of(K, N, brs, bcs);
+    if (lb == Layout::Row) use(RowMap<T>(b, K, N, Eigen::OuterStride<>(cols_stride(brs, N))));
+    else use(ColMap<T>(b, K, N, Eigen::OuterStride<>(cols_stride(bcs, K))));
+  };
+  with_a([&](const auto& A) { with_b([&](const auto& B) { C.noalias() = A * B; }); });
+}
+
+// Makes a 2-D (or 3-D batch) view mappable: copies only when neither the rows
+// nor the columns are unit-stride.
+Tensor mappable(const Tensor& t) {
+  const int64_t d = t.dim();
+  if (layout_of(t.size(d - 2), t.size(d - 1), t.stride(d - 2), t.stride(d - 1)) == Layout::Copy)
+    return core::contiguous(t);
+  return t;
+}
+
+template <typename T>
+void mm(const Tensors& in, const Tensors& out, const Attrs&) {
+  Tensor a = mappable(in[0]), b = mappable(in[1]);
+  gemm<T>(static_cast<const T*>(a.raw_data()), a.size(0), a.size(1), a.stride(0), a.stride(1),
+          static_cast<const T*>(b.raw_data()), b.size(1), b.stride(0), b.stride(1),
+          out[0].data<T>());
+}
+
+template <typename T>
+void bmm(const Tensors& in, const Tensors& out, const Attrs&) {
+  Tensor a = mappable(in[0]), b = mappable(in[1]);
+  const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
+  T* c = out[0].data<T>();
+  const T* pa = static_cast<const T*>(a.raw_data());
+  const T* pb = static_cast<const T*>(b.raw_data());
+  for (int64_t i = 0; i < B; ++i)
+    gemm<T>(pa + i * a.stride(0), M, K, a.stride(1), a.stride(2), pb + i * b.stride(0), N,
+            b.stride(1), b.stride(2), c + i * M * N);
+}
+
+}  // namespace
+
+void register_cpu_gemm(Registry& r) {
+  r.add("mm", DeviceType::CPU, kFloat32, "eigen", mm<float>);
+  r.add("mm", DeviceType::CPU, kFloat64, "eigen", mm<double>);
+  r.add("bmm", DeviceType::CPU, kFloat32, "eigen", bmm<float>);
+  r.add("bmm", DeviceType::CPU, kFloat64, "eigen", bmm<double>);
+}
+
+}  // namespace kernels
+}  // namespace gantry
