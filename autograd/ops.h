@@ -81,7 +81,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = fa
 Tensor mean(const Tensor& x);
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
            bool keepdim = false);
-Tensor var(const Tensor& x, bool unbiased = true);
+Tensor var(const Tensor& x);  // unbiased, over all elements
 Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor max(const Tensor& x);
 Tensor min(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);

@@ -111,7 +111,7 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims_in, bool unbiased, 
   });
   return out;
 }
-Tensor var(const Tensor& x, bool unbiased) { return var(x, {}, unbiased, false); }
+Tensor var(const Tensor& x) { return var(x, {}, true, false); }
 
 namespace {
 Tensor extremum(const char* op, const char* name, const Tensor& x,

@@ -46,18 +46,28 @@ using ColMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic,
 template <typename T>
 using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
-// How a 2-D strided matrix maps onto Eigen.
-enum class Layout { Row, Col, Copy };
-inline Layout layout_of(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
-  if (cs == 1 || cols == 1) return Layout::Row;
-  if (rs == 1 || rows == 1) return Layout::Col;
-  return Layout::Copy;
+// How a 2-D strided matrix (rows x cols, strides rs, cs) maps onto Eigen.
+// Row-major with outer stride os: element (i,j) at i*os + j — needs unit
+// column stride and os >= cols. Column-major: element (i,j) at j*os + i.
+// Anything else (e.g. a stride-0 broadcast row) is copied first.
+struct MatLayout {
+  enum Kind { Row, Col, Copy } kind;
+  int64_t outer;
+};
+inline MatLayout layout_of(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+  if (cols == 1 || cs == 1) {
+    int64_t os = rows == 1 ? cols : rs;
+    if (os >= cols) return {MatLayout::Row, os};
+  }
+  if (rows == 1 || rs == 1) {
+    int64_t os = cols == 1 ? rows : cs;
+    if (os >= rows) return {MatLayout::Col, os};
+  }
+  return {MatLayout::Copy, 0};
 }
 
-// Eigen wants the outer stride >= the inner extent even for degenerate dims.
-inline int64_t cols_stride(int64_t s, int64_t extent) { return std::max<int64_t>(s, extent); }
-
-// C[M,N] = A[M,K] @ B[K,N]; a and b are element pointers with strides.
+// C[M,N] = A[M,K] @ B[K,N]; a and b are element pointers with strides that
+// layout_of accepts (see `mappable`).
 template <typename T>
 void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b, int64_t N,
           int64_t brs, int64_t bcs, T* c) {
@@ -67,25 +77,26 @@ void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b
     C.setZero();
     return;
   }
-  // Visit A's and B's layouts; each combination is one Eigen product.
+  // Each combination of A's and B's layouts is one Eigen product.
   auto with_a = [&](auto&& use) {
-    Layout la = layout_of(M, K, ars, acs);
-    if (la == Layout::Row) use(RowMap<T>(a, M, K, Eigen::OuterStride<>(cols_stride(ars, K))));
-    else use(ColMap<T>(a, M, K, Eigen::OuterStride<>(cols_stride(acs, M))));
+    MatLayout la = layout_of(M, K, ars, acs);
+    if (la.kind == MatLayout::Row) use(RowMap<T>(a, M, K, Eigen::OuterStride<>(la.outer)));
+    else use(ColMap<T>(a, M, K, Eigen::OuterStride<>(la.outer)));
   };
   auto with_b = [&](auto&& use) {
-    Layout lb = layout_of(K, N, brs, bcs);
-    if (lb == Layout::Row) use(RowMap<T>(b, K, N, Eigen::OuterStride<>(cols_stride(brs, N))));
-    else use(ColMap<T>(b, K, N, Eigen::OuterStride<>(cols_stride(bcs, K))));
+    MatLayout lb = layout_of(K, N, brs, bcs);
+    if (lb.kind == MatLayout::Row) use(RowMap<T>(b, K, N, Eigen::OuterStride<>(lb.outer)));
+    else use(ColMap<T>(b, K, N, Eigen::OuterStride<>(lb.outer)));
   };
   with_a([&](const auto& A) { with_b([&](const auto& B) { C.noalias() = A * B; }); });
 }
 
-// Makes a 2-D (or 3-D batch) view mappable: copies only when neither the rows
-// nor the columns are unit-stride.
+// Makes the last two dims mappable: copies only when neither the rows nor the
+// columns are unit-stride (or the strides overlap, as in a broadcast).
 Tensor mappable(const Tensor& t) {
   const int64_t d = t.dim();
-  if (layout_of(t.size(d - 2), t.size(d - 1), t.stride(d - 2), t.stride(d - 1)) == Layout::Copy)
+  if (layout_of(t.size(d - 2), t.size(d - 1), t.stride(d - 2), t.stride(d - 1)).kind ==
+      MatLayout::Copy)
     return core::contiguous(t);
   return t;
 }
