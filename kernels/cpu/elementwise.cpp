@@ -28,12 +28,13 @@ void unary_loop(const Tensor& x, const Tensor& out, F f) {
   O* po = static_cast<O*>(out.raw_data());
   const A* pa = static_cast<const A*>(x.raw_data());
   for_each_row(L, [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> s) {
+    const F fn = f;  // a local copy: stores to o[] cannot alias its captured scalars
     O* o = po + off[0];
     const A* a = pa + off[1];
     if (s[1] == 1) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
+      for (int64_t i = 0; i < n; ++i) o[i] = fn(a[i]);
     } else {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i * s[1]]);
+      for (int64_t i = 0; i < n; ++i) o[i] = fn(a[i * s[1]]);
     }
   });
 }
@@ -45,16 +46,17 @@ void binary_loop(const Tensor& x, const Tensor& y, const Tensor& out, F f) {
   const A* pa = static_cast<const A*>(x.raw_data());
   const A* pb = static_cast<const A*>(y.raw_data());
   for_each_row(L, [&](std::array<int64_t, 3> off, int64_t n, std::array<int64_t, 3> s) {
+    const F fn = f;  // a local copy: stores to o[] cannot alias its captured scalars
     O* o = po + off[0];
     const A* a = pa + off[1];
     const A* b = pb + off[2];
     if (s[1] == 1 && s[2] == 1) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+      for (int64_t i = 0; i < n; ++i) o[i] = fn(a[i], b[i]);
     } else if (s[1] == 1 && s[2] == 0) {  // tensor (op) scalar-like row
       const A bv = b[0];
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
+      for (int64_t i = 0; i < n; ++i) o[i] = fn(a[i], bv);
     } else {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i * s[1]], b[i * s[2]]);
+      for (int64_t i = 0; i < n; ++i) o[i] = fn(a[i * s[1]], b[i * s[2]]);
     }
   });
 }

@@ -1,0 +1,91 @@
+// bench/bench_ops.cpp — micro-benchmarks of the Foundation ops on the CPU.
+//
+//   ./build/bench/bench_ops --benchmark_min_time=0.2
+//
+// GEMM at the im2col shapes of the DCGAN discriminator/generator layers
+// (batch 64), elementwise and activation kernels over a DCGAN-sized
+// activation (64x128x8x8), reductions, and a linear layer's forward+backward.
+// The LibTorch twin program and the side-by-side ratios arrive with the
+// benchmarks issue; items/s and GFLOP/s counters make rows comparable now.
+#include <benchmark/benchmark.h>
+
+#include "autograd/ops.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+
+using namespace gantry;
+
+namespace {
+
+// GEMM [M,K] @ [K,N]; counters report GFLOP/s.
+void BM_mm(benchmark::State& st) {
+  const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
+  Generator g(1);
+  Tensor a = randn({M, K}, {}, &g), b = randn({K, N}, {}, &g);
+  for (auto _ : st) benchmark::DoNotOptimize(mm(a, b).raw_data());
+  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * K * N * st.iterations(),
+                                              benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+// D conv2 (64->128, k4, 16x16 -> 8x8), as im2col GEMM: [128, 64*16] @ [1024, 64*64]
+BENCHMARK(BM_mm)->Args({128, 1024, 4096})->Unit(benchmark::kMillisecond);
+// D conv3 (128->256, k4, 8x8 -> 4x4): [256, 2048] @ [2048, 1024]
+BENCHMARK(BM_mm)->Args({256, 2048, 1024})->Unit(benchmark::kMillisecond);
+// G layer 1 as a GEMM (z[64,100] @ [100, 256*4*4])
+BENCHMARK(BM_mm)->Args({64, 100, 4096})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_mm)->Args({512, 512, 512})->Unit(benchmark::kMillisecond);
+
+const Shape kAct = {64, 128, 8, 8};
+
+template <Tensor (*F)(const Tensor&)>
+void BM_unary(benchmark::State& st) {
+  Generator g(2);
+  Tensor x = randn(kAct, {}, &g);
+  for (auto _ : st) benchmark::DoNotOptimize(F(x).raw_data());
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+Tensor lrelu(const Tensor& x) { return leaky_relu(x, 0.2); }
+BENCHMARK_TEMPLATE(BM_unary, relu);
+BENCHMARK_TEMPLATE(BM_unary, lrelu);
+BENCHMARK_TEMPLATE(BM_unary, tanh);
+BENCHMARK_TEMPLATE(BM_unary, sigmoid);
+
+void BM_add_broadcast(benchmark::State& st) {
+  Generator g(3);
+  Tensor x = randn(kAct, {}, &g), b = randn({1, 128, 1, 1}, {}, &g);
+  for (auto _ : st) benchmark::DoNotOptimize(add(x, b).raw_data());
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_add_broadcast);
+
+void BM_sum_per_channel(benchmark::State& st) {
+  Generator g(4);
+  Tensor x = randn(kAct, {}, &g);
+  for (auto _ : st) benchmark::DoNotOptimize(sum(x, {0, 2, 3}).raw_data());
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_sum_per_channel);
+
+// Linear layer forward + backward (batch 64, 1024 -> 1024).
+void BM_linear_fwd_bwd(benchmark::State& st) {
+  Generator g(5);
+  Tensor x = randn({64, 1024}, {}, &g), w = randn({1024, 1024}, {}, &g), b = zeros({1024});
+  w.requires_grad_(true);
+  b.requires_grad_(true);
+  for (auto _ : st) {
+    Tensor y = sum(linear(x, w, b));
+    y.backward();
+    w.set_grad(Tensor());
+    b.set_grad(Tensor());
+  }
+}
+BENCHMARK(BM_linear_fwd_bwd)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  benchmark::AddCustomContext("gantry_threads", std::to_string(get_num_threads()));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
