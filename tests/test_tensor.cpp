@@ -189,21 +189,26 @@ TEST_CASE("random draws have the right distributions", "[rng]") {
   for (int h : hist) CHECK(h == Approx(100000 / 7.0).epsilon(0.05));
 }
 
-TEST_CASE("reductions and elementwise ops are bit-identical across thread counts", "[determinism]") {
+TEST_CASE("reductions, elementwise ops and GEMM are bit-identical across thread counts",
+          "[determinism]") {
   Generator g(5);
   Tensor x = randn({300, 1000}, {}, &g);
+  Tensor w = randn({1000, 200}, {}, &g);
   const int prev = get_num_threads();
   set_num_threads(1);
   auto s1 = sum(x).item<float>();
   auto r1 = sum(x, {0}).to_vector<float>();
   auto v1 = var(x, {1}).to_vector<float>();
   auto e1 = tanh(x).to_vector<float>();
+  auto m1 = mm(x, w).to_vector<float>();
   set_num_threads(2);
   auto s2 = sum(x).item<float>();
   auto r2 = sum(x, {0}).to_vector<float>();
   auto v2 = var(x, {1}).to_vector<float>();
   auto e2 = tanh(x).to_vector<float>();
+  auto m2 = mm(x, w).to_vector<float>();
   set_num_threads(prev);
+  CHECK(m1 == m2);
   CHECK(s1 == s2);
   CHECK(r1 == r2);
   CHECK(v1 == v2);

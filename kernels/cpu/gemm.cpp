@@ -1,5 +1,7 @@
 // kernels/cpu/gemm.cpp — matrix products on the CPU through Eigen, and the
-// thread-count setting (OpenMP and Eigen both follow it).
+// thread-count setting. Threads are ours (OpenMP over fixed output blocks);
+// Eigen runs single-threaded inside each block, so results are bit-identical
+// for any thread count.
 //
 // Ops: mm  (in: A [M,K], B [K,N]; out: C [M,N])
 //      bmm (in: A [B,M,K], B [B,K,N]; out: C [B,M,N])
@@ -23,7 +25,6 @@ void set_num_threads(int n) {
 #ifdef _OPENMP
   omp_set_num_threads(n);
 #endif
-  Eigen::setNbThreads(n);
 }
 
 int get_num_threads() {
@@ -88,7 +89,24 @@ void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b
     if (lb.kind == MatLayout::Row) use(RowMap<T>(b, K, N, Eigen::OuterStride<>(lb.outer)));
     else use(ColMap<T>(b, K, N, Eigen::OuterStride<>(lb.outer)));
   };
-  with_a([&](const auto& A) { with_b([&](const auto& B) { C.noalias() = A * B; }); });
+  // Threads split the output into fixed blocks of kBlock rows (or columns,
+  // whichever dim is longer), each computed by a single-threaded Eigen product
+  // over the full K. The blocks do not depend on the thread count, so neither
+  // do the results (Eigen's own threading would change the summation order).
+  constexpr int64_t kBlock = 64;
+  const bool split_rows = M >= N;
+  const int64_t len = split_rows ? M : N, tasks = (len + kBlock - 1) / kBlock;
+  const bool parallel = 2.0 * M * N * K >= 4e6 && tasks > 1;
+  with_a([&](const auto& A) {
+    with_b([&](const auto& B) {
+#pragma omp parallel for schedule(static) if (parallel)
+      for (int64_t t = 0; t < tasks; ++t) {
+        const int64_t i0 = t * kBlock, n = std::min(kBlock, len - i0);
+        if (split_rows) C.middleRows(i0, n).noalias() = A.middleRows(i0, n) * B;
+        else C.middleCols(i0, n).noalias() = A * B.middleCols(i0, n);
+      }
+    });
+  });
 }
 
 // Makes the last two dims mappable: copies only when neither the rows nor the
