@@ -14,6 +14,7 @@
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "core/tensor.h"
+#include "autograd/ops_nn.h"  // convolution, normalization, pooling, losses, ...
 
 namespace gantry {
 

@@ -31,6 +31,9 @@ struct Attrs {
   std::vector<int64_t> dims;    // reductions: sorted, non-negative dims to reduce
   bool keepdim = false;         // reductions: keep reduced dims as size 1
   bool unbiased = false;        // var: divide by N-1
+  std::vector<int64_t> ints;    // conv*: {stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups}
+                                // max_pool2d_indices: {kh, kw, sh, sw, ph, pw, dh, dw}
+                                // gather, scatter_add: {dim}
 };
 
 using KernelFn = void (*)(const Tensors& in, const Tensors& out, const Attrs& attrs);

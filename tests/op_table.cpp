@@ -36,6 +36,8 @@ Tensors make_inputs(const OpCase& c, uint64_t seed, bool integers) {
         case Dist::Distinct: x = static_cast<double>(i) - n / 2.0; break;
         case Dist::Coarse: x = std::floor(u(rng) * 3) - 1; break;
         case Dist::Mask: x = u(rng) < 0.5 ? 0 : 1; break;
+        case Dist::Index: x = std::floor(u(rng) * static_cast<double>(in.high)); break;
+        case Dist::Prob: x = 0.05 + 0.9 * u(rng); break;
       }
       v[i] = x;
     }
@@ -43,12 +45,15 @@ Tensors make_inputs(const OpCase& c, uint64_t seed, bool integers) {
       std::shuffle(v.begin(), v.end(), rng);
       for (auto& x : v) x *= integers ? 1.0 : 0.37;
     }
-    // Never all zeros (a test that cannot fail).
+    // Never all zeros (a test that cannot fail); indices may legitimately be.
     bool all_zero = std::all_of(v.begin(), v.end(), [](double x) { return x == 0; });
-    if (all_zero && n > 0) v[0] = 1;
+    if (all_zero && n > 0 && in.dist != Dist::Index) v[0] = 1;
     if (in.dist == Dist::Mask) {
       std::vector<uint8_t> m(v.begin(), v.end());
       out.push_back(from_vector<uint8_t>(m, in.shape));
+    } else if (in.dist == Dist::Index) {
+      std::vector<int64_t> m(v.begin(), v.end());
+      out.push_back(from_vector<int64_t>(m, in.shape));
     } else {
       out.push_back(from_vector<double>(v, in.shape));
     }
@@ -433,6 +438,7 @@ std::vector<OpCase> build() {
                           r.shape = {3, 1};
                           return r;
                         }));
+  add_nn_cases(v);
   return v;
 }
 

@@ -30,11 +30,14 @@ enum class Dist {
   Distinct,    // a permutation of well-separated values: no ties (max/min)
   Coarse,      // values in {-1, 0, 1}: comparisons see equal operands
   Mask,        // uint8 0/1
+  Index,       // int64 in [0, InputSpec::high): indices, class labels
+  Prob,        // U(0.05, 0.95): probabilities (binary cross-entropy)
 };
 
 struct InputSpec {
   Shape shape;
   Dist dist = Dist::Uniform;
+  int64_t high = 0;  // Dist::Index: exclusive upper bound
 };
 
 enum class Family { Binary, Unary, Reduce, Linalg, Composite };
@@ -53,12 +56,17 @@ struct OpCase {
 
 const std::vector<OpCase>& op_cases();
 
+// Foundation II cases (tests/op_table_nn.cpp): convolution, normalization,
+// pooling, resampling, padding, joining/indexing, softmax and losses.
+void add_nn_cases(std::vector<OpCase>& v);
+
 // Ops that have no derivative by nature (their results are indices or
 // booleans). Every other registered op must have a gradient-checked case.
 const std::vector<std::string>& non_differentiable_ops();
 
-// Inputs for a case as CPU tensors: float64 for float inputs (or `int_dtype`
-// values when `integers` is set, for integer-dtype runs), uint8 for masks.
+// Inputs for a case as CPU tensors: float64 for float inputs (integer-valued
+// when `integers` is set, for integer-dtype runs), uint8 for masks, int64 for
+// indices. Backends convert only the float inputs to the dtype under test.
 // Deterministic in `seed`; never all zeros.
 Tensors make_inputs(const OpCase& c, uint64_t seed, bool integers = false);
 uint64_t case_seed(const std::string& name);

@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "core/parallel.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/registry.h"
 
 #ifdef _OPENMP
@@ -45,7 +46,8 @@ template <typename T>
 using ColMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>,
                           0, Eigen::OuterStride<>>;
 template <typename T>
-using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+                          Eigen::OuterStride<>>;
 
 // How a 2-D strided matrix (rows x cols, strides rs, cs) maps onto Eigen.
 // Row-major with outer stride os: element (i,j) at i*os + j — needs unit
@@ -67,15 +69,47 @@ inline MatLayout layout_of(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
   return {MatLayout::Copy, 0};
 }
 
+// Makes the last two dims mappable: copies only when neither the rows nor the
+// columns are unit-stride (or the strides overlap, as in a broadcast).
+Tensor mappable(const Tensor& t) {
+  const int64_t d = t.dim();
+  if (layout_of(t.size(d - 2), t.size(d - 1), t.stride(d - 2), t.stride(d - 1)).kind ==
+      MatLayout::Copy)
+    return core::contiguous(t);
+  return t;
+}
+
+template <typename T>
+void mm(const Tensors& in, const Tensors& out, const Attrs&) {
+  Tensor a = mappable(in[0]), b = mappable(in[1]);
+  gemm<T>(static_cast<const T*>(a.raw_data()), a.size(0), a.size(1), a.stride(0), a.stride(1),
+          static_cast<const T*>(b.raw_data()), b.size(1), b.stride(0), b.stride(1),
+          out[0].data<T>(), b.size(1));
+}
+
+template <typename T>
+void bmm(const Tensors& in, const Tensors& out, const Attrs&) {
+  Tensor a = mappable(in[0]), b = mappable(in[1]);
+  const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
+  T* c = out[0].data<T>();
+  const T* pa = static_cast<const T*>(a.raw_data());
+  const T* pb = static_cast<const T*>(b.raw_data());
+  for (int64_t i = 0; i < B; ++i)
+    gemm<T>(pa + i * a.stride(0), M, K, a.stride(1), a.stride(2), pb + i * b.stride(0), N,
+            b.stride(1), b.stride(2), c + i * M * N, N);
+}
+
+}  // namespace
+
 // C[M,N] = A[M,K] @ B[K,N]; a and b are element pointers with strides that
 // layout_of accepts (see `mappable`).
 template <typename T>
 void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b, int64_t N,
-          int64_t brs, int64_t bcs, T* c) {
-  OutMap<T> C(c, M, N);
+          int64_t brs, int64_t bcs, T* c, int64_t ldc, bool accumulate) {
+  OutMap<T> C(c, M, N, Eigen::OuterStride<>(ldc));
   if (M == 0 || N == 0) return;
   if (K == 0) {
-    C.setZero();
+    if (!accumulate) C.setZero();
     return;
   }
   // Each combination of A's and B's layouts is one Eigen product.
@@ -96,50 +130,32 @@ void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b
   constexpr int64_t kBlock = 64;
   const bool split_rows = M >= N;
   const int64_t len = split_rows ? M : N, tasks = (len + kBlock - 1) / kBlock;
-  const bool parallel = 2.0 * M * N * K >= 4e6 && tasks > 1;
+  #ifdef _OPENMP
+  const bool parallel = 2.0 * M * N * K >= 4e6 && tasks > 1 && !omp_in_parallel();
+#else
+  const bool parallel = false;
+#endif
   with_a([&](const auto& A) {
     with_b([&](const auto& B) {
 #pragma omp parallel for schedule(static) if (parallel)
       for (int64_t t = 0; t < tasks; ++t) {
         const int64_t i0 = t * kBlock, n = std::min(kBlock, len - i0);
-        if (split_rows) C.middleRows(i0, n).noalias() = A.middleRows(i0, n) * B;
-        else C.middleCols(i0, n).noalias() = A * B.middleCols(i0, n);
+        if (split_rows) {
+          if (accumulate) C.middleRows(i0, n).noalias() += A.middleRows(i0, n) * B;
+          else C.middleRows(i0, n).noalias() = A.middleRows(i0, n) * B;
+        } else {
+          if (accumulate) C.middleCols(i0, n).noalias() += A * B.middleCols(i0, n);
+          else C.middleCols(i0, n).noalias() = A * B.middleCols(i0, n);
+        }
       }
     });
   });
 }
 
-// Makes the last two dims mappable: copies only when neither the rows nor the
-// columns are unit-stride (or the strides overlap, as in a broadcast).
-Tensor mappable(const Tensor& t) {
-  const int64_t d = t.dim();
-  if (layout_of(t.size(d - 2), t.size(d - 1), t.stride(d - 2), t.stride(d - 1)).kind ==
-      MatLayout::Copy)
-    return core::contiguous(t);
-  return t;
-}
-
-template <typename T>
-void mm(const Tensors& in, const Tensors& out, const Attrs&) {
-  Tensor a = mappable(in[0]), b = mappable(in[1]);
-  gemm<T>(static_cast<const T*>(a.raw_data()), a.size(0), a.size(1), a.stride(0), a.stride(1),
-          static_cast<const T*>(b.raw_data()), b.size(1), b.stride(0), b.stride(1),
-          out[0].data<T>());
-}
-
-template <typename T>
-void bmm(const Tensors& in, const Tensors& out, const Attrs&) {
-  Tensor a = mappable(in[0]), b = mappable(in[1]);
-  const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
-  T* c = out[0].data<T>();
-  const T* pa = static_cast<const T*>(a.raw_data());
-  const T* pb = static_cast<const T*>(b.raw_data());
-  for (int64_t i = 0; i < B; ++i)
-    gemm<T>(pa + i * a.stride(0), M, K, a.stride(1), a.stride(2), pb + i * b.stride(0), N,
-            b.stride(1), b.stride(2), c + i * M * N);
-}
-
-}  // namespace
+template void gemm<float>(const float*, int64_t, int64_t, int64_t, int64_t, const float*, int64_t,
+                          int64_t, int64_t, float*, int64_t, bool);
+template void gemm<double>(const double*, int64_t, int64_t, int64_t, int64_t, const double*,
+                           int64_t, int64_t, int64_t, double*, int64_t, bool);
 
 void register_cpu_gemm(Registry& r) {
   r.add("mm", DeviceType::CPU, kFloat32, "eigen", mm<float>);

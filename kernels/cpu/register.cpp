@@ -9,11 +9,15 @@ namespace kernels {
 void register_cpu_elementwise(Registry& r);
 void register_cpu_reduce(Registry& r);
 void register_cpu_gemm(Registry& r);
+void register_cpu_conv(Registry& r);
+void register_cpu_index(Registry& r);
 
 void register_cpu_kernels(Registry& r) {
   register_cpu_elementwise(r);
   register_cpu_reduce(r);
   register_cpu_gemm(r);
+  register_cpu_conv(r);
+  register_cpu_index(r);
 }
 
 }  // namespace kernels

@@ -1,0 +1,197 @@
+// kernels/cpu/conv.cpp — 2-D convolution on the CPU: im2col + GEMM.
+//
+// Three ops cover convolution and transposed convolution, forward and both
+// backward passes (a transposed convolution *is* conv2d_input_grad):
+//   conv2d             in {x [N,C,H,W], w [O,C/G,KH,KW]}   out {y [N,O,OH,OW]}
+//   conv2d_input_grad  in {g [N,O,OH,OW], w}               out {dx [N,C,H,W]}
+//   conv2d_weight_grad in {x [N,C,H,W], g [N,O,OH,OW]}     out {dw [O,C/G,KH,KW]}
+// Attrs.ints = {stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups}; the
+// spatial sizes come from the tensors (so output_padding needs no attribute).
+//
+// For one sample n and group g, with cols = im2col(x[n], g) of shape
+// [C/G*KH*KW, OH*OW] (row (c*KH + kh)*KW + kw, column oh*OW + ow):
+//   y[n, g]  = W_g [O/G, C/G*KH*KW] @ cols
+//   dx[n, g] = col2im(W_g^T @ g[n, g])
+//   dw_g    += g[n, g] @ cols^T                (summed over n in order)
+// Forward and input-grad run samples in parallel (one thread per sample,
+// single-threaded GEMM inside); weight-grad runs samples in order with a
+// parallel GEMM over fixed output blocks: all three are bit-identical for any
+// thread count.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/registry.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace gantry {
+namespace kernels {
+namespace {
+
+struct ConvGeom {
+  int64_t N, C, H, W, O, KH, KW, OH, OW;
+  int64_t sh, sw, ph, pw, dh, dw, G;
+  int64_t Cg() const { return C / G; }
+  int64_t Og() const { return O / G; }
+  int64_t rows() const { return Cg() * KH * KW; }  // im2col rows per group
+  int64_t cols() const { return OH * OW; }
+  // 1x1, stride 1, no padding: im2col is the identity.
+  bool pointwise() const {
+    return KH == 1 && KW == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+  }
+};
+
+ConvGeom geom(const Tensor& x, const Tensor& w, const Tensor& y, const Attrs& a) {
+  const auto& p = a.ints;
+  return ConvGeom{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2), w.size(3),
+                  y.size(2), y.size(3), p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
+}
+
+// cols [rows, OH*OW] from the group-g channels of one sample (xs: [C,H,W] contiguous).
+template <typename T>
+void im2col(const T* xs, const ConvGeom& g, int64_t grp, T* cols) {
+  const int64_t OHW = g.cols();
+  for (int64_t c = 0; c < g.Cg(); ++c) {
+    const T* xc = xs + (grp * g.Cg() + c) * g.H * g.W;
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        T* row = cols + ((c * g.KH + kh) * g.KW + kw) * OHW;
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+          T* r = row + oh * g.OW;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(r, r + g.OW, T(0));
+            continue;
+          }
+          const T* xr = xc + ih * g.W;
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const int64_t iw = ow * g.sw - g.pw + kw * g.dw;
+            r[ow] = (iw >= 0 && iw < g.W) ? xr[iw] : T(0);
+          }
+        }
+      }
+  }
+}
+
+// Adds cols [rows, OH*OW] back into the group-g channels of dxs [C,H,W].
+template <typename T>
+void col2im(const T* cols, const ConvGeom& g, int64_t grp, T* dxs) {
+  const int64_t OHW = g.cols();
+  for (int64_t c = 0; c < g.Cg(); ++c) {
+    T* xc = dxs + (grp * g.Cg() + c) * g.H * g.W;
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const T* row = cols + ((c * g.KH + kh) * g.KW + kw) * OHW;
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          T* xr = xc + ih * g.W;
+          const T* r = row + oh * g.OW;
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const int64_t iw = ow * g.sw - g.pw + kw * g.dw;
+            if (iw >= 0 && iw < g.W) xr[iw] += r[ow];
+          }
+        }
+      }
+  }
+}
+
+template <typename T>
+void conv2d(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
+  const Tensor& y = out[0];
+  const ConvGeom g = geom(x, w, y, a);
+  const T* px = x.data<T>();
+  const T* pw = w.data<T>();
+  T* py = y.data<T>();
+  const int64_t R = g.rows(), P = g.cols();
+#pragma omp parallel
+  {
+    std::vector<T> cols(g.pointwise() ? 0 : R * P);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < g.N; ++n) {
+      const T* xs = px + n * g.C * g.H * g.W;
+      for (int64_t grp = 0; grp < g.G; ++grp) {
+        const T* c = xs + grp * g.Cg() * g.H * g.W;
+        if (!g.pointwise()) {
+          im2col(xs, g, grp, cols.data());
+          c = cols.data();
+        }
+        // y[n, grp] [Og, P] = W_g [Og, R] @ cols [R, P]
+        gemm<T>(pw + grp * g.Og() * R, g.Og(), R, R, 1, c, P, P, 1,
+                py + (n * g.O + grp * g.Og()) * P, P);
+      }
+    }
+  }
+}
+
+template <typename T>
+void conv2d_input_grad(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
+  const Tensor& dx = out[0];
+  const ConvGeom g = geom(dx, w, gy, a);
+  const T* pg = gy.data<T>();
+  const T* pw = w.data<T>();
+  T* pdx = dx.data<T>();
+  const int64_t R = g.rows(), P = g.cols();
+#pragma omp parallel
+  {
+    std::vector<T> cols(R * P);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < g.N; ++n) {
+      T* dxs = pdx + n * g.C * g.H * g.W;
+      std::fill(dxs, dxs + g.C * g.H * g.W, T(0));
+      for (int64_t grp = 0; grp < g.G; ++grp) {
+        // cols [R, P] = W_g^T [R, Og] @ g[n, grp] [Og, P]
+        gemm<T>(pw + grp * g.Og() * R, R, g.Og(), 1, R, pg + (n * g.O + grp * g.Og()) * P, P, P,
+                1, cols.data(), P);
+        col2im(cols.data(), g, grp, dxs);
+      }
+    }
+  }
+}
+
+template <typename T>
+void conv2d_weight_grad(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
+  const Tensor& dw = out[0];
+  const ConvGeom g = geom(x, dw, gy, a);
+  const T* px = x.data<T>();
+  const T* pg = gy.data<T>();
+  T* pdw = dw.data<T>();
+  const int64_t R = g.rows(), P = g.cols();
+  std::fill(pdw, pdw + dw.numel(), T(0));
+  std::vector<T> cols(g.pointwise() ? 0 : R * P);
+  for (int64_t n = 0; n < g.N; ++n) {
+    const T* xs = px + n * g.C * g.H * g.W;
+    for (int64_t grp = 0; grp < g.G; ++grp) {
+      const T* c = xs + grp * g.Cg() * g.H * g.W;
+      if (!g.pointwise()) {
+        im2col(xs, g, grp, cols.data());
+        c = cols.data();
+      }
+      // dW_g [Og, R] += g[n, grp] [Og, P] @ cols^T [P, R]
+      gemm<T>(pg + (n * g.O + grp * g.Og()) * P, g.Og(), P, P, 1, c, R, 1, P,
+              pdw + grp * g.Og() * R, R, /*accumulate=*/true);
+    }
+  }
+}
+
+}  // namespace
+
+void register_cpu_conv(Registry& r) {
+  const auto C = DeviceType::CPU;
+  r.add("conv2d", C, kFloat32, "im2col_gemm", conv2d<float>);
+  r.add("conv2d", C, kFloat64, "im2col_gemm", conv2d<double>);
+  r.add("conv2d_input_grad", C, kFloat32, "gemm_col2im", conv2d_input_grad<float>);
+  r.add("conv2d_input_grad", C, kFloat64, "gemm_col2im", conv2d_input_grad<double>);
+  r.add("conv2d_weight_grad", C, kFloat32, "im2col_gemm", conv2d_weight_grad<float>);
+  r.add("conv2d_weight_grad", C, kFloat64, "im2col_gemm", conv2d_weight_grad<double>);
+}
+
+}  // namespace kernels
+}  // namespace gantry

@@ -1,0 +1,19 @@
+// kernels/cpu/gemm.h — the CPU GEMM other kernels build on (convolution).
+//
+// C[M,N] (row stride ldc) = A[M,K] @ B[K,N] (+ C when accumulate), where A
+// and B are strided matrices with at least one unit stride each (transposed
+// views are fine). Splits the output into fixed blocks over OpenMP threads
+// unless called from inside a parallel region; results are bit-identical for
+// any thread count.
+#pragma once
+#include <cstdint>
+
+namespace gantry {
+namespace kernels {
+
+template <typename T>
+void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b, int64_t N,
+          int64_t brs, int64_t bcs, T* c, int64_t ldc, bool accumulate = false);
+
+}  // namespace kernels
+}  // namespace gantry

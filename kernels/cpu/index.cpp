@@ -1,0 +1,125 @@
+// kernels/cpu/index.cpp — indexing kernels.
+//
+//   gather       in {x, idx int64}            out {y: idx's shape}
+//                y[..i_d..] = x[..idx[..i..] at dim..]       ints = {dim}
+//   scatter_add  in {x, idx int64, src}       out {y: x's shape}
+//                y = x;  y[..idx[..i..] at dim..] += src[..i..]  ints = {dim}
+//   max_pool2d_indices  in {x [N,C,H,W]}      out {idx int64 [N,C,OH,OW]}
+//                flat index (h*W + w) of the first maximum of each window;
+//                padding never wins; NaN wins.  ints = {kh,kw,sh,sw,ph,pw,dh,dw}
+// Gather and scatter_add are the two halves every indexing op's derivative
+// needs (index_select, embedding, max pooling, cross-entropy's pick).
+// Index values are checked against the indexed size before any write.
+#include <cmath>
+#include <limits>
+
+#include "core/strided.h"
+#include "kernels/registry.h"
+
+namespace gantry {
+namespace kernels {
+namespace {
+
+// Walks idx's shape; x is addressed with stride 0 at `dim` (added per element).
+void check_indices(const char* op, const Tensor& idx, int64_t limit) {
+  Tensor c = core::contiguous(idx);
+  const int64_t* p = c.data<int64_t>();
+  for (int64_t i = 0; i < c.numel(); ++i)
+    GANTRY_CHECK(p[i] >= 0 && p[i] < limit, op, ": index ", p[i], " is out of range for size ",
+                 limit);
+}
+
+template <typename T>
+void gather(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor &x = in[0], &idx = in[1], &y = out[0];
+  const int64_t dim = a.ints.at(0);
+  check_indices("gather", idx, x.size(dim));
+  Shape xst = x.strides();
+  xst.resize(idx.dim());
+  const int64_t xdim_stride = x.stride(dim);
+  xst[dim] = 0;
+  StridedLayout<3> L(idx.shape(), {y.strides(), idx.strides(), xst});
+  T* py = static_cast<T*>(y.raw_data());
+  const int64_t* pi = static_cast<const int64_t*>(idx.raw_data());
+  const T* px = static_cast<const T*>(x.raw_data());
+  for_each_row(L, [&](std::array<int64_t, 3> off, int64_t n, std::array<int64_t, 3> s) {
+    for (int64_t i = 0; i < n; ++i)
+      py[off[0] + i * s[0]] = px[off[2] + i * s[2] + pi[off[1] + i * s[1]] * xdim_stride];
+  });
+}
+
+template <typename T>
+void scatter_add(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor &x = in[0], &idx = in[1], &src = in[2], &y = out[0];
+  const int64_t dim = a.ints.at(0);
+  check_indices("scatter_add", idx, y.size(dim));
+  core::copy_(y, x);
+  Shape yst = y.strides();
+  yst.resize(idx.dim());
+  const int64_t ydim_stride = y.stride(dim);
+  yst[dim] = 0;
+  // Serial: several source elements may land on one target, and a fixed order
+  // keeps the sums deterministic.
+  StridedLayout<3> L(idx.shape(), {yst, idx.strides(), src.strides()});
+  T* py = static_cast<T*>(y.raw_data());
+  const int64_t* pi = static_cast<const int64_t*>(idx.raw_data());
+  const T* ps = static_cast<const T*>(src.raw_data());
+  const int64_t rows = L.rows(), n = L.inner();
+  for (int64_t r = 0; r < rows; ++r) {
+    auto off = L.row_offsets(r);
+    const int64_t s0 = L.strides[0].back(), s1 = L.strides[1].back(), s2 = L.strides[2].back();
+    for (int64_t i = 0; i < n; ++i)
+      py[off[0] + i * s0 + pi[off[1] + i * s1] * ydim_stride] += ps[off[2] + i * s2];
+  }
+}
+
+template <typename T>
+void max_pool2d_indices(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor x = core::contiguous(in[0]);
+  const Tensor& idx = out[0];
+  const auto& p = a.ints;
+  const int64_t kh = p[0], kw = p[1], sh = p[2], sw = p[3], ph = p[4], pw = p[5], dh = p[6],
+                dw = p[7];
+  const int64_t NC = x.size(0) * x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t OH = idx.size(2), OW = idx.size(3);
+  const T* px = x.data<T>();
+  int64_t* pi = idx.data<int64_t>();
+#pragma omp parallel for schedule(static) if (NC * OH * OW * kh * kw > kParallelGrain)
+  for (int64_t c = 0; c < NC; ++c) {
+    const T* xc = px + c * H * W;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        int64_t best = -1;
+        T bv = -std::numeric_limits<T>::infinity();
+        for (int64_t i = 0; i < kh; ++i) {
+          const int64_t ih = oh * sh - ph + i * dh;
+          if (ih < 0 || ih >= H) continue;
+          for (int64_t j = 0; j < kw; ++j) {
+            const int64_t iw = ow * sw - pw + j * dw;
+            if (iw < 0 || iw >= W) continue;
+            const T v = xc[ih * W + iw];
+            if (best < 0 || v > bv || (std::isnan(v) && !std::isnan(bv))) {
+              best = ih * W + iw;
+              bv = v;
+            }
+          }
+        }
+        pi[(c * OH + oh) * OW + ow] = best;
+      }
+  }
+}
+
+}  // namespace
+
+void register_cpu_index(Registry& r) {
+  const auto C = DeviceType::CPU;
+  r.add("gather", C, kFloat32, "loop", gather<float>);
+  r.add("gather", C, kFloat64, "loop", gather<double>);
+  r.add("scatter_add", C, kFloat32, "serial", scatter_add<float>);
+  r.add("scatter_add", C, kFloat64, "serial", scatter_add<double>);
+  r.add("max_pool2d_indices", C, kFloat32, "direct", max_pool2d_indices<float>);
+  r.add("max_pool2d_indices", C, kFloat64, "direct", max_pool2d_indices<double>);
+}
+
+}  // namespace kernels
+}  // namespace gantry
