@@ -22,30 +22,31 @@ void GradMode::set_enabled(bool on) { g_grad_enabled = on; }
 namespace autograd {
 
 // ----------------------------------------------------------------- nodes
-Tensors FunctionNode::apply(const Tensors& grads) {
+Tensors FunctionNode::apply(const Tensors& grads, const std::vector<bool>& need) {
   GANTRY_CHECK(fn_ != nullptr, name_, ": trying to backward through the graph a second time ",
                "(its saved tensors were freed); pass retain_graph=true to the first backward");
-  std::vector<bool> need(next.size());
-  for (size_t i = 0; i < next.size(); ++i) need[i] = next[i].valid();
   Tensors r = fn_(grads, need);
   GANTRY_CHECK(r.size() == next.size(), name_, ": backward returned ", r.size(),
                " gradients for ", next.size(), " inputs");
   return r;
 }
 
-Tensors AccumulateGrad::apply(const Tensors& grads) {
+Tensors AccumulateGrad::apply(const Tensors& grads, const std::vector<bool>&) {
   const Tensor& g = grads[0];
   if (!g.defined()) return {};
   GANTRY_CHECK(g.shape() == leaf_.shape(), "AccumulateGrad: gradient of shape ",
                shape_str(g.shape()), " for a leaf of shape ", shape_str(leaf_.shape()));
   Tensor cur = leaf_.grad();
-  Tensor add_in = GradMode::is_enabled() ? g : g.detach();
-  if (!cur.defined()) {
-    // Own a contiguous copy unless the gradient is a fresh contiguous tensor.
-    leaf_.set_grad(add_in.is_contiguous() ? add_in : add_in.contiguous());
-  } else {
-    leaf_.set_grad(add(cur, add_in));
+  if (cur.defined()) {
+    leaf_.set_grad(add(cur, GradMode::is_enabled() ? g : g.detach()));  // a fresh tensor
+    return {};
   }
+  // Take the gradient over only if nothing else can see its memory: the
+  // engine's buffer is the one reference to the handle and to the storage.
+  const bool exclusive = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 &&
+                         g.is_contiguous() && g.offset() == 0 && !g.grad_fn();
+  if (exclusive) leaf_.set_grad(g);
+  else leaf_.set_grad(GradMode::is_enabled() ? clone(g) : core::clone(g));
   return {};
 }
 
@@ -203,7 +204,10 @@ Tensors run_engine(const Tensors& outputs, const Tensors& grad_outputs, bool kee
     }
     Tensors in_grads;
     if (run) {
-      in_grads = n->apply(grads);
+      std::vector<bool> need(n->next.size());
+      for (size_t i = 0; i < need.size(); ++i)
+        need[i] = n->next[i].valid() && is_needed(n->next[i].fn.get());
+      in_grads = n->apply(grads, need);
       if (!keep_graph) n->release();
     }
     for (size_t i = 0; i < n->next.size(); ++i) {

@@ -30,8 +30,10 @@ struct Edge {
 struct Node : std::enable_shared_from_this<Node> {
   virtual ~Node() = default;
   // grads: one per output of the op (undefined where no gradient flowed).
+  // need[i]: whether the engine wants a gradient for input i (its edge is
+  // valid and, for autograd::grad, leads to a requested input).
   // Returns one gradient per edge (undefined where not needed).
-  virtual Tensors apply(const Tensors& grads) = 0;
+  virtual Tensors apply(const Tensors& grads, const std::vector<bool>& need) = 0;
   virtual std::string name() const = 0;
   // Drops saved tensors after a backward pass without retain_graph.
   virtual void release() {}
@@ -48,7 +50,7 @@ using BackwardFn = std::function<Tensors(const Tensors& grads, const std::vector
 
 struct FunctionNode final : Node {
   FunctionNode(std::string name, BackwardFn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
-  Tensors apply(const Tensors& grads) override;
+  Tensors apply(const Tensors& grads, const std::vector<bool>& need) override;
   std::string name() const override { return name_; }
   void release() override { fn_ = nullptr; }
 
@@ -57,10 +59,12 @@ struct FunctionNode final : Node {
   BackwardFn fn_;  // captures whatever the op saved for backward
 };
 
-// Sink for a leaf's gradient: adds it into leaf.grad.
+// Sink for a leaf's gradient: adds it into leaf.grad. The stored gradient
+// never shares memory with another tensor: it is taken over only when the
+// engine holds the sole reference, and copied otherwise.
 struct AccumulateGrad final : Node {
   explicit AccumulateGrad(Tensor leaf) : leaf_(std::move(leaf)) { num_outputs = 1; }
-  Tensors apply(const Tensors& grads) override;
+  Tensors apply(const Tensors& grads, const std::vector<bool>& need) override;
   std::string name() const override { return "AccumulateGrad"; }
   const Tensor& leaf() const { return leaf_; }
 

@@ -105,7 +105,10 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   record("PowBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
     Tensor ga, gb;
     // d/da a^b = b a^(b-1)
-    if (n[0]) ga = sum_to(mul(g[0], mul(b, pow(a, sub(b, 1.0)))), a.shape());
+    // (0 where b == 0: a^0 is constant, even at a == 0 where a^(b-1) is inf)
+    if (n[0])
+      ga = sum_to(where(eq(b, 0.0), scalar_like(a, 0.0), mul(g[0], mul(b, pow(a, sub(b, 1.0))))),
+                  a.shape());
     // d/db a^b = a^b log a (0 where a == 0, as the limit for b > 0)
     if (n[1]) {
       Tensor t = mul(pow(a, b), log(where(eq(a, 0.0), scalar_like(a, 1.0), a)));
@@ -158,7 +161,12 @@ Tensor minimum(const Tensor& a, double b) { return minimum(a, scalar_like(a, b))
     detail::check_same(#NAME, a, b);                                          \
     return run_elementwise(#NAME, {a, b}, kUInt8);                            \
   }                                                                           \
-  Tensor NAME(const Tensor& a, double b) { return NAME(a, scalar_like(a, b)); }
+  Tensor NAME(const Tensor& a, double b) {                                    \
+    /* an integer tensor against a fractional scalar compares in float64 */   \
+    if (!is_floating(a.dtype()) && b != std::floor(b))                        \
+      return NAME(core::cast(a, kFloat64), b);                                \
+    return NAME(a, scalar_like(a, b));                                        \
+  }
 GANTRY_COMPARE(eq)
 GANTRY_COMPARE(ne)
 GANTRY_COMPARE(lt)

@@ -17,6 +17,10 @@ namespace {
 // Wrapped, sorted, unique dims; empty means all.
 std::vector<int64_t> norm_dims(const char* op, const Tensor& x, const std::vector<int64_t>& dims) {
   std::vector<int64_t> r;
+  if (x.dim() == 0) {  // a 0-d tensor has no dims to reduce; 0 and -1 name "it"
+    for (int64_t d : dims) wrap_dim(d, 0, op);
+    return r;
+  }
   if (dims.empty()) {
     for (int64_t d = 0; d < x.dim(); ++d) r.push_back(d);
     return r;

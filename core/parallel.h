@@ -1,6 +1,6 @@
-// core/parallel.h — the CPU thread count (OpenMP and Eigen follow it).
-// Default: the number of cores. Results of elementwise ops and reductions do
-// not depend on it; GEMM (Eigen's blocking) may differ in the last ulp.
+// core/parallel.h — the CPU thread count (OpenMP; Eigen never threads on its
+// own). Default: the number of cores. Results do not depend on it: every
+// kernel splits work into pieces fixed by the shapes, not by the thread count.
 #pragma once
 
 namespace gantry {

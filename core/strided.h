@@ -85,6 +85,7 @@ constexpr int64_t kParallelGrain = 32768;
 template <int N, typename F>
 void for_each_row(const StridedLayout<N>& L, F&& f) {
   const int64_t rows = L.rows(), n = L.inner();
+  if (rows == 0 || n == 0) return;  // an empty tensor: nothing to visit
   std::array<int64_t, N> inner_st;
   for (int k = 0; k < N; ++k) inner_st[k] = L.strides[k].back();
   const int64_t piece = rows >= 16 ? n : std::max<int64_t>(kParallelGrain / 2, 1);

@@ -52,8 +52,14 @@ int64_t wrap_dim(int64_t d, int64_t ndim, const char* op) {
 // ---------------------------------------------------------------- metadata
 const Shape& Tensor::shape() const { return impl_->shape; }
 const Shape& Tensor::strides() const { return impl_->strides; }
-int64_t Tensor::size(int64_t d) const { return impl_->shape[wrap_dim(d, dim(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, dim(), "stride")]; }
+int64_t Tensor::size(int64_t d) const {
+  GANTRY_CHECK(dim() > 0, "size: a 0-d tensor has no dims");
+  return impl_->shape[wrap_dim(d, dim(), "size")];
+}
+int64_t Tensor::stride(int64_t d) const {
+  GANTRY_CHECK(dim() > 0, "stride: a 0-d tensor has no dims");
+  return impl_->strides[wrap_dim(d, dim(), "stride")];
+}
 int64_t Tensor::offset() const { return impl_->offset; }
 int64_t Tensor::dim() const { return static_cast<int64_t>(impl_->shape.size()); }
 int64_t Tensor::numel() const { return shape_numel(impl_->shape); }
@@ -250,6 +256,7 @@ Tensor permute(const Tensor& t, const Shape& order) {
 }
 
 Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  GANTRY_CHECK(t.dim() > 0, "slice: cannot slice a 0-d tensor");
   dim = wrap_dim(dim, t.dim(), "slice");
   GANTRY_CHECK(step > 0, "slice: step must be positive, got ", step);
   const int64_t n = t.size(dim);
@@ -472,8 +479,8 @@ Tensor linspace(double start, double end, int64_t steps, Options o) {
   double h = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   return generate({steps}, o, "linspace", [&](int64_t i, auto z) {
     // Fill from both ends so the last value is exactly `end`.
-    double v = i < steps / 2 ? start + h * static_cast<double>(i)
-                             : end - h * static_cast<double>(steps - 1 - i);
+    double v = (steps == 1 || i < steps / 2) ? start + h * static_cast<double>(i)
+                                             : end - h * static_cast<double>(steps - 1 - i);
     return static_cast<decltype(z)>(v);
   });
 }

@@ -92,8 +92,21 @@ std::vector<DType> Registry::dtypes(const std::string& op, DeviceType dev) const
   return r;
 }
 
+namespace {
+thread_local DispatchTrace* g_trace = nullptr;
+}  // namespace
+
+DispatchTrace::DispatchTrace() : prev_(g_trace) { g_trace = this; }
+DispatchTrace::~DispatchTrace() { g_trace = prev_; }
+void DispatchTrace::add(const std::string& op) {
+  for (const auto& o : ops_)
+    if (o == op) return;
+  ops_.push_back(op);
+}
+
 void run(const std::string& op, const Tensors& in, const Tensors& out, const Attrs& attrs) {
   GANTRY_CHECK(!in.empty() && in[0].defined(), op, ": called with no input");
+  if (g_trace) g_trace->add(op);
   const Tensor& x = in[0];
   const Algorithm& a =
       Registry::instance().select(op, x.device().type, x.dtype(), in, attrs);

@@ -80,6 +80,22 @@ class Registry {
   std::map<std::string, std::string> forced_;
 };
 
+// While alive, records the name of every op dispatched on this thread (tests
+// use it to learn which kernels a composite op needs on a backend).
+class DispatchTrace {
+ public:
+  DispatchTrace();
+  ~DispatchTrace();
+  DispatchTrace(const DispatchTrace&) = delete;
+  DispatchTrace& operator=(const DispatchTrace&) = delete;
+  const std::vector<std::string>& ops() const { return ops_; }
+  void add(const std::string& op);
+
+ private:
+  std::vector<std::string> ops_;
+  DispatchTrace* prev_;
+};
+
 // Dispatches `op` on the device and dtype of in[0].
 void run(const std::string& op, const Tensors& in, const Tensors& out, const Attrs& attrs = {});
 

@@ -15,6 +15,8 @@ PACKAGES=(
   libeigen3-dev       # GEMM on the CPU
   catch2              # tests (Catch2 v2)
   libbenchmark-dev    # bench/
+  libtorch-dev        # test-only: the LibTorch cross-check (and, later, side-by-side benchmarks)
+  libopenblas0-openmp # so LibTorch's matmul is not the reference BLAS
 )
 
 missing=()

@@ -63,8 +63,22 @@ Tensors make_inputs(const OpCase& c, uint64_t seed, bool integers) {
 
 Ref to_ref(const Tensor& t) { return Ref{t.shape(), t.to_vector<double>()}; }
 
+OpCase make_case(const std::string& name, const std::string& op, Family fam,
+                 std::vector<InputSpec> ins, std::function<Tensor(const Tensors&)> run,
+                 std::function<Ref(const std::vector<Ref>&)> reference) {
+  OpCase c;
+  c.name = name;
+  c.op = op;
+  c.family = fam;
+  c.inputs = std::move(ins);
+  c.run = std::move(run);
+  c.reference = std::move(reference);
+  return c;
+}
+
 const std::vector<std::string>& non_differentiable_ops() {
-  static const std::vector<std::string> v = {"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin"};
+  static const std::vector<std::string> v = {"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin",
+                                              "max_pool2d_indices"};
   return v;
 }
 
@@ -117,14 +131,7 @@ OpCase reduce_case(const std::string& name, const std::string& op, InputSpec a,
 OpCase composite(const std::string& name, Family fam, std::vector<InputSpec> ins,
                  std::function<Tensor(const Tensors&)> f, std::function<Ref(const R&)> r,
                  const std::string& op = "") {
-  OpCase c;
-  c.name = name;
-  c.op = op;
-  c.family = fam;
-  c.inputs = std::move(ins);
-  c.run = std::move(f);
-  c.reference = std::move(r);
-  return c;
+  return make_case(name, op, fam, std::move(ins), std::move(f), std::move(r));
 }
 
 // Reference for a pure permutation of elements: out[i] = in[index(i)].
@@ -154,6 +161,14 @@ std::vector<OpCase> build() {
   v.push_back(binary_case("add/same", "add", {{3, 4}}, {{3, 4}}, add_f, add_r));
   v.push_back(binary_case("add/broadcast", "add", {{4, 1, 3}}, {{5, 3}}, add_f, add_r));
   v.push_back(binary_case("add/scalar_tensor", "add", {{}}, {{2, 3}}, add_f, add_r));
+  {
+    // Large enough (> kParallelGrain) that the OpenMP split, its piece offsets
+    // and the broadcast strides are all exercised against the reference.
+    OpCase c = binary_case("mul/large_broadcast", "mul", {{64, 33, 20}}, {{33, 1}},
+                           [](const Tensor& a, const Tensor& b) { return mul(a, b); },
+                           [](double a, double b) { return a * b; }, false);
+    v.push_back(c);
+  }
   v.push_back(binary_case("sub/broadcast", "sub", {{2, 3, 4}}, {{3, 1}},
                           [](const Tensor& a, const Tensor& b) { return sub(a, b); },
                           [](double a, double b) { return a - b; }));
@@ -252,6 +267,13 @@ std::vector<OpCase> build() {
                          [](double x) { return x * 0.5 * (1 + std::erf(x / std::sqrt(2.0))); }));
   v.push_back(unary_case("elu", "elu", Z, [](const Tensor& x) { return elu(x, 0.7); },
                          [](double x) { return x > 0 ? x : 0.7 * (std::exp(x) - 1); }));
+  {
+    OpCase c = unary_case("tanh/large", "tanh", U, [](const Tensor& x) { return tanh(x); },
+                          [](double x) { return std::tanh(x); });
+    c.inputs = {{{3, 70001}}};
+    c.grad = c.gradgrad = false;  // forward of the parallel path; gradients are checked above
+    v.push_back(c);
+  }
   v.push_back(unary_case("clamp", "clamp", U, [](const Tensor& x) { return clamp(x, -0.5, 0.8); },
                          [](double x) { return std::min(std::max(x, -0.5), 0.8); }));
   {

@@ -71,6 +71,11 @@ const std::vector<std::string>& non_differentiable_ops();
 Tensors make_inputs(const OpCase& c, uint64_t seed, bool integers = false);
 uint64_t case_seed(const std::string& name);
 
+// A case with the default flags (gradcheck and gradgradcheck on, tol 1).
+OpCase make_case(const std::string& name, const std::string& op, Family fam,
+                 std::vector<InputSpec> ins, std::function<Tensor(const Tensors&)> run,
+                 std::function<ref::Ref(const std::vector<ref::Ref>&)> reference);
+
 // Converts a tensor (any dtype/device) to a reference value.
 ref::Ref to_ref(const Tensor& t);
 

@@ -141,3 +141,34 @@ TEST_CASE("broadcast gradients are summed back to the operand's shape", "[autogr
   CHECK(vals(a.grad()) == std::vector<double>{2, 2, 2});
   CHECK(vals(b.grad()) == std::vector<double>{1, 2, 3, 1, 2, 3});
 }
+
+TEST_CASE("autograd::grad asks no node for gradients it will not use", "[autograd]") {
+  // w requires grad, but only d/da is requested: the backward of this op must
+  // be told not to compute d/dw (the gradient-penalty case: no weight GEMMs).
+  Tensor a = leaf({1, 2}, {2});
+  Tensor w = leaf({3, 4}, {2});
+  std::vector<bool> seen;
+  Tensor y = detach(mul(a, w));
+  autograd::record("ProbeBackward", {a, w}, {y},
+                   [&seen, a, w](const Tensors& g, const std::vector<bool>& need) {
+                     seen = need;
+                     return Tensors{need[0] ? mul(g[0], w) : Tensor(),
+                                    need[1] ? mul(g[0], a) : Tensor()};
+                   });
+  Tensor ga = autograd::grad({sum(y)}, {a})[0];
+  CHECK(vals(ga) == std::vector<double>{3, 4});
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0]);
+  CHECK_FALSE(seen[1]);
+}
+
+TEST_CASE("leaf gradients never share memory with each other or the caller", "[autograd]") {
+  Tensor x = leaf({1, 2}, {2}), y = leaf({3, 4}, {2});
+  Tensor G = from_vector<double>({1, 1}, {2});
+  add(x, y).backward(G);
+  CHECK(x.grad().storage() != y.grad().storage());
+  CHECK(x.grad().storage() != G.storage());
+  core::fill_(x.grad(), 0.0);  // an in-place zero-grad must not touch y.grad or G
+  CHECK(vals(y.grad()) == std::vector<double>{1, 1});
+  CHECK(vals(G) == std::vector<double>{1, 1});
+}

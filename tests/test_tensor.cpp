@@ -194,6 +194,7 @@ TEST_CASE("reductions, elementwise ops and GEMM are bit-identical across thread 
   Generator g(5);
   Tensor x = randn({300, 1000}, {}, &g);
   Tensor w = randn({1000, 200}, {}, &g);
+  Tensor a = randn({40, 200}, {}, &g), b = randn({200, 40}, {}, &g);  // below our parallel cut
   const int prev = get_num_threads();
   set_num_threads(1);
   auto s1 = sum(x).item<float>();
@@ -201,14 +202,17 @@ TEST_CASE("reductions, elementwise ops and GEMM are bit-identical across thread 
   auto v1 = var(x, {1}).to_vector<float>();
   auto e1 = tanh(x).to_vector<float>();
   auto m1 = mm(x, w).to_vector<float>();
+  auto p1 = mm(a, b).to_vector<float>();
   set_num_threads(2);
   auto s2 = sum(x).item<float>();
   auto r2 = sum(x, {0}).to_vector<float>();
   auto v2 = var(x, {1}).to_vector<float>();
   auto e2 = tanh(x).to_vector<float>();
   auto m2 = mm(x, w).to_vector<float>();
+  auto p2 = mm(a, b).to_vector<float>();
   set_num_threads(prev);
   CHECK(m1 == m2);
+  CHECK(p1 == p2);
   CHECK(s1 == s2);
   CHECK(r1 == r2);
   CHECK(v1 == v2);
@@ -221,4 +225,31 @@ TEST_CASE("float32 sums use a wide accumulator", "[tensor]") {
   Tensor x = ones({20000000});
   CHECK(sum(x).item<float>() == 2e7f);
   CHECK(mean(x).item<float>() == 1.0f);
+}
+
+TEST_CASE("scalar overloads and operators", "[tensor]") {
+  Tensor x = from_vector<double>({1, 2, 4}, {3});
+  CHECK((2.0 - x).to_vector<double>() == std::vector<double>{1, 0, -2});
+  CHECK((2.0 / x).to_vector<double>() == std::vector<double>{2, 1, 0.5});
+  CHECK((x * 3.0 + 1.0).to_vector<double>() == std::vector<double>{4, 7, 13});
+  CHECK((-x).to_vector<double>() == std::vector<double>{-1, -2, -4});
+  CHECK(gt(x, 1.5).to_vector<uint8_t>() == std::vector<uint8_t>{0, 1, 1});
+  CHECK(le(x, 2.0).to_vector<uint8_t>() == std::vector<uint8_t>{1, 1, 0});
+  // An integer tensor against a fractional scalar is not truncated.
+  Tensor i = from_vector<int64_t>({0, 1}, {2});
+  CHECK(lt(i, 0.5).to_vector<uint8_t>() == std::vector<uint8_t>{1, 0});
+  CHECK(eq(i, 0.5).to_vector<uint8_t>() == std::vector<uint8_t>{0, 0});
+  CHECK(linspace(3, 7, 1, kFloat64).to_vector<double>() == std::vector<double>{3});
+}
+
+TEST_CASE("empty and 0-d tensors", "[tensor]") {
+  Tensor e = zeros({16, 0});
+  CHECK(add(e, e).numel() == 0);
+  CHECK(e.clone().shape() == Shape{16, 0});
+  CHECK(sum(e).item<float>() == 0.f);
+  Tensor s = scalar_tensor(3, Options(kFloat64).requires_grad(true));
+  Tensor y = sum(mul(s, s), {0});
+  y.backward();
+  CHECK(s.grad().item<double>() == 6.0);
+  CHECK_THROWS_WITH(s.size(0), Catch::Contains("0-d"));
 }

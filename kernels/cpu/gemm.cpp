@@ -9,6 +9,10 @@
 // stride maps straight onto Eigen (row- or column-major with an outer
 // stride), so `a @ b.t()` in a backward pass costs no copy. Anything else is
 // copied to contiguous first.
+// Threads are ours (fixed output blocks below); Eigen must never start its
+// own, or its K-blocking (and so the summation order) would follow the thread
+// count.
+#define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Core>
 
 #include "core/parallel.h"
