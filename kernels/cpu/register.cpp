@@ -11,6 +11,7 @@ void register_cpu_reduce(Registry& r);
 void register_cpu_gemm(Registry& r);
 void register_cpu_conv(Registry& r);
 void register_cpu_index(Registry& r);
+void register_cpu_optim(Registry& r);
 
 void register_cpu_kernels(Registry& r) {
   register_cpu_elementwise(r);
@@ -18,6 +19,7 @@ void register_cpu_kernels(Registry& r) {
   register_cpu_gemm(r);
   register_cpu_conv(r);
   register_cpu_index(r);
+  register_cpu_optim(r);
 }
 
 }  // namespace kernels
