@@ -1,6 +1,8 @@
 // nn/layers.h — the standard layers, with PyTorch's default initialization
 // (Kaiming-uniform weights, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) biases).
-// Shapes follow the functional ops in autograd/ops_nn.h (NCHW).
+// Shapes follow the functional ops in autograd/ops_nn.h (NCHW). Parameter and
+// buffer names match PyTorch's ("weight", "bias", "running_mean", ...), and
+// repr() prints what PyTorch prints, so checkpoints and summaries line up.
 #pragma once
 #include "nn/module.h"
 
@@ -47,7 +49,10 @@ class ConvTranspose2d : public Module {
   int64_t groups;
 };
 
-// x [N, C, H, W]; running_mean/var are buffers; weight/bias [C] when affine.
+// x [N, C, H, W]; running_mean/var [C] and num_batches_tracked (int64, 0-d)
+// are buffers; weight/bias [C] when affine. Training: batch statistics, the
+// running stats updated with `momentum`, num_batches_tracked += 1; eval: the
+// running stats.
 class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int64_t channels, double eps = 1e-5, double momentum = 0.1,
@@ -58,6 +63,7 @@ class BatchNorm2d : public Module {
   double eps, momentum;
 };
 
+// x [*, normalized_shape]; weight/bias [normalized_shape] when affine.
 class LayerNorm : public Module {
  public:
   explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool affine = true);
@@ -90,7 +96,7 @@ class Dropout : public Module {
 class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override { return relu(x); }
-  std::string repr() const override { return "ReLU"; }
+  std::string repr() const override { return "ReLU()"; }
 };
 class LeakyReLU : public Module {
  public:
@@ -102,15 +108,15 @@ class LeakyReLU : public Module {
 class Tanh : public Module {
  public:
   Tensor forward(const Tensor& x) override { return tanh(x); }
-  std::string repr() const override { return "Tanh"; }
+  std::string repr() const override { return "Tanh()"; }
 };
 class Sigmoid : public Module {
  public:
   Tensor forward(const Tensor& x) override { return sigmoid(x); }
-  std::string repr() const override { return "Sigmoid"; }
+  std::string repr() const override { return "Sigmoid()"; }
 };
 
-// Nearest or bilinear resize to a scale factor.
+// Nearest or bilinear resize by a scale factor: [N,C,H,W] -> [N,C,floor(H*s),floor(W*s)].
 class Upsample : public Module {
  public:
   explicit Upsample(double scale, bool bilinear = false, bool align_corners = false)
@@ -126,7 +132,7 @@ class Flatten : public Module {
  public:
   explicit Flatten(int64_t start = 1, int64_t end = -1) : start(start), end(end) {}
   Tensor forward(const Tensor& x) override { return flatten(x, start, end); }
-  std::string repr() const override { return "Flatten"; }
+  std::string repr() const override;
   int64_t start, end;
 };
 

@@ -11,6 +11,7 @@
 // leaf tensors that require grad; buffers (batch-norm running stats) are state
 // that is saved but not trained. nn/ builds only on autograd/ops.h.
 #pragma once
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,7 +34,11 @@ class Module : public std::enable_shared_from_this<Module> {
   virtual Tensor forward(const Tensor& x);
   Tensor operator()(const Tensor& x) { return forward(x); }
 
-  // Registration (returns what it registered, for one-line member init).
+  // Registration (returns what it registered, for one-line member init; the
+  // reference stays valid for the module's lifetime). A name must be
+  // non-empty, contain no '.', and be new among this module's parameters,
+  // buffers and children. A parameter that is the output of an op is
+  // detached first (parameters are leaves).
   Tensor& register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
   Tensor& register_buffer(const std::string& name, Tensor t);
   template <typename M>
@@ -42,7 +47,9 @@ class Module : public std::enable_shared_from_this<Module> {
     return m;
   }
 
-  // Recursive views, dotted names, registration order.
+  // Recursive views, dotted names, registration order: a module's own
+  // entries, then each child's. A tensor shared by two modules is listed once
+  // (under its first name) by named_parameters()/parameters().
   NamedTensors named_parameters() const;
   NamedTensors named_buffers() const;
   std::vector<Tensor> parameters() const;
@@ -57,27 +64,51 @@ class Module : public std::enable_shared_from_this<Module> {
   void zero_grad();
   // Turns requires_grad on/off for every parameter (freezing a network).
   void requires_grad_(bool on);
-  // Moves parameters and buffers to a device (in place: handles stay valid).
+  // Moves parameters (and their gradients) and buffers to a device, in place:
+  // every handle stays valid and sees the new storage. All tensors are copied
+  // before any is swapped, so a failure leaves the module as it was. Today
+  // only `cpu` has an allocator; asking for `cuda` raises an error saying so.
   void to(Device d);
 
-  // Parameters then buffers, by dotted name (detached views of the live data).
+  // PyTorch's order and names: each module's parameters, then its buffers,
+  // then its children's entries ("main.1.weight", "main.1.running_mean").
+  // Values are detached views of the live data (not copies).
   NamedTensors state_dict() const;
-  // Copies values in. strict: a missing, unexpected or mis-shaped entry is an
-  // error naming it; non-strict loads what matches and ignores the rest.
+  // Copies values in place (core::copy_, converting dtype), so parameter
+  // handles held elsewhere (optimizers) stay valid. strict: every missing,
+  // unexpected or mis-shaped entry is reported, each by name, in one error,
+  // and nothing is copied; non-strict loads what matches by name and shape and
+  // ignores the rest.
   void load_state_dict(const NamedTensors& sd, bool strict = true);
 
-  // A short human-readable name ("Conv2d(1, 64, k=4, s=2, p=1)").
-  virtual std::string repr() const { return "Module"; }
+  // A human-readable description in PyTorch's style
+  // ("Conv2d(1, 64, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)");
+  // the default prints the class name and the children, indented.
+  virtual std::string repr() const;
 
  protected:
   void register_module_impl(const std::string& name, std::shared_ptr<Module> m);
+  // "head" alone, or PyTorch's multi-line form when there are children:
+  //   head(
+  //     (0): Linear(in_features=2, out_features=3, bias=True)
+  //   )
+  std::string repr_with_children(const std::string& head) const;
 
  private:
-  std::vector<std::pair<std::string, Tensor>> params_;
-  std::vector<std::pair<std::string, Tensor>> buffers_;
+  void collect_state(const std::string& prefix, NamedTensors* out) const;
+  void check_new_name(const std::string& name, const char* what) const;
+
+  // deques: register_parameter/register_buffer hand out stable references.
+  std::deque<std::pair<std::string, Tensor>> params_;
+  std::deque<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };
+
+namespace detail {
+// A double as Python's repr() prints it ("0.1", "1e-05", "2.0"), for repr().
+std::string py_float(double v);
+}  // namespace detail
 
 }  // namespace nn
 }  // namespace gantry

@@ -17,6 +17,10 @@ PACKAGES=(
   libbenchmark-dev    # bench/
   libtorch-dev        # test-only: the LibTorch cross-check (and, later, side-by-side benchmarks)
   libopenblas0-openmp # so LibTorch's matmul is not the reference BLAS
+  zlib1g-dev          # gzipped IDX data (gan/data/idx)
+  libstb-dev          # PNG/JPEG read and write (gan/data/image)
+  nlohmann-json3-dev  # safetensors checkpoint headers (nn/safetensors)
+  dataset-fashion-mnist # the training data: /usr/share/datasets/fashion-mnist
 )
 
 missing=()

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <random>
 
+#include "kernels/registry.h"
+
 namespace tbl {
 
 using namespace gantry;
@@ -78,7 +80,7 @@ OpCase make_case(const std::string& name, const std::string& op, Family fam,
 
 const std::vector<std::string>& non_differentiable_ops() {
   static const std::vector<std::string> v = {"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin",
-                                              "max_pool2d_indices"};
+                                              "max_pool2d_indices", "adam_step"};
   return v;
 }
 
@@ -460,6 +462,41 @@ std::vector<OpCase> build() {
                           r.shape = {3, 1};
                           return r;
                         }));
+  {
+    // Fused Adam update (an optimizer kernel, in place; no derivative): the
+    // updated param, exp_avg and exp_avg_sq, flattened and joined, against a
+    // float64 loop. L2 weight decay on, step 3 (bias corrections matter).
+    const std::vector<double> sc = {0.01, 0.9, 0.999, 1e-8, 0.05, 3, 0};  // lr b1 b2 eps wd step decoupled
+    OpCase c = composite(
+        "adam_step", Family::Composite,
+        {{{5, 7}}, {{5, 7}}, {{5, 7}}, {{5, 7}, Dist::Positive}},
+        [sc](const Tensors& x) {
+          Tensor p = core::clone(x[0]), g = core::clone(x[1]), m = core::clone(x[2]),
+                 v = core::clone(x[3]);
+          kernels::Attrs a;
+          a.scalars = sc;
+          kernels::run("adam_step", {p, g, m, v}, {p, m, v}, a);
+          return cat({p.reshape({-1}), m.reshape({-1}), v.reshape({-1})});
+        },
+        [sc](const R& x) {
+          const double lr = sc[0], b1 = sc[1], b2 = sc[2], eps = sc[3], wd = sc[4], t = sc[5];
+          const size_t n = x[0].v.size();
+          Ref r{{static_cast<int64_t>(3 * n)}, std::vector<double>(3 * n)};
+          for (size_t i = 0; i < n; ++i) {
+            const double g = x[1].v[i] + wd * x[0].v[i];
+            const double m = b1 * x[2].v[i] + (1 - b1) * g;
+            const double v = b2 * x[3].v[i] + (1 - b2) * g * g;
+            const double mhat = m / (1 - std::pow(b1, t)), vhat = v / (1 - std::pow(b2, t));
+            r.v[i] = x[0].v[i] - lr * mhat / (std::sqrt(vhat) + eps);
+            r.v[n + i] = m;
+            r.v[2 * n + i] = v;
+          }
+          return r;
+        },
+        "adam_step");
+    c.grad = c.gradgrad = false;
+    v.push_back(c);
+  }
   add_nn_cases(v);
   return v;
 }

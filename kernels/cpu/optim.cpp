@@ -1,9 +1,86 @@
-// kernels/cpu/optim.cpp — fused optimizer updates (placeholder until the
-// optimizer work registers its kernels here).
+// kernels/cpu/optim.cpp — fused optimizer updates on the CPU.
+//
+// adam_step: the whole Adam/AdamW update of one parameter in one pass over
+// memory (read p, g, m, v; write p, m, v), element by element:
+//   g  = grad + wd * p              (Adam's L2 decay; decoupled = 0)
+//   p  = p * (1 - lr * wd)          (AdamW's decoupled decay; decoupled = 1)
+//   m  = beta1 * m + (1 - beta1) * g
+//   v  = beta2 * v + (1 - beta2) * g * g
+//   p  = p - (lr / (1 - beta1^step)) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+// which is PyTorch's Adam/AdamW step. Arithmetic is done in double for both
+// dtypes and rounded once per stored value.
+//   in  = {param, grad, exp_avg, exp_avg_sq}   all [n] (any shape), contiguous
+//   out = {param, exp_avg, exp_avg_sq}         the same tensors, updated in place
+//   Attrs.scalars = {lr, beta1, beta2, eps, weight_decay, step, decoupled (0/1)}
+// Each element is computed by exactly one thread, so the result does not
+// depend on the thread count. The unfused reference is optim/adam.cpp's
+// composed path (AdamOptions::fused = false) and the float64 loops in
+// tests/test_optim.cpp and tests/op_table.cpp.
+#include <cmath>
+
+#include "core/strided.h"
 #include "kernels/registry.h"
 
 namespace gantry {
 namespace kernels {
-void register_cpu_optim(Registry&) {}
+namespace {
+
+template <typename T>
+void adam_step(const Tensors& in, const Tensors& out, const Attrs& a) {
+  GANTRY_CHECK(in.size() == 4 && out.size() == 3,
+               "adam_step: expects inputs {param, grad, exp_avg, exp_avg_sq} and outputs "
+               "{param, exp_avg, exp_avg_sq}, got ", in.size(), " and ", out.size());
+  GANTRY_CHECK(a.scalars.size() == 7,
+               "adam_step: expects scalars {lr, beta1, beta2, eps, weight_decay, step, "
+               "decoupled}, got ", a.scalars.size());
+  const int64_t n = in[0].numel();
+  const char* names[7] = {"param", "grad", "exp_avg", "exp_avg_sq", "param (out)",
+                          "exp_avg (out)", "exp_avg_sq (out)"};
+  for (int i = 0; i < 7; ++i) {
+    const Tensor& t = i < 4 ? in[i] : out[i - 4];
+    GANTRY_CHECK(t.defined() && t.numel() == n && t.dtype() == in[0].dtype() && t.is_contiguous(),
+                 "adam_step: ", names[i], " ", t.defined() ? tensor_desc(t) : "undefined",
+                 " must be contiguous with param's dtype and element count (",
+                 tensor_desc(in[0]), ")");
+  }
+  const double lr = a.scalars[0], beta1 = a.scalars[1], beta2 = a.scalars[2],
+               eps = a.scalars[3], wd = a.scalars[4], step = a.scalars[5];
+  const bool decoupled = a.scalars[6] != 0;
+  GANTRY_CHECK(step >= 1, "adam_step: step ", step, " must be >= 1");
+  const double step_size = lr / (1.0 - std::pow(beta1, step));
+  const double inv_bc2_sqrt = 1.0 / std::sqrt(1.0 - std::pow(beta2, step));
+  const double l2 = decoupled ? 0.0 : wd;            // added to the gradient
+  const double shrink = decoupled ? 1.0 - lr * wd : 1.0;  // applied to the parameter
+  const double c1 = 1.0 - beta1, c2 = 1.0 - beta2;
+
+  const T* g = static_cast<const T*>(in[1].raw_data());
+  const T* p_in = static_cast<const T*>(in[0].raw_data());
+  const T* m_in = static_cast<const T*>(in[2].raw_data());
+  const T* v_in = static_cast<const T*>(in[3].raw_data());
+  T* p_out = static_cast<T*>(out[0].raw_data());
+  T* m_out = static_cast<T*>(out[1].raw_data());
+  T* v_out = static_cast<T*>(out[2].raw_data());
+  // Each iteration reads its element before writing it, so in and out may be
+  // the same tensors.
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) {
+    const double p = static_cast<double>(p_in[i]);
+    const double gi = static_cast<double>(g[i]) + l2 * p;
+    const double m = beta1 * static_cast<double>(m_in[i]) + c1 * gi;
+    const double v = beta2 * static_cast<double>(v_in[i]) + c2 * gi * gi;
+    const double denom = std::sqrt(v) * inv_bc2_sqrt + eps;
+    p_out[i] = static_cast<T>(p * shrink - step_size * m / denom);
+    m_out[i] = static_cast<T>(m);
+    v_out[i] = static_cast<T>(v);
+  }
+}
+
+}  // namespace
+
+void register_cpu_optim(Registry& r) {
+  r.add("adam_step", DeviceType::CPU, kFloat32, "fused", adam_step<float>);
+  r.add("adam_step", DeviceType::CPU, kFloat64, "fused", adam_step<double>);
+}
+
 }  // namespace kernels
 }  // namespace gantry

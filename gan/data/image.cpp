@@ -1,0 +1,222 @@
+// gan/data/image.cpp — PNG grids, image files and image folders through stb.
+//
+// stb is compiled here (the one translation unit that defines the
+// implementations), with every function static so no other file can clash
+// with it, PNG and JPEG decoders only, and stb's own dimension limit set to
+// ours. Files are read into memory (size-capped) and probed with
+// stbi_info_from_memory before decoding, so a header announcing a huge image
+// is refused before any pixel buffer is allocated.
+#include "gan/data/image.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "nn/safetensors.h"  // nn::write_file_atomic
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_NO_STDIO
+#define STBI_FAILURE_USERMSG
+#define STBI_MAX_DIMENSIONS 16384
+#include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+namespace gantry {
+namespace gan {
+
+namespace {
+
+static_assert(STBI_MAX_DIMENSIONS == kMaxImageSide, "stb's limit must match ours");
+
+std::vector<unsigned char> read_file_capped(const std::string& path, const std::string& where) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  GANTRY_CHECK(f != nullptr, where, "cannot open: ", std::strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    std::fclose(f);
+    throw Error(str(where, "not a regular file"));
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > kMaxImageFileBytes) {
+    std::fclose(f);
+    throw Error(str(where, "file is ", size, " bytes, over the limit of ", kMaxImageFileBytes));
+  }
+  std::vector<unsigned char> buf(size);
+  size_t got = size ? std::fread(buf.data(), 1, size, f) : 0;
+  std::fclose(f);
+  GANTRY_CHECK(got == size, where, "read ", got, " of ", size, " bytes");
+  return buf;
+}
+
+struct Decoded {
+  int w = 0, h = 0;
+  std::vector<float> chw;  // [channels,h,w] in [-1,1]
+};
+
+Decoded decode(const std::string& path, int channels) {
+  const std::string where = "load_image: '" + path + "': ";
+  GANTRY_CHECK(channels >= 1 && channels <= 4, where, "channels must be 1..4, got ", channels);
+  std::vector<unsigned char> file = read_file_capped(path, where);
+  GANTRY_CHECK(!file.empty(), where, "file is empty");
+  const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
+  int w = 0, h = 0, comp = 0;
+  GANTRY_CHECK(stbi_info_from_memory(file.data(), len, &w, &h, &comp), where,
+               "not a readable PNG/JPEG image (", stbi_failure_reason(), ")");
+  GANTRY_CHECK(w > 0 && h > 0 && w <= kMaxImageSide && h <= kMaxImageSide, where, "image is ", w,
+               "x", h, "; the limit is ", kMaxImageSide, " pixels on a side");
+  const uint64_t decoded = static_cast<uint64_t>(w) * h * std::max(channels, comp);
+  GANTRY_CHECK(decoded <= kMaxImageDecodedBytes, where, "image is ", w, "x", h, "x",
+               std::max(channels, comp), " = ", decoded,
+               " bytes decoded; the limit is ", kMaxImageDecodedBytes);
+  int w2 = 0, h2 = 0, comp2 = 0;
+  unsigned char* px = stbi_load_from_memory(file.data(), len, &w2, &h2, &comp2, channels);
+  GANTRY_CHECK(px != nullptr, where, "cannot decode (", stbi_failure_reason(), ")");
+  if (w2 != w || h2 != h) {
+    stbi_image_free(px);
+    throw Error(str(where, "decoded size ", w2, "x", h2, " differs from the header's ", w, "x",
+                    h));
+  }
+  Decoded d;
+  d.w = w;
+  d.h = h;
+  const int64_t plane = static_cast<int64_t>(w) * h;
+  d.chw.resize(static_cast<size_t>(plane * channels));
+  for (int64_t i = 0; i < plane; ++i)
+    for (int c = 0; c < channels; ++c)
+      d.chw[c * plane + i] = static_cast<float>(px[i * channels + c]) / 127.5f - 1.0f;
+  stbi_image_free(px);
+  return d;
+}
+
+void append_bytes(void* ctx, void* data, int size) {
+  auto* out = static_cast<std::vector<unsigned char>*>(ctx);
+  const auto* p = static_cast<const unsigned char*>(data);
+  out->insert(out->end(), p, p + size);
+}
+
+bool is_image_name(const std::string& name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto ends = [&](const char* suf) {
+    size_t n = std::strlen(suf);
+    return lower.size() > n && lower.compare(lower.size() - n, n, suf) == 0;
+  };
+  return ends(".png") || ends(".jpg") || ends(".jpeg");
+}
+
+}  // namespace
+
+void save_png_grid(const std::string& path, const Tensor& images, int64_t nrow,
+                   int64_t padding) {
+  const std::string where = "save_png_grid: '" + path + "': ";
+  GANTRY_CHECK(images.defined(), where, "images tensor is undefined");
+  GANTRY_CHECK(images.dim() == 4 && (images.size(1) == 1 || images.size(1) == 3), where,
+               "expected images [N,C,H,W] with C = 1 or 3, got ", tensor_desc(images));
+  GANTRY_CHECK(is_floating(images.dtype()), where, "expected floating images, got ",
+               tensor_desc(images));
+  GANTRY_CHECK(nrow >= 1, where, "nrow must be >= 1, got ", nrow);
+  GANTRY_CHECK(padding >= 0 && padding <= 1024, where, "padding must be in 0..1024, got ",
+               padding);
+  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  GANTRY_CHECK(n >= 1 && h >= 1 && w >= 1, where, "no pixels to write in ", tensor_desc(images));
+  Tensor x = images;
+  if (!x.device().is_cpu()) x = core::to_device(x, kCPU);
+  x = core::contiguous(core::cast(x, kFloat32));
+  const int64_t cols = std::min(nrow, n), rows = (n + cols - 1) / cols;
+  const int64_t gh = rows * (h + padding) + padding, gw = cols * (w + padding) + padding;
+  GANTRY_CHECK(gh <= 65535 && gw <= 65535 && gh * gw * c <= (int64_t(1) << 30), where,
+               "the grid would be ", gw, "x", gh, " pixels; too large for one PNG");
+  std::vector<unsigned char> grid(static_cast<size_t>(gh * gw * c), 0);
+  const float* src = x.data<float>();
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t y0 = (k / cols) * (h + padding) + padding;
+    const int64_t x0 = (k % cols) * (w + padding) + padding;
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t i = 0; i < h; ++i)
+        for (int64_t j = 0; j < w; ++j) {
+          float v = src[((k * c + ch) * h + i) * w + j];
+          if (!(v >= -1.0f)) v = -1.0f;  // also NaN
+          if (v > 1.0f) v = 1.0f;
+          grid[static_cast<size_t>(((y0 + i) * gw + (x0 + j)) * c + ch)] =
+              static_cast<unsigned char>(std::floor((v + 1.0f) * 127.5f + 0.5f));
+        }
+  }
+  std::vector<unsigned char> png;
+  int ok = stbi_write_png_to_func(append_bytes, &png, static_cast<int>(gw), static_cast<int>(gh),
+                                  static_cast<int>(c), grid.data(), static_cast<int>(gw * c));
+  GANTRY_CHECK(ok && !png.empty(), where, "PNG encoding failed");
+  nn::write_file_atomic(path, {{png.data(), png.size()}}, "save_png_grid");
+}
+
+Tensor load_image(const std::string& path, int channels) {
+  Decoded d = decode(path, channels);
+  Tensor t = empty({channels, d.h, d.w}, kFloat32);
+  std::memcpy(t.raw_data(), d.chw.data(), d.chw.size() * sizeof(float));
+  return t;
+}
+
+ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size) {
+  const std::string where = "load_image_folder: '" + dir + "': ";
+  GANTRY_CHECK(channels >= 1 && channels <= 4, where, "channels must be 1..4, got ", channels);
+  std::vector<std::string> names;
+  try {
+    GANTRY_CHECK(std::filesystem::is_directory(dir), where, "not a directory");
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (is_image_name(name) && e.is_regular_file()) names.push_back(name);
+    }
+  } catch (const std::filesystem::filesystem_error& ex) {
+    throw Error(str(where, "cannot list: ", ex.what()));
+  }
+  GANTRY_CHECK(!names.empty(), where, "no .png/.jpg/.jpeg files");
+  std::sort(names.begin(), names.end());
+  // The dataset is allocated once the first image gives the size, and each
+  // image is copied in as it is decoded.
+  ImageDataset ds;
+  const int64_t n = static_cast<int64_t>(names.size());
+  int64_t H = size, W = size, per = 0;
+  float* out = nullptr;
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string p = dir + "/" + names[i];
+    Decoded d = decode(p, channels);
+    if (H <= 0) {
+      H = d.h;
+      W = d.w;
+    }
+    GANTRY_CHECK(d.h == H && d.w == W, "load_image_folder: '", p, "': image is ", d.w, "x", d.h,
+                 " but ", (size > 0 ? "the requested size is " : "the first image is "), W, "x",
+                 H, " (images are not resized)");
+    if (i == 0) {
+      ds.images = empty({n, channels, H, W}, kFloat32);
+      out = ds.images.data<float>();
+      per = channels * H * W;
+    }
+    std::memcpy(out + i * per, d.chw.data(), static_cast<size_t>(per) * sizeof(float));
+  }
+  return ds;
+}
+
+}  // namespace gan
+}  // namespace gantry

@@ -1,0 +1,41 @@
+// gan/data/image.h — images in and out through stb: PNG sample grids (like
+// torchvision's make_grid + save_image), single images, and folders of
+// PNG/JPEG files as a dataset.
+//
+// Pixel mapping: a value v in [-1,1] becomes round((clamp(v) + 1) * 127.5) in
+// 0..255 on the way out; a byte b becomes b / 127.5 - 1 on the way in.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/tensor.h"
+#include "gan/data/idx.h"  // ImageDataset
+
+namespace gantry {
+namespace gan {
+
+// images: float [N,C,H,W] (C = 1 or 3, any device/layout) in [-1,1]; NaN
+// becomes -1. nrow images per row; rows = ceil(N / nrow). Each tile sits after
+// `padding` pixels of padding valued 0 (black), plus a border on the right
+// and bottom: the PNG is (rows*(H+p)+p) x (min(nrow,N)*(W+p)+p), gray for C=1,
+// RGB for C=3. Atomic write (path + ".tmp", fsync, rename).
+void save_png_grid(const std::string& path, const Tensor& images, int64_t nrow = 8,
+                   int64_t padding = 2);
+
+// One PNG or JPEG file as float32 [channels,H,W] in [-1,1]; channels 1..4
+// (stb converts: gray<->RGB, alpha added as opaque). Refused before decoding:
+// files over 256 MiB, images over 16384 pixels on a side or over 64 MiB decoded.
+Tensor load_image(const std::string& path, int channels);
+
+// Every *.png / *.jpg / *.jpeg (any case) directly in `dir`, in sorted file-name
+// order, as images [N,channels,H,W]; labels undefined. Images are not resized:
+// size > 0 requires every image to be size x size; size <= 0 requires all to
+// share the first image's size. Either mismatch is an error naming the file.
+ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size = -1);
+
+constexpr int64_t kMaxImageSide = 16384;
+constexpr uint64_t kMaxImageDecodedBytes = 64ull << 20;
+constexpr uint64_t kMaxImageFileBytes = 256ull << 20;
+
+}  // namespace gan
+}  // namespace gantry

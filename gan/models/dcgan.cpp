@@ -1,0 +1,55 @@
+// gan/models/dcgan.cpp — the DCGAN generator and discriminator (see dcgan.h).
+#include "gan/models/dcgan.h"
+
+namespace gantry {
+namespace gan {
+
+using std::make_shared;
+
+DCGANGenerator::DCGANGenerator(const DCGANConfig& c) : config(c) {
+  const int64_t w = c.g_width;
+  main = register_module("main", make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      make_shared<nn::ConvTranspose2d>(c.latent, 4 * w, 4, 1, 0, false),
+      make_shared<nn::BatchNorm2d>(4 * w),
+      make_shared<nn::ReLU>(),
+      make_shared<nn::ConvTranspose2d>(4 * w, 2 * w, 3, 2, 1, false),
+      make_shared<nn::BatchNorm2d>(2 * w),
+      make_shared<nn::ReLU>(),
+      make_shared<nn::ConvTranspose2d>(2 * w, w, 4, 2, 1, false),
+      make_shared<nn::BatchNorm2d>(w),
+      make_shared<nn::ReLU>(),
+      make_shared<nn::ConvTranspose2d>(w, c.channels, 4, 2, 1, false),
+      make_shared<nn::Tanh>(),
+  }));
+}
+
+Tensor DCGANGenerator::forward(const Tensor& z) {
+  GANTRY_CHECK(z.dim() == 2 && z.size(1) == config.latent, "DCGANGenerator: latent codes must be [N, ",
+               config.latent, "], got ", shape_str(z.shape()));
+  return main->forward(reshape(z, {z.size(0), config.latent, 1, 1}));
+}
+
+DCGANDiscriminator::DCGANDiscriminator(const DCGANConfig& c) : config(c) {
+  const int64_t w = c.d_width;
+  main = register_module("main", make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      make_shared<nn::Conv2d>(c.channels, w, 4, 2, 1, false),
+      make_shared<nn::LeakyReLU>(0.2),
+      make_shared<nn::Conv2d>(w, 2 * w, 4, 2, 1, false),
+      make_shared<nn::BatchNorm2d>(2 * w),
+      make_shared<nn::LeakyReLU>(0.2),
+      make_shared<nn::Conv2d>(2 * w, 4 * w, 4, 2, 1, false),
+      make_shared<nn::BatchNorm2d>(4 * w),
+      make_shared<nn::LeakyReLU>(0.2),
+      make_shared<nn::Conv2d>(4 * w, 1, 3, 1, 0, false),
+  }));
+}
+
+Tensor DCGANDiscriminator::forward(const Tensor& x) {
+  GANTRY_CHECK(x.dim() == 4 && x.size(1) == config.channels && x.size(2) == 28 && x.size(3) == 28,
+               "DCGANDiscriminator: images must be [N, ", config.channels, ", 28, 28], got ",
+               shape_str(x.shape()));
+  return reshape(main->forward(x), {x.size(0)});
+}
+
+}  // namespace gan
+}  // namespace gantry

@@ -1,0 +1,50 @@
+// gan/models/dcgan.h — the DCGAN of LibTorch's cpp/dcgan example, exactly
+// (28x28 single-channel images, latent 100, no conv biases):
+//
+//   G: z [N,100] -> [N,100,1,1]
+//      ConvT(100->256, k4 s1 p0) -> BN -> ReLU      [N,256, 4, 4]
+//      ConvT(256->128, k3 s2 p1) -> BN -> ReLU      [N,128, 7, 7]
+//      ConvT(128-> 64, k4 s2 p1) -> BN -> ReLU      [N, 64,14,14]
+//      ConvT( 64->  1, k4 s2 p1) -> Tanh            [N,  1,28,28]
+//   D: x [N,1,28,28]
+//      Conv(1->64,  k4 s2 p1) -> LeakyReLU(0.2)         [N, 64,14,14]
+//      Conv(64->128, k4 s2 p1) -> BN -> LeakyReLU(0.2)  [N,128, 7, 7]
+//      Conv(128->256, k4 s2 p1) -> BN -> LeakyReLU(0.2) [N,256, 3, 3]
+//      Conv(256->1, k3 s1 p0)                            [N,  1, 1, 1] -> logits [N]
+// The example ends D with a sigmoid and uses BCE; we return logits and use
+// BCE-with-logits: the same objective, numerically stable.
+#pragma once
+#include "nn/layers.h"
+
+namespace gantry {
+namespace gan {
+
+struct DCGANConfig {
+  int64_t latent = 100;
+  int64_t channels = 1;  // image channels
+  int64_t g_width = 64;  // G's last hidden width (64 -> 128 -> 256 going up)
+  int64_t d_width = 64;
+};
+
+class DCGANGenerator : public nn::Module {
+ public:
+  explicit DCGANGenerator(const DCGANConfig& c = {});
+  // z [N, latent] -> images [N, channels, 28, 28] in [-1, 1]
+  Tensor forward(const Tensor& z) override;
+  std::string repr() const override { return "DCGANGenerator"; }
+  std::shared_ptr<nn::Sequential> main;
+  DCGANConfig config;
+};
+
+class DCGANDiscriminator : public nn::Module {
+ public:
+  explicit DCGANDiscriminator(const DCGANConfig& c = {});
+  // images [N, channels, 28, 28] -> logits [N]
+  Tensor forward(const Tensor& x) override;
+  std::string repr() const override { return "DCGANDiscriminator"; }
+  std::shared_ptr<nn::Sequential> main;
+  DCGANConfig config;
+};
+
+}  // namespace gan
+}  // namespace gantry

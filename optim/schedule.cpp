@@ -1,0 +1,74 @@
+// optim/schedule.cpp — learning-rate schedules (see optim/schedule.h).
+#include "optim/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace gantry {
+namespace optim {
+
+namespace {
+void check_step(int64_t step, const char* who) {
+  GANTRY_CHECK(step >= 0, who, "::lr_at: step ", step, " is negative");
+}
+void check_lr(double lr, const char* who, const char* what) {
+  GANTRY_CHECK(lr >= 0 && std::isfinite(lr), who, ": ", what, " ", lr,
+               " must be finite and >= 0");
+}
+}  // namespace
+
+ConstantLR::ConstantLR(double lr) : lr_(lr) { check_lr(lr, "ConstantLR", "lr"); }
+double ConstantLR::lr_at(int64_t step) const {
+  check_step(step, "ConstantLR");
+  return lr_;
+}
+
+LinearDecayLR::LinearDecayLR(double start, double end, int64_t total_steps)
+    : start_(start), end_(end), total_(total_steps) {
+  check_lr(start, "LinearDecayLR", "start");
+  check_lr(end, "LinearDecayLR", "end");
+  GANTRY_CHECK(total_steps > 0, "LinearDecayLR: total_steps ", total_steps, " must be positive");
+}
+double LinearDecayLR::lr_at(int64_t step) const {
+  check_step(step, "LinearDecayLR");
+  const double f = static_cast<double>(std::min(step, total_)) / static_cast<double>(total_);
+  return start_ + (end_ - start_) * f;
+}
+
+CosineLR::CosineLR(double base, int64_t total_steps, double min_lr)
+    : base_(base), min_(min_lr), total_(total_steps) {
+  check_lr(base, "CosineLR", "base");
+  check_lr(min_lr, "CosineLR", "min_lr");
+  GANTRY_CHECK(total_steps > 0, "CosineLR: total_steps ", total_steps, " must be positive");
+}
+double CosineLR::lr_at(int64_t step) const {
+  check_step(step, "CosineLR");
+  const double f = static_cast<double>(std::min(step, total_)) / static_cast<double>(total_);
+  return min_ + (base_ - min_) * 0.5 * (1.0 + std::cos(3.14159265358979323846 * f));
+}
+
+StepLR::StepLR(double base, int64_t step_size, double gamma)
+    : base_(base), step_size_(step_size), gamma_(gamma) {
+  check_lr(base, "StepLR", "base");
+  GANTRY_CHECK(step_size > 0, "StepLR: step_size ", step_size, " must be positive");
+  GANTRY_CHECK(gamma >= 0, "StepLR: gamma ", gamma, " must be >= 0");
+}
+double StepLR::lr_at(int64_t step) const {
+  check_step(step, "StepLR");
+  return base_ * std::pow(gamma_, static_cast<double>(step / step_size_));
+}
+
+std::unique_ptr<LRSchedule> make_schedule(const std::string& name, double base_lr,
+                                          int64_t total_steps) {
+  if (name == "constant") return std::make_unique<ConstantLR>(base_lr);
+  if (name == "linear") return std::make_unique<LinearDecayLR>(base_lr, 0.0, total_steps);
+  if (name == "cosine") return std::make_unique<CosineLR>(base_lr, total_steps, 0.0);
+  GANTRY_CHECK(false, "make_schedule: unknown schedule '", name,
+               "' (expected constant, linear or cosine)");
+  return nullptr;
+}
+
+}  // namespace optim
+}  // namespace gantry

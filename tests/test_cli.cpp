@@ -1,0 +1,145 @@
+// tests/test_cli.cpp — the `gantry` program as a user runs it: bad flags,
+// values, files and configs give a one-line error and a non-zero exit; a tiny
+// train + sample run writes a checkpoint, a grid, metrics and a .npy.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "autograd/ops.h"
+#include "core/rng.h"
+#include "gan/data/image.h"
+#include "gan/data/npy.h"
+
+#ifndef GANTRY_CLI
+#error "GANTRY_CLI (path of the gantry binary) must be defined by the build"
+#endif
+
+using namespace gantry;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout + stderr
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(GANTRY_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string tmp(const std::string& name) {
+  return (fs::temp_directory_path() / name).string();
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  std::string path = tmp(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string image_folder() {
+  std::string dir = tmp("gantry_cli_images");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Generator g(5);
+  for (int i = 0; i < 32; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/%02d.png", i);
+    gan::save_png_grid(dir + name, tanh(randn({1, 1, 28, 28}, {}, &g)), 1, 0);
+  }
+  return dir;
+}
+
+bool one_line(const std::string& s) {
+  return !s.empty() && s.find('\n') == s.size() - 1;
+}
+
+}  // namespace
+
+TEST_CASE("cli: usage errors are one line with exit code 2", "[cli]") {
+  auto r = run("train --no-such-flag");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("unknown flag --no-such-flag") != std::string::npos);
+  CHECK(one_line(r.output));
+  r = run("train --steps many");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--steps: 'many' is not an integer") != std::string::npos);
+  r = run("train --steps");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--steps needs a value") != std::string::npos);
+  r = run("frobnicate");
+  CHECK(r.code == 2);
+  r = run("sample --n 3");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--checkpoint") != std::string::npos);
+}
+
+TEST_CASE("cli: bad files and configs are one-line errors with exit code 1", "[cli]") {
+  auto r = run("train --config /no/such/file.toml");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("/no/such/file.toml") != std::string::npos);
+  CHECK(one_line(r.output));
+  std::string bad_key = write_file("gantry_bad_key.toml", "model = \"dcgan\"\nlearning_rate = 3\n");
+  r = run("train --config " + bad_key);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("unknown key 'learning_rate'") != std::string::npos);
+  std::string bad_model = write_file("gantry_bad_model.toml", "model = \"stylegan9\"\n");
+  r = run("train --config " + bad_model);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("stylegan9") != std::string::npos);
+  std::string bad_syntax = write_file("gantry_bad_syntax.toml", "steps = \n");
+  r = run("train --config " + bad_syntax);
+  CHECK(r.code == 1);
+  CHECK(r.output.find(":1") != std::string::npos);
+  r = run("sample --checkpoint /no/such.safetensors --out " + tmp("x.npy"));
+  CHECK(r.code == 1);
+  CHECK(r.output.find("/no/such.safetensors") != std::string::npos);
+  std::string junk = write_file("gantry_junk.safetensors", "this is not a checkpoint");
+  r = run("sample --checkpoint " + junk + " --out " + tmp("x.npy"));
+  CHECK(r.code == 1);
+  CHECK(one_line(r.output));
+  r = run("train --data /no/such/dir --steps 1");
+  CHECK(r.code == 1);
+}
+
+TEST_CASE("cli: train then sample writes every promised file", "[cli]") {
+  const std::string data = image_folder(), out = tmp("gantry_cli_run");
+  fs::remove_all(out);
+  auto r = run("train --data " + data + " --steps 4 --batch 8 --seed 1 --out " + out +
+               " --sample-every 2 --checkpoint-every 2 --quiet --ema 0.9");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(fs::exists(out + "/checkpoint.safetensors"));
+  CHECK(fs::exists(out + "/samples/step_000002.png"));
+  CHECK(fs::exists(out + "/samples/step_000004.png"));
+  CHECK(fs::exists(out + "/metrics.csv"));
+  // Resume past the end: continues from step 4 to 6.
+  r = run("train --data " + data + " --steps 6 --batch 8 --seed 1 --out " + out +
+          " --checkpoint-every 2 --quiet --ema 0.9 --resume");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string npy = out + "/samples.npy", png = out + "/samples.png";
+  r = run("sample --checkpoint " + out + "/checkpoint.safetensors --n 10 --out " + npy +
+          " --png " + png + " --seed 4 --ema");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  Tensor s = gan::load_npy(npy);
+  CHECK(s.shape() == Shape{10, 1, 28, 28});
+  CHECK(s.dtype() == kFloat32);
+  CHECK(max(abs(s)).item<float>() <= 1.0f);
+  CHECK(fs::exists(png));
+}
