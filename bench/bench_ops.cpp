@@ -12,6 +12,10 @@
 #include "autograd/ops.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "gan/losses.h"
+#include "gan/models/dcgan.h"
+#include "nn/init.h"
+#include "optim/adam.h"
 
 using namespace gantry;
 
@@ -79,6 +83,77 @@ void BM_linear_fwd_bwd(benchmark::State& st) {
   }
 }
 BENCHMARK(BM_linear_fwd_bwd)->Unit(benchmark::kMillisecond);
+
+// Convolutions of the DCGAN at batch 64: forward, and forward + both backward passes.
+void BM_conv2d_D2(benchmark::State& st) {  // D layer 2: [64,64,14,14] -> [64,128,7,7], k4 s2 p1
+  Generator g(6);
+  Tensor x = randn({64, 64, 14, 14}, {}, &g), w = randn({128, 64, 4, 4}, {}, &g);
+  const bool bwd = st.range(0);
+  if (bwd) {
+    x.requires_grad_(true);
+    w.requires_grad_(true);
+  }
+  for (auto _ : st) {
+    Tensor y = conv2d(x, w, Tensor(), {2, 2}, {1, 1});
+    if (bwd) {
+      sum(y).backward();
+      x.set_grad(Tensor());
+      w.set_grad(Tensor());
+    }
+  }
+}
+BENCHMARK(BM_conv2d_D2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_conv_transpose2d_G3(benchmark::State& st) {  // G layer 3: [64,128,7,7] -> [64,64,14,14]
+  Generator g(7);
+  Tensor x = randn({64, 128, 7, 7}, {}, &g), w = randn({128, 64, 4, 4}, {}, &g);
+  const bool bwd = st.range(0);
+  if (bwd) {
+    x.requires_grad_(true);
+    w.requires_grad_(true);
+  }
+  for (auto _ : st) {
+    Tensor y = conv_transpose2d(x, w, Tensor(), {2, 2}, {1, 1});
+    if (bwd) {
+      sum(y).backward();
+      x.set_grad(Tensor());
+      w.set_grad(Tensor());
+    }
+  }
+}
+BENCHMARK(BM_conv_transpose2d_G3)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// One whole DCGAN training iteration at batch 64 (D step + G step with D
+// frozen, Adam on both), on random "images": what `gantry train` does per step.
+void BM_dcgan_iteration(benchmark::State& st) {
+  manual_seed(0);
+  gan::DCGANGenerator G;
+  gan::DCGANDiscriminator D;
+  nn::init::dcgan_(G);
+  nn::init::dcgan_(D);
+  optim::AdamOptions o;
+  o.lr = 2e-4;
+  o.beta1 = 0.5;
+  optim::Adam opt_g(G.parameters(), o), opt_d(D.parameters(), o);
+  Generator g(8);
+  Tensor real = tanh(randn({64, 1, 28, 28}, {}, &g));
+  for (auto _ : st) {
+    Tensor fake = G.forward(randn({64, 100}, {}, &g));
+    Tensor d_loss = gan::discriminator_loss(gan::LossKind::NonSaturating, D.forward(real),
+                                            D.forward(fake.detach()));
+    opt_d.zero_grad();
+    d_loss.backward();
+    opt_d.step();
+    D.requires_grad_(false);
+    Tensor g_loss = gan::generator_loss(gan::LossKind::NonSaturating, D.forward(fake));
+    opt_g.zero_grad();
+    g_loss.backward();
+    opt_g.step();
+    D.requires_grad_(true);
+  }
+  st.counters["images/s"] = benchmark::Counter(64.0 * st.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_dcgan_iteration)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 }  // namespace
 
