@@ -9,6 +9,8 @@
 // benchmarks issue; items/s and GFLOP/s counters make rows comparable now.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+
 #include "autograd/ops.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -158,6 +160,7 @@ BENCHMARK(BM_dcgan_iteration)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (const char* env = std::getenv("BENCH_THREADS")) set_num_threads(std::max(1, std::atoi(env)));
   benchmark::Initialize(&argc, argv);
   benchmark::AddCustomContext("gantry_threads", std::to_string(get_num_threads()));
   benchmark::RunSpecifiedBenchmarks();
