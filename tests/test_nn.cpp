@@ -5,6 +5,8 @@
 // and the statistics of the initializers (PyTorch defaults, DCGAN's).
 #include <catch2/catch.hpp>
 
+#include "tests/test_util.h"
+
 #include <cmath>
 #include <numeric>
 
@@ -13,23 +15,12 @@
 #include "nn/layers.h"
 
 using namespace gantry;
-using Vec = std::vector<double>;
+using testutil::Vec;
 
 namespace {
 
-Vec vals(const Tensor& t) { return t.to_vector<double>(); }
-
-// |got - want| <= tol * (1 + |want|) element by element; reports the first miss.
-void check_close(const Vec& got, const Vec& want, double tol, const char* what) {
-  INFO(what);
-  REQUIRE(got.size() == want.size());
-  size_t bad = 0, first = 0;
-  for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::abs(got[i] - want[i]) <= tol * (1 + std::abs(want[i]))) && bad++ == 0) first = i;
-  INFO("first mismatch at " << first << ": got " << (bad ? got[first] : 0) << " want "
-                            << (bad ? want[first] : 0) << " (" << bad << " mismatches)");
-  CHECK(bad == 0);
-}
+using testutil::check_close;
+using testutil::vals;
 
 double mean_of(const Vec& v) { return std::accumulate(v.begin(), v.end(), 0.0) / v.size(); }
 double std_of(const Vec& v) {

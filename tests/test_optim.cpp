@@ -6,6 +6,8 @@
 // learning-rate schedules.
 #include <catch2/catch.hpp>
 
+#include "tests/test_util.h"
+
 #include <cmath>
 
 #include "core/parallel.h"
@@ -18,22 +20,12 @@
 #include "optim/sgd.h"
 
 using namespace gantry;
-using Vec = std::vector<double>;
+using testutil::Vec;
 
 namespace {
 
-Vec vals(const Tensor& t) { return t.to_vector<double>(); }
-
-void check_close(const Vec& got, const Vec& want, double tol, const char* what) {
-  INFO(what);
-  REQUIRE(got.size() == want.size());
-  size_t bad = 0, first = 0;
-  for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::abs(got[i] - want[i]) <= tol * (1 + std::abs(want[i]))) && bad++ == 0) first = i;
-  INFO("first mismatch at " << first << ": got " << (bad ? got[first] : 0) << " want "
-                            << (bad ? want[first] : 0) << " (" << bad << " mismatches)");
-  CHECK(bad == 0);
-}
+using testutil::check_close;
+using testutil::vals;
 
 // A float64 leaf parameter with given values, and a way to set its gradient.
 Tensor param(const Vec& v) { return from_vector<double>(v, {static_cast<int64_t>(v.size())}).requires_grad_(); }
