@@ -5,6 +5,7 @@
 //                [--epochs E | --steps N] [--batch 64] [--seed S] [--device cpu]
 //                [--threads T] [--out DIR] [--resume] [--ema DECAY] [--quiet]
 // Writes DIR/checkpoint.safetensors, DIR/samples/step_*.png, DIR/metrics.csv.
+#include <csignal>
 #include <cstdio>
 
 #include "apps/cli.h"
@@ -13,11 +14,20 @@
 namespace gantry {
 namespace cli {
 
+namespace {
+volatile std::sig_atomic_t g_signal = 0;
+// SIGINT/SIGTERM: finish the current step, write a checkpoint, exit.
+extern "C" void on_stop_signal(int sig) {
+  g_signal = sig;
+  gan::Trainer::request_stop();
+}
+}  // namespace
+
 int run_train(int argc, char** argv) {
   Flags f(argc, argv, 2,
           {"config", "model", "data", "epochs", "steps", "batch", "seed", "device", "threads",
            "out", "ema", "data-limit", "sample-every", "checkpoint-every", "loss", "n-critic",
-           "lr-g", "lr-d", "log-every"},
+           "lr-g", "lr-d", "log-every", "on-divergence"},
           {"resume", "quiet"});
   gan::Config cfg = f.has("config") ? gan::Config::load(f.str("config"))
                                     : gan::Config::parse("", "(defaults)");
@@ -45,7 +55,17 @@ int run_train(int argc, char** argv) {
                opt.model.c_str(), opt.data.c_str(), static_cast<long long>(trainer.total_steps()),
                static_cast<long long>(opt.batch), static_cast<unsigned long long>(opt.seed),
                opt.out.c_str());
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   trainer.run();
+  if (g_signal) {
+    std::fprintf(stderr, "gantry train: stopped by signal %d at step %lld; resume with --resume\n",
+                 static_cast<int>(g_signal), static_cast<long long>(trainer.step()));
+    return 128 + static_cast<int>(g_signal);
+  }
   std::fprintf(stderr, "gantry train: done: %s, %s/samples/, %s/metrics.csv\n",
                trainer.checkpoint_path().c_str(), opt.out.c_str(), opt.out.c_str());
   return 0;

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -51,6 +52,9 @@ void TrainOptions::apply(const Config& c) {
     else if (k == "log_every") log_every = c.get_int(k, log_every);
     else if (k == "grid_size") grid_size = c.get_int(k, grid_size);
     else if (k == "quiet") quiet = c.get_bool(k, quiet);
+    else if (k == "on_divergence") on_divergence = c.get_string(k, on_divergence);
+    else if (k == "rollback_lr_factor") rollback_lr_factor = c.get_double(k, rollback_lr_factor);
+    else if (k == "max_rollbacks") max_rollbacks = c.get_int(k, max_rollbacks);
     else throw Error("config: unknown key '" + k + "'");
   }
   GANTRY_CHECK(model == "dcgan", "config: model '", model, "' is not available (have: dcgan)");
@@ -65,6 +69,10 @@ void TrainOptions::apply(const Config& c) {
   GANTRY_CHECK(latent >= 1, "config: latent must be positive");
   GANTRY_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "config: unknown device '",
                device, "'");
+  GANTRY_CHECK(on_divergence == "stop" || on_divergence == "rollback",
+               "config: on_divergence must be stop or rollback, got '", on_divergence, "'");
+  GANTRY_CHECK(rollback_lr_factor > 0 && rollback_lr_factor <= 1,
+               "config: rollback_lr_factor must be in (0, 1]");
   parse_loss(loss);
 }
 
@@ -78,12 +86,17 @@ std::string TrainOptions::to_toml() const {
      << "\nlr_g = " << lr_g << "\nlr_d = " << lr_d << "\nbeta1 = " << beta1
      << "\nbeta2 = " << beta2 << "\nschedule = \"" << schedule
      << "\"\nreal_label_min = " << real_label_min << "\nreal_label_max = " << real_label_max
-     << "\nema_decay = " << ema_decay << "\ninit = \"" << init << "\"\n";
+     << "\nema_decay = " << ema_decay << "\ninit = \"" << init << "\"\non_divergence = \""
+     << on_divergence << "\"\nrollback_lr_factor = " << rollback_lr_factor
+     << "\nmax_rollbacks = " << max_rollbacks << "\n";
   return os.str();
 }
 
 // ------------------------------------------------------------------ trainer
 Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.loss)), rng_(opt_.seed) {
+  GANTRY_CHECK(opt_.batch >= 2, "train: batch must be at least 2 (batch norm), got ", opt_.batch);
+  GANTRY_CHECK(opt_.steps > 0 || opt_.epochs > 0, "train: set steps or epochs to a positive number");
+  GANTRY_CHECK(opt_.n_critic >= 1, "train: n_critic must be >= 1, got ", opt_.n_critic);
   GANTRY_CHECK(opt_.device == "cpu", "train: device '", opt_.device,
                "' is not available yet (CUDA training arrives with the CUDA issues)");
   if (opt_.threads > 0) set_num_threads(opt_.threads);
@@ -129,8 +142,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   total_steps_ = opt_.steps > 0
                      ? opt_.steps
                      : std::max<int64_t>(1, opt_.epochs * loader_->batches_per_epoch() / opt_.n_critic);
-  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g, total_steps_);
-  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d, total_steps_);
+  rebuild_schedules();
 
   Generator noise_gen(opt_.seed ^ 0x0F1E2D3C4B5A6978ull);  // fixed noise: its own stream
   fixed_noise_ = randn({opt_.grid_size, opt_.latent}, {}, &noise_gen);
@@ -141,6 +153,31 @@ Trainer::~Trainer() {
 }
 
 std::string Trainer::checkpoint_path() const { return opt_.out + "/checkpoint.safetensors"; }
+
+namespace {
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "request_stop must be signal-safe");
+}  // namespace
+
+void Trainer::request_stop() { g_stop.store(true); }
+bool Trainer::stop_requested() { return g_stop.load(); }
+
+void Trainer::rebuild_schedules() {
+  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g * lr_scale_, total_steps_);
+  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * lr_scale_, total_steps_);
+}
+
+void Trainer::check_gradients(const nn::Module& m, int64_t step, const char* net) const {
+  NoGradGuard ng;
+  for (const auto& kv : m.named_parameters()) {
+    const Tensor g = kv.second.grad();
+    if (!g.defined()) continue;
+    const double s = sum(g).item<double>();  // NaN and +-inf survive the sum
+    if (!std::isfinite(s))
+      throw DivergenceError(str("train: step ", step, ": the ", net, " gradient of '", kv.first,
+                                "' is not finite; stopping before the update"));
+  }
+}
 
 DCGANGenerator& Trainer::sampler() {
   if (ema_) {
@@ -153,9 +190,10 @@ DCGANGenerator& Trainer::sampler() {
 namespace {
 double finite_or_throw(const Tensor& loss, int64_t step, const char* net) {
   const double v = loss.item<double>();
-  GANTRY_CHECK(std::isfinite(v), "train: step ", step, ": the ", net, " loss is ",
-               std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"),
-               "; stopping (the last checkpoint, if any, is intact)");
+  if (!std::isfinite(v))
+    throw DivergenceError(str("train: step ", step, ": the ", net, " loss is ",
+                              std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"),
+                              "; stopping (the last checkpoint, if any, is intact)"));
   return v;
 }
 double mean_prob(const Tensor& logits) {
@@ -191,6 +229,7 @@ StepStats Trainer::train_step() {
     st.d_fake = mean_prob(d_fake);
     opt_D_->zero_grad();
     d_loss.backward();
+    check_gradients(*D_, s, "discriminator");
     opt_D_->step();
   }
   // G step: D frozen, so backward computes no weight gradients for it.
@@ -199,12 +238,13 @@ StepStats Trainer::train_step() {
   Tensor g_loss = generator_loss(loss_, D_->forward(fake));
   try {
     st.g_loss = finite_or_throw(g_loss, s, "generator");
+    opt_G_->zero_grad();
+    g_loss.backward();
+    check_gradients(*G_, s, "generator");
   } catch (...) {
     D_->requires_grad_(true);
     throw;
   }
-  opt_G_->zero_grad();
-  g_loss.backward();
   opt_G_->step();
   D_->requires_grad_(true);
   if (ema_) ema_->update(*G_);
@@ -240,7 +280,10 @@ void Trainer::log_metrics(const StepStats& s, double ips) {
 }
 
 void Trainer::run() {
-  fs::create_directories(opt_.out);
+  std::error_code ec;
+  fs::create_directories(opt_.out, ec);
+  GANTRY_CHECK(!ec && fs::is_directory(opt_.out), "train: cannot create the output directory '",
+               opt_.out, "': ", ec ? ec.message() : std::string("a file stands in its place"));
   if (opt_.resume && fs::exists(checkpoint_path())) {
     load_checkpoint(checkpoint_path());
     if (!opt_.quiet)
@@ -255,7 +298,33 @@ void Trainer::run() {
   int64_t window_images = 0;
   double ips = 0;
   while (step_ < total_steps_) {
-    StepStats st = train_step();
+    if (stop_requested()) {
+      save_checkpoint(checkpoint_path());
+      if (!opt_.quiet)
+        std::fprintf(stderr, "%sstopped on request at step %lld; checkpoint written to %s\n",
+                     tty ? "\n" : "", static_cast<long long>(step_), checkpoint_path().c_str());
+      return;
+    }
+    StepStats st;
+    try {
+      st = train_step();
+    } catch (const DivergenceError& e) {
+      if (opt_.on_divergence != "rollback" || rollbacks_ >= opt_.max_rollbacks ||
+          !fs::exists(checkpoint_path()))
+        throw;
+      const int64_t failed = step_ + 1;
+      const double scale = lr_scale_ * opt_.rollback_lr_factor;
+      load_checkpoint(checkpoint_path());
+      lr_scale_ = scale;
+      ++rollbacks_;
+      rebuild_schedules();
+      std::fprintf(stderr, "%s%s\nrolled back to step %lld (rollback %lld of %lld), learning rates x%g\n",
+                   tty ? "\n" : "", e.what(), static_cast<long long>(step_),
+                   static_cast<long long>(rollbacks_), static_cast<long long>(opt_.max_rollbacks),
+                   lr_scale_);
+      (void)failed;
+      continue;
+    }
     window_images += opt_.batch * (opt_.n_critic + 1);
     const bool log_now = st.step % opt_.log_every == 0 || step_ == total_steps_;
     if (log_now) {
@@ -307,6 +376,17 @@ std::string meta(const std::map<std::string, std::string>& m, const std::string&
 }  // namespace
 
 void Trainer::save_checkpoint(const std::string& path) const {
+  {
+    NoGradGuard ng;
+    for (const nn::Module* m : {static_cast<const nn::Module*>(G_.get()),
+                                static_cast<const nn::Module*>(D_.get())})
+      for (const auto& kv : m->state_dict()) {
+        if (!is_floating(kv.second.dtype())) continue;
+        GANTRY_CHECK(std::isfinite(sum(kv.second).item<double>()), "checkpoint ", path,
+                     ": refusing to save: '", kv.first, "' holds non-finite values (step ",
+                     step_, "); the previous checkpoint is kept");
+      }
+  }
   nn::NamedTensors all;
   add_prefixed(all, "G.", G_->state_dict());
   add_prefixed(all, "D.", D_->state_dict());
@@ -327,6 +407,9 @@ void Trainer::save_checkpoint(const std::string& path) const {
   m["latent"] = std::to_string(opt_.latent);
   m["channels"] = std::to_string(G_->config.channels);
   m["ema"] = ema_ ? "1" : "0";
+  char scale[40];
+  std::snprintf(scale, sizeof scale, "%.17g", lr_scale_);  // exact round trip
+  m["lr_scale"] = scale;
   nn::save_safetensors(path, all, m);
 }
 
@@ -345,6 +428,10 @@ void Trainer::load_checkpoint(const std::string& path) {
   opt_D_->load_state_dict(take_prefixed(f.tensors, "opt_D."));
   if (ema_) ema_->load_state_dict(take_prefixed(f.tensors, "ema."));
   step_ = std::stoll(meta(m, "step", path));
+  if (m.count("lr_scale")) {
+    lr_scale_ = std::stod(m.at("lr_scale"));
+    rebuild_schedules();
+  }
   rng_.manual_seed(std::stoull(meta(m, "rng_seed", path)));
   rng_.set_offset(std::stoull(meta(m, "rng_offset", path)));
   default_generator().manual_seed(std::stoull(meta(m, "default_rng_seed", path)));

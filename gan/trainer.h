@@ -56,6 +56,14 @@ struct TrainOptions {
   double ema_decay = 0.0;              // 0: no EMA generator
   std::string init = "dcgan";          // dcgan | default
 
+  // Divergence guard: a non-finite loss or gradient either stops the run
+  // ("stop", the default; the last checkpoint stays as it was) or reloads the
+  // last good checkpoint, multiplies both learning rates by
+  // rollback_lr_factor and continues ("rollback"), at most max_rollbacks times.
+  std::string on_divergence = "stop";
+  double rollback_lr_factor = 0.5;
+  int64_t max_rollbacks = 3;
+
   int64_t sample_every = 200;
   int64_t checkpoint_every = 500;
   int64_t log_every = 10;
@@ -66,6 +74,11 @@ struct TrainOptions {
   void apply(const Config& c);
   // The options as TOML text (stored in checkpoints).
   std::string to_toml() const;
+};
+
+// A non-finite loss or gradient (the message names the step and the network).
+struct DivergenceError : Error {
+  using Error::Error;
 };
 
 struct StepStats {
@@ -84,6 +97,8 @@ class Trainer {
   // One step (n_critic D updates + one G update); returns its statistics.
   StepStats train_step();
 
+  // Writes everything needed to resume; refuses (throws) if any weight is not
+  // finite, so a diverged state never replaces a good checkpoint.
   void save_checkpoint(const std::string& path) const;
   void load_checkpoint(const std::string& path);
 
@@ -95,8 +110,17 @@ class Trainer {
   // The generator used for samples: the EMA copy when enabled, else G.
   DCGANGenerator& sampler();
   std::string checkpoint_path() const;
+  double lr_scale() const { return lr_scale_; }
+  int64_t rollbacks() const { return rollbacks_; }
+
+  // Asks a running run() to write a checkpoint and return after the current
+  // step. Async-signal-safe: `gantry train` calls it from SIGINT/SIGTERM.
+  static void request_stop();
+  static bool stop_requested();
 
  private:
+  void check_gradients(const nn::Module& m, int64_t step, const char* net) const;
+  void rebuild_schedules();
   void write_samples() const;
   void log_metrics(const StepStats& s, double images_per_s);
 
@@ -112,6 +136,8 @@ class Trainer {
   Generator rng_;     // noise and label smoothing
   Tensor fixed_noise_;
   int64_t step_ = 0, total_steps_ = 0;
+  double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
+  int64_t rollbacks_ = 0;
   FILE* metrics_ = nullptr;
 };
 

@@ -21,6 +21,7 @@ PACKAGES=(
   libstb-dev          # PNG/JPEG read and write (gan/data/image)
   nlohmann-json3-dev  # safetensors checkpoint headers (nn/safetensors)
   dataset-fashion-mnist # the training data: /usr/share/datasets/fashion-mnist
+  clang-14 libclang-rt-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer + ASan/UBSan, OpenMP for clang
 )
 
 missing=()

@@ -207,3 +207,80 @@ TEST_CASE("DCGAN trains a few steps on real Fashion-MNIST", "[gan][e2e]") {
   CHECK(last.find("nan") == std::string::npos);
   CHECK(last.find("inf") == std::string::npos);
 }
+
+TEST_CASE("divergence guard: rollback reloads the last good checkpoint with lower rates",
+          "[gan][reliability]") {
+  const std::string data = synthetic_folder(32);
+  const std::string out = (fs::temp_directory_path() / "gantry_rollback").string();
+  fs::remove_all(out);
+  TrainOptions o = small_options(data, out);
+  o.steps = 8;
+  o.checkpoint_every = 2;
+  o.on_divergence = "rollback";
+  o.rollback_lr_factor = 0.5;
+  Trainer t(o);
+  fs::create_directories(out);
+  for (int i = 0; i < 4; ++i) t.train_step();
+  t.save_checkpoint(t.checkpoint_path());
+  {
+    NoGradGuard ng;
+    core::fill_(t.discriminator().parameters()[0], std::nan(""));
+  }
+  t.run();  // step 5 diverges, rolls back to 4, finishes at 8
+  CHECK(t.step() == 8);
+  CHECK(t.rollbacks() == 1);
+  CHECK(t.lr_scale() == 0.5);
+  for (const auto& kv : t.discriminator().state_dict())
+    if (is_floating(kv.second.dtype()))
+      CHECK(std::isfinite(sum(kv.second).item<double>()));
+  // The lowered rate is part of the checkpoint (a resumed run keeps it).
+  TrainOptions o2 = o;
+  o2.resume = true;
+  Trainer r(o2);
+  r.load_checkpoint(r.checkpoint_path());
+  CHECK(r.lr_scale() == 0.5);
+}
+
+TEST_CASE("divergence guard: stop mode throws; NaN weights never overwrite a checkpoint",
+          "[gan][reliability]") {
+  const std::string data = synthetic_folder(32);
+  const std::string out = (fs::temp_directory_path() / "gantry_nan_save").string();
+  fs::remove_all(out);
+  TrainOptions o = small_options(data, out);
+  o.steps = 6;
+  o.checkpoint_every = 2;
+  Trainer t(o);
+  fs::create_directories(out);
+  t.train_step();
+  t.save_checkpoint(t.checkpoint_path());
+  const std::string before = bytes_of(t.checkpoint_path());
+  {
+    NoGradGuard ng;
+    core::fill_(t.generator().parameters()[0], std::nan(""));
+  }
+  CHECK_THROWS_WITH(t.save_checkpoint(t.checkpoint_path()),
+                    Catch::Contains("refusing to save") && Catch::Contains("main.0.weight"));
+  CHECK(bytes_of(t.checkpoint_path()) == before);
+  CHECK_THROWS_AS(t.run(), DivergenceError);
+  CHECK(bytes_of(t.checkpoint_path()) == before);
+}
+
+TEST_CASE("resource errors: unwritable output, bad sizes, empty folders", "[gan][reliability]") {
+  const std::string data = synthetic_folder(32);
+  const std::string file = (fs::temp_directory_path() / "gantry_not_a_dir").string();
+  fs::remove_all(file);
+  std::ofstream(file) << "x";
+  TrainOptions o = small_options(data, file + "/run");
+  Trainer t(o);
+  CHECK_THROWS_WITH(t.run(), Catch::Contains("cannot create the output directory"));
+  TrainOptions big = small_options(data, "/tmp/unused");
+  big.batch = 64;  // 32 images
+  CHECK_THROWS_WITH(Trainer(big), Catch::Contains("fewer than one batch"));
+  TrainOptions zero = small_options(data, "/tmp/unused");
+  zero.batch = 0;
+  CHECK_THROWS_WITH(Trainer(zero), Catch::Contains("batch must be at least 2"));
+  const std::string empty = (fs::temp_directory_path() / "gantry_empty_folder").string();
+  fs::remove_all(empty);
+  fs::create_directories(empty);
+  CHECK_THROWS_AS(Trainer(small_options(empty, "/tmp/unused")), Error);
+}
