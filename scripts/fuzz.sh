@@ -20,11 +20,11 @@ CXX_BIN="${GANTRY_FUZZ_CXX:-clang++-14}"
 
 # Runs per target: about a minute each on one core of the CI machine.
 declare -A RUNS=(
-  [fuzz_idx]=200000
-  [fuzz_npy]=200000
-  [fuzz_safetensors]=100000
-  [fuzz_config]=200000
-  [fuzz_image]=50000
+  [fuzz_idx]=100000
+  [fuzz_npy]=100000
+  [fuzz_safetensors]=80000
+  [fuzz_config]=300000
+  [fuzz_image]=60000
 )
 ALL=(fuzz_idx fuzz_npy fuzz_safetensors fuzz_config fuzz_image)
 TARGETS=("$@")

@@ -129,6 +129,37 @@ TEST_CASE("crash safety: SIGKILL at seeded moments, then --resume, ends bit-iden
   }
 }
 
+TEST_CASE("crash safety: SIGKILL in the middle of a checkpoint write", "[crash]") {
+  // Watch for the temporary file of the second checkpoint write and kill the
+  // moment it appears: the write is then certainly in progress.
+  const std::string data = image_folder();
+  const int steps = 6;
+  const std::string ref = tmp("gantry_crash_write_ref"), out = tmp("gantry_crash_write");
+  fs::remove_all(ref);
+  fs::remove_all(out);
+  REQUIRE(wait_exit(spawn(train_args(data, ref, steps, false))) == 0);
+  const std::string ck = out + "/checkpoint.safetensors", part = ck + ".tmp";
+  pid_t pid = spawn(train_args(data, out, steps, false));
+  bool caught = false;
+  for (int i = 0; i < 20000 && !caught; ++i) {
+    if (fs::exists(ck) && fs::exists(part)) caught = true;
+    else std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  kill(pid, SIGKILL);
+  wait_exit(pid);
+  REQUIRE(caught);
+  int64_t saved = -1;
+  REQUIRE_NOTHROW(saved = step_of(ck));  // the previous checkpoint is intact
+  WARN("killed during a checkpoint write; the previous checkpoint (step " << saved << ") loads");
+  REQUIRE(wait_exit(spawn(train_args(data, out, steps, true))) == 0);
+  const auto want = weights(ref + "/checkpoint.safetensors"), got = weights(ck);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO(got[i].first);
+    CHECK(got[i].second.to_vector<double>() == want[i].second.to_vector<double>());
+  }
+}
+
 TEST_CASE("crash safety: SIGINT and SIGTERM write a final checkpoint", "[crash]") {
   const std::string data = image_folder();
   for (int sig : {SIGINT, SIGTERM}) {

@@ -147,16 +147,15 @@ Tensor read_idx(const std::string& path) {
     shape.push_back(s);
     if (s == 0) zero = true;
   }
-  if (zero) {
-    numel = 0;
-  } else {
-    for (int64_t s : shape) {
-      GANTRY_CHECK(numel <= kMaxIdxBytes / item / static_cast<uint64_t>(s), where, "shape ",
-                   shape_str(shape), " of ", type_name(code), " exceeds the limit of ",
-                   kMaxIdxBytes, " bytes");
-      numel *= static_cast<uint64_t>(s);
-    }
+  // The limit applies to the non-zero sizes even when one size is 0: the
+  // tensor's strides are their product (a fuzzer found [4294905856,0,6398,...]).
+  for (int64_t s : shape) {
+    const uint64_t s1 = s ? static_cast<uint64_t>(s) : 1;
+    GANTRY_CHECK(numel <= kMaxIdxBytes / item / s1, where, "shape ", shape_str(shape), " of ",
+                 type_name(code), " exceeds the limit of ", kMaxIdxBytes, " bytes");
+    numel *= s1;
   }
+  if (zero) numel = 0;
   const uint64_t header = 4 + 4 * static_cast<uint64_t>(ndim), bytes = numel * item;
   if (!src.gzipped()) {
     GANTRY_CHECK(src.file_size() >= header + bytes, where, "file truncated: shape ",

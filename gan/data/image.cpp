@@ -49,6 +49,43 @@ namespace {
 
 static_assert(STBI_MAX_DIMENSIONS == kMaxImageSide, "stb's limit must match ours");
 
+// stb 2022-09 (Debian 12) writes past stbi__huffman::size[257] when a JPEG
+// DHT table's 16 code counts sum to more than 256 (stbi__build_huffman; a
+// fuzzer found it, UBSan reports it, larger sums overrun the heap). Upstream
+// later rejects such tables; until Debian's stb does, every DHT segment is
+// checked here before stb sees the file. Walks the marker segments, skipping
+// entropy-coded data after each SOS, and never reads past the buffer.
+bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
+  if (n < 2 || p[0] != 0xFF || p[1] != 0xD8) return true;  // not a JPEG
+  size_t i = 2;
+  while (i + 1 < n) {
+    if (p[i] != 0xFF) {  // entropy-coded data (after an SOS): skip to the next marker
+      ++i;
+      continue;
+    }
+    const unsigned char m = p[i + 1];
+    if (m == 0xFF || m == 0x00 || (m >= 0xD0 && m <= 0xD7) || m == 0x01 || m == 0xD8) {
+      i += (m == 0xFF) ? 1 : 2;  // fill byte, stuffed zero, RSTn, TEM, SOI: no length
+      continue;
+    }
+    if (m == 0xD9) return true;  // EOI
+    if (i + 3 >= n) return true;  // truncated: stb reports it
+    const size_t len = static_cast<size_t>(p[i + 2]) << 8 | p[i + 3];
+    if (m == 0xC4) {  // DHT: (class/id byte, 16 counts, sum(counts) values) repeated
+      // As stb reads it: tables until the segment length is used up, and
+      // bytes past the end of the file read as 0.
+      for (size_t j = i + 4; j < i + 2 + len && j < n;) {
+        size_t total = 0;
+        for (size_t k = j + 1; k <= j + 16 && k < n; ++k) total += p[k];
+        if (total > 256) return false;
+        j += 17 + total;
+      }
+    }
+    i += 2 + len;
+  }
+  return true;
+}
+
 std::vector<unsigned char> read_file_capped(const std::string& path, const std::string& where) {
   FILE* f = std::fopen(path.c_str(), "rb");
   GANTRY_CHECK(f != nullptr, where, "cannot open: ", std::strerror(errno));
@@ -80,6 +117,8 @@ Decoded decode(const std::string& path, int channels) {
   std::vector<unsigned char> file = read_file_capped(path, where);
   GANTRY_CHECK(!file.empty(), where, "file is empty");
   const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
+  GANTRY_CHECK(jpeg_huffman_tables_ok(file.data(), file.size()), where,
+               "corrupt JPEG (a Huffman table has more than 256 codes)");
   int w = 0, h = 0, comp = 0;
   GANTRY_CHECK(stbi_info_from_memory(file.data(), len, &w, &h, &comp), where,
                "not a readable PNG/JPEG image (", stbi_failure_reason(), ")");

@@ -263,13 +263,13 @@ Tensor load_npy(const std::string& path) {
   uint64_t bytes = dtype_size(dt);
   bool zero = false;
   for (int64_t d : shape) zero = zero || d == 0;
-  if (zero) {
-    bytes = 0;
-  } else {
-    for (int64_t d : shape)
-      GANTRY_CHECK(!__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes), where,
-                   "shape ", shape_str(shape), " is absurd (its size overflows)");
-  }
+  // Zero sizes count as 1 here: the strides are the product of the other sizes
+  // and must fit in int64 even when the tensor is empty.
+  for (int64_t d : shape)
+    GANTRY_CHECK(!__builtin_mul_overflow(bytes, static_cast<uint64_t>(d ? d : 1), &bytes) &&
+                     bytes <= static_cast<uint64_t>(INT64_MAX),
+                 where, "shape ", shape_str(shape), " is absurd (its size overflows)");
+  if (zero) bytes = 0;
   GANTRY_CHECK(bytes == data_size, where, "shape ", shape_str(shape), " of ", descr, " needs ",
                bytes, " bytes of data but the file holds ", data_size);
   Tensor t = empty(shape, dt);
