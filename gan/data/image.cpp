@@ -56,8 +56,10 @@ static_assert(STBI_MAX_DIMENSIONS == kMaxImageSide, "stb's limit must match ours
 // checked here before stb sees the file. Walks the marker segments, skipping
 // entropy-coded data after each SOS, and never reads past the buffer.
 bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
-  if (n < 2 || p[0] != 0xFF || p[1] != 0xD8) return true;  // not a JPEG
-  size_t i = 2;
+  // stb takes any file starting with 0xFF, fill bytes (more 0xFF) before the
+  // SOI included, as a JPEG candidate (a fuzzer found that too).
+  if (n < 2 || p[0] != 0xFF) return true;
+  size_t i = 0;
   while (i + 1 < n) {
     if (p[i] != 0xFF) {  // entropy-coded data (after an SOS): skip to the next marker
       ++i;
@@ -82,6 +84,24 @@ bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
       }
     }
     i += 2 + len;
+  }
+  return true;
+}
+
+// stb grows its IDAT buffer to a chunk's announced length (doubling, up to
+// 2 GiB) before checking that the bytes are there: a 200-byte PNG whose IDAT
+// claims 2^31 bytes made it allocate 2 GiB (a fuzzer found it). Every chunk's
+// data must lie inside the file (the CRC after the last may be missing, as
+// stb allows).
+bool png_chunks_ok(const unsigned char* p, size_t n) {
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (n < 8 || std::memcmp(p, sig, 8) != 0) return true;  // not a PNG
+  for (size_t off = 8; off + 8 <= n;) {
+    const size_t len = static_cast<size_t>(p[off]) << 24 | static_cast<size_t>(p[off + 1]) << 16 |
+                       static_cast<size_t>(p[off + 2]) << 8 | p[off + 3];
+    if (len > n - off - 8) return false;
+    if (std::memcmp(p + off + 4, "IEND", 4) == 0) break;
+    off += 12 + len;
   }
   return true;
 }
@@ -119,6 +139,8 @@ Decoded decode(const std::string& path, int channels) {
   const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
   GANTRY_CHECK(jpeg_huffman_tables_ok(file.data(), file.size()), where,
                "corrupt JPEG (a Huffman table has more than 256 codes)");
+  GANTRY_CHECK(png_chunks_ok(file.data(), file.size()), where,
+               "corrupt PNG (a chunk runs past the end of the file)");
   int w = 0, h = 0, comp = 0;
   GANTRY_CHECK(stbi_info_from_memory(file.data(), len, &w, &h, &comp), where,
                "not a readable PNG/JPEG image (", stbi_failure_reason(), ")");
