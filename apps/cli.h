@@ -36,6 +36,7 @@ class Flags {
 int run_train(int argc, char** argv);
 int run_sample(int argc, char** argv);
 int run_demo(int argc, char** argv);
+int run_bench(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace gantry

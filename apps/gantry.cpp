@@ -3,6 +3,7 @@
 //   gantry train   ...   train a GAN (see apps/train.cpp)
 //   gantry sample  ...   draw samples from a checkpoint (apps/sample.cpp)
 //   gantry demo    ...   the MLP demo (apps/demo.cpp)
+//   gantry bench   ...   DCGAN iteration, Gantry vs LibTorch (apps/bench.cpp)
 //   gantry info          build, threads, devices and registered ops
 // Errors are one line on stderr and a non-zero exit: 2 for usage, 1 for
 // everything else (bad files, bad configs, non-finite losses).
@@ -46,6 +47,8 @@ void usage() {
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
+               "       gantry bench [--device cpu] [--threads T] [--steps N] [--rounds R]\n"
+               "                    [--batch B] [--warmup W] [--profile] [--no-libtorch]\n"
                "       gantry info\n");
 }
 
@@ -61,6 +64,7 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cli::run_train(argc, argv);
     if (cmd == "sample") return cli::run_sample(argc, argv);
     if (cmd == "demo") return cli::run_demo(argc, argv);
+    if (cmd == "bench") return cli::run_bench(argc, argv);
     if (cmd == "info") return info();
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       usage();

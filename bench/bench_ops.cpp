@@ -12,6 +12,9 @@
 #include <cstdlib>
 
 #include "autograd/ops.h"
+#include "bench/dcgan_shapes.h"
+#include "bench/dcgan_step.h"
+#include "kernels/registry.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "gan/losses.h"
@@ -86,73 +89,55 @@ void BM_linear_fwd_bwd(benchmark::State& st) {
 }
 BENCHMARK(BM_linear_fwd_bwd)->Unit(benchmark::kMillisecond);
 
-// Convolutions of the DCGAN at batch 64: forward, and forward + both backward passes.
-void BM_conv2d_D2(benchmark::State& st) {  // D layer 2: [64,64,14,14] -> [64,128,7,7], k4 s2 p1
+// Every convolution of the DCGAN at batch 64 (bench/dcgan_shapes.h), each
+// pass as the registry kernel it dispatches to (a transposed convolution's
+// forward is conv2d_input_grad, its backward-input is conv2d):
+//   BM_conv/<layer>/<pass>, pass 0 forward, 1 backward-input, 2 backward-weight.
+void BM_conv(benchmark::State& st) {
+  const bench::ConvLayer& L = bench::kConvLayers[st.range(0)];
+  const int pass = static_cast<int>(st.range(1));
   Generator g(6);
-  Tensor x = randn({64, 64, 14, 14}, {}, &g), w = randn({128, 64, 4, 4}, {}, &g);
-  const bool bwd = st.range(0);
-  if (bwd) {
-    x.requires_grad_(true);
-    w.requires_grad_(true);
+  const Shape xs = {L.N, L.Cin, L.H, L.W}, ys = {L.N, L.Cout, L.OH(), L.OW()};
+  const Shape ws = L.transposed ? Shape{L.Cin, L.Cout, L.K, L.K} : Shape{L.Cout, L.Cin, L.K, L.K};
+  Tensor x = randn(xs, {}, &g), w = randn(ws, {}, &g), y = randn(ys, {}, &g);
+  kernels::Attrs a;
+  a.ints = {L.stride, L.stride, L.pad, L.pad, 1, 1, 1};
+  // (op, inputs, output) of each pass; for a transposed layer the roles of x and y swap.
+  std::string op;
+  kernels::Tensors in;
+  Tensor out;
+  const Tensor& big = L.transposed ? y : x;    // the conv's "input" side
+  const Tensor& small = L.transposed ? x : y;  // the conv's "output" side
+  if (pass == 0) {
+    op = L.transposed ? "conv2d_input_grad" : "conv2d";
+    in = {x, w};
+    out = empty_like(y);
+  } else if (pass == 1) {
+    op = L.transposed ? "conv2d" : "conv2d_input_grad";
+    in = {y, w};
+    out = empty_like(x);
+  } else {
+    op = "conv2d_weight_grad";
+    in = {big, small};
+    out = empty_like(w);
   }
   for (auto _ : st) {
-    Tensor y = conv2d(x, w, Tensor(), {2, 2}, {1, 1});
-    if (bwd) {
-      sum(y).backward();
-      x.set_grad(Tensor());
-      w.set_grad(Tensor());
-    }
+    kernels::run(op, in, {out}, a);
+    benchmark::DoNotOptimize(out.raw_data());
   }
+  st.SetLabel(std::string(L.name) + "/" + bench::kPassNames[pass]);
+  st.counters["GFLOP/s"] = benchmark::Counter(L.flops() * st.iterations(), benchmark::Counter::kIsRate,
+                                              benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_conv2d_D2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
-
-void BM_conv_transpose2d_G3(benchmark::State& st) {  // G layer 3: [64,128,7,7] -> [64,64,14,14]
-  Generator g(7);
-  Tensor x = randn({64, 128, 7, 7}, {}, &g), w = randn({128, 64, 4, 4}, {}, &g);
-  const bool bwd = st.range(0);
-  if (bwd) {
-    x.requires_grad_(true);
-    w.requires_grad_(true);
-  }
-  for (auto _ : st) {
-    Tensor y = conv_transpose2d(x, w, Tensor(), {2, 2}, {1, 1});
-    if (bwd) {
-      sum(y).backward();
-      x.set_grad(Tensor());
-      w.set_grad(Tensor());
-    }
-  }
-}
-BENCHMARK(BM_conv_transpose2d_G3)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_conv)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, bench::kNumConvLayers - 1, 1), {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond);
 
 // One whole DCGAN training iteration at batch 64 (D step + G step with D
 // frozen, Adam on both), on random "images": what `gantry train` does per step.
 void BM_dcgan_iteration(benchmark::State& st) {
-  manual_seed(0);
-  gan::DCGANGenerator G;
-  gan::DCGANDiscriminator D;
-  nn::init::dcgan_(G);
-  nn::init::dcgan_(D);
-  optim::AdamOptions o;
-  o.lr = 2e-4;
-  o.beta1 = 0.5;
-  optim::Adam opt_g(G.parameters(), o), opt_d(D.parameters(), o);
-  Generator g(8);
-  Tensor real = tanh(randn({64, 1, 28, 28}, {}, &g));
-  for (auto _ : st) {
-    Tensor fake = G.forward(randn({64, 100}, {}, &g));
-    Tensor d_loss = gan::discriminator_loss(gan::LossKind::NonSaturating, D.forward(real),
-                                            D.forward(fake.detach()));
-    opt_d.zero_grad();
-    d_loss.backward();
-    opt_d.step();
-    D.requires_grad_(false);
-    Tensor g_loss = gan::generator_loss(gan::LossKind::NonSaturating, D.forward(fake));
-    opt_g.zero_grad();
-    g_loss.backward();
-    opt_g.step();
-    D.requires_grad_(true);
-  }
+  bench::DCGANStep step(64);
+  for (auto _ : st) step.run();
   st.counters["images/s"] = benchmark::Counter(64.0 * st.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_dcgan_iteration)->Unit(benchmark::kMillisecond)->MinTime(3.0);

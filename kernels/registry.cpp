@@ -1,6 +1,11 @@
 // kernels/registry.cpp — the op table (see registry.h).
 #include "kernels/registry.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
 namespace gantry {
 namespace kernels {
 
@@ -104,13 +109,71 @@ void DispatchTrace::add(const std::string& op) {
   ops_.push_back(op);
 }
 
+namespace {
+std::atomic<bool> g_profiling{false};
+std::mutex g_profile_mu;
+std::map<std::pair<std::string, std::string>, ProfileRow>& profile_table() {
+  static auto* t = new std::map<std::pair<std::string, std::string>, ProfileRow>();
+  return *t;
+}
+}  // namespace
+
+void Profiler::enable(bool on) { g_profiling.store(on, std::memory_order_relaxed); }
+bool Profiler::enabled() { return g_profiling.load(std::memory_order_relaxed); }
+void Profiler::reset() {
+  std::lock_guard<std::mutex> lock(g_profile_mu);
+  profile_table().clear();
+}
+std::vector<ProfileRow> Profiler::rows() {
+  std::vector<ProfileRow> r;
+  {
+    std::lock_guard<std::mutex> lock(g_profile_mu);
+    for (const auto& kv : profile_table()) r.push_back(kv.second);
+  }
+  std::sort(r.begin(), r.end(),
+            [](const ProfileRow& a, const ProfileRow& b) { return a.total_ms > b.total_ms; });
+  return r;
+}
+std::string Profiler::report() {
+  auto r = rows();
+  double total = 0;
+  for (const auto& x : r) total += x.total_ms;
+  std::string s;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-24s %-16s %8s %11s %9s %6s\n", "op", "algorithm", "calls",
+                "total_ms", "ms/call", "%");
+  s += line;
+  for (const auto& x : r) {
+    std::snprintf(line, sizeof line, "%-24s %-16s %8lld %11.2f %9.4f %6.1f\n", x.op.c_str(),
+                  x.algorithm.c_str(), static_cast<long long>(x.calls), x.total_ms,
+                  x.total_ms / std::max<int64_t>(1, x.calls), total > 0 ? 100 * x.total_ms / total : 0);
+    s += line;
+  }
+  std::snprintf(line, sizeof line, "%-24s %-16s %8s %11.2f\n", "total (kernels)", "", "", total);
+  s += line;
+  return s;
+}
+
 void run(const std::string& op, const Tensors& in, const Tensors& out, const Attrs& attrs) {
   GANTRY_CHECK(!in.empty() && in[0].defined(), op, ": called with no input");
   if (g_trace) g_trace->add(op);
   const Tensor& x = in[0];
   const Algorithm& a =
       Registry::instance().select(op, x.device().type, x.dtype(), in, attrs);
+  if (!g_profiling.load(std::memory_order_relaxed)) {
+    a.fn(in, out, attrs);
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
   a.fn(in, out, attrs);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::lock_guard<std::mutex> lock(g_profile_mu);
+  ProfileRow& row = profile_table()[{op, a.name}];
+  row.op = op;
+  row.algorithm = a.name;
+  row.calls += 1;
+  row.total_ms += ms;
 }
 
 }  // namespace kernels

@@ -96,6 +96,25 @@ class DispatchTrace {
   DispatchTrace* prev_;
 };
 
+// Op-level profiler: while enabled, every dispatch is timed and accumulated
+// per (op, algorithm) — calls and total wall time. Timing is of the kernel
+// call as the host sees it (CUDA backends synchronize only when profiling).
+// Off by default; a disabled profiler costs one relaxed atomic load per op.
+//   kernels::Profiler::enable(true);  ...work...;  std::cout << Profiler::report();
+struct ProfileRow {
+  std::string op, algorithm;
+  int64_t calls = 0;
+  double total_ms = 0;
+};
+class Profiler {
+ public:
+  static void enable(bool on);
+  static bool enabled();
+  static void reset();
+  static std::vector<ProfileRow> rows();  // sorted by total time, largest first
+  static std::string report();            // a printable table with percentages
+};
+
 // Dispatches `op` on the device and dtype of in[0].
 void run(const std::string& op, const Tensors& in, const Tensors& out, const Attrs& attrs = {});
 

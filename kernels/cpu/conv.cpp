@@ -51,10 +51,11 @@ ConvGeom geom(const Tensor& x, const Tensor& w, const Tensor& y, const Attrs& a)
                   y.size(2), y.size(3), p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
 }
 
-// cols [rows, OH*OW] from the group-g channels of one sample (xs: [C,H,W] contiguous).
+// cols [rows, OH*OW] (row stride ld) from the group-g channels of one sample
+// (xs: [C,H,W] contiguous).
 template <typename T>
-void im2col(const T* xs, const ConvGeom& g, int64_t grp, T* cols) {
-  const int64_t OHW = g.cols();
+void im2col(const T* xs, const ConvGeom& g, int64_t grp, T* cols, int64_t ld) {
+  const int64_t OHW = ld;
   for (int64_t c = 0; c < g.Cg(); ++c) {
     const T* xc = xs + (grp * g.Cg() + c) * g.H * g.W;
     for (int64_t kh = 0; kh < g.KH; ++kh)
@@ -77,10 +78,10 @@ void im2col(const T* xs, const ConvGeom& g, int64_t grp, T* cols) {
   }
 }
 
-// Adds cols [rows, OH*OW] back into the group-g channels of dxs [C,H,W].
+// Adds cols [rows, OH*OW] (row stride ld) back into the group-g channels of dxs [C,H,W].
 template <typename T>
-void col2im(const T* cols, const ConvGeom& g, int64_t grp, T* dxs) {
-  const int64_t OHW = g.cols();
+void col2im(const T* cols, const ConvGeom& g, int64_t grp, T* dxs, int64_t ld) {
+  const int64_t OHW = ld;
   for (int64_t c = 0; c < g.Cg(); ++c) {
     T* xc = dxs + (grp * g.Cg() + c) * g.H * g.W;
     for (int64_t kh = 0; kh < g.KH; ++kh)
@@ -101,7 +102,7 @@ void col2im(const T* cols, const ConvGeom& g, int64_t grp, T* dxs) {
 }
 
 template <typename T>
-void conv2d(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_per_sample(const Tensors& in, const Tensors& out, const Attrs& a) {
   const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& y = out[0];
   const ConvGeom g = geom(x, w, y, a);
@@ -118,7 +119,7 @@ void conv2d(const Tensors& in, const Tensors& out, const Attrs& a) {
       for (int64_t grp = 0; grp < g.G; ++grp) {
         const T* c = xs + grp * g.Cg() * g.H * g.W;
         if (!g.pointwise()) {
-          im2col(xs, g, grp, cols.data());
+          im2col(xs, g, grp, cols.data(), P);
           c = cols.data();
         }
         // y[n, grp] [Og, P] = W_g [Og, R] @ cols [R, P]
@@ -130,7 +131,7 @@ void conv2d(const Tensors& in, const Tensors& out, const Attrs& a) {
 }
 
 template <typename T>
-void conv2d_input_grad(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_input_grad_per_sample(const Tensors& in, const Tensors& out, const Attrs& a) {
   const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& dx = out[0];
   const ConvGeom g = geom(dx, w, gy, a);
@@ -149,14 +150,14 @@ void conv2d_input_grad(const Tensors& in, const Tensors& out, const Attrs& a) {
         // cols [R, P] = W_g^T [R, Og] @ g[n, grp] [Og, P]
         gemm<T>(pw + grp * g.Og() * R, R, g.Og(), 1, R, pg + (n * g.O + grp * g.Og()) * P, P, P,
                 1, cols.data(), P);
-        col2im(cols.data(), g, grp, dxs);
+        col2im(cols.data(), g, grp, dxs, P);
       }
     }
   }
 }
 
 template <typename T>
-void conv2d_weight_grad(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_weight_grad_per_sample(const Tensors& in, const Tensors& out, const Attrs& a) {
   const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
   const Tensor& dw = out[0];
   const ConvGeom g = geom(x, dw, gy, a);
@@ -171,7 +172,7 @@ void conv2d_weight_grad(const Tensors& in, const Tensors& out, const Attrs& a) {
     for (int64_t grp = 0; grp < g.G; ++grp) {
       const T* c = xs + grp * g.Cg() * g.H * g.W;
       if (!g.pointwise()) {
-        im2col(xs, g, grp, cols.data());
+        im2col(xs, g, grp, cols.data(), P);
         c = cols.data();
       }
       // dW_g [Og, R] += g[n, grp] [Og, P] @ cols^T [P, R]
@@ -181,16 +182,137 @@ void conv2d_weight_grad(const Tensors& in, const Tensors& out, const Attrs& a) {
   }
 }
 
+
+// ---- Batched algorithms: one large GEMM per chunk of samples ----------------
+// The per-sample GEMMs above have a short dimension of OH*OW (49 for a 7x7
+// map), where a GEMM runs far below peak. Here the im2col matrices of a chunk
+// of Nc samples sit side by side, cols [R, Nc*P] (column n*P + p), so each op
+// is one GEMM with a long dimension Nc*P:
+//   forward:     Y [Og, Nc*P] = W_g [Og, R] @ cols,        then y[n, g*Og+o, p] = Y[o, n*P+p]
+//   input grad:  cols = W_g^T [R, Og] @ G [Og, Nc*P],      then col2im per sample
+//   weight grad: dW_g [Og, R] += G [Og, Nc*P] @ cols^T     (K = Nc*P)
+// where G [Og, Nc*P] is gy regrouped the same way. Chunks keep cols under
+// kColsBudget bytes; they depend only on the shapes, so results are
+// bit-identical for any thread count.
+constexpr int64_t kColsBudget = int64_t(64) << 20;
+
+template <typename T>
+int64_t chunk_samples(const ConvGeom& g) {
+  const int64_t per_sample = std::max<int64_t>(1, g.rows() * g.cols()) * int64_t(sizeof(T));
+  return std::max<int64_t>(1, std::min<int64_t>(g.N, kColsBudget / per_sample));
+}
+
+// buf [Og, Nc*P] <- t[n0 + n, grp*Og + o, p]   (t: [N, O, P] contiguous)
+template <typename T>
+void gather_groups(const T* t, const ConvGeom& g, int64_t grp, int64_t n0, int64_t nc, T* buf) {
+  const int64_t P = g.cols(), Og = g.Og(), ld = nc * P;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t o = 0; o < Og; ++o)
+    for (int64_t n = 0; n < nc; ++n)
+      std::memcpy(buf + o * ld + n * P, t + ((n0 + n) * g.O + grp * Og + o) * P, P * sizeof(T));
+}
+
+template <typename T>
+void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
+  const Tensor& y = out[0];
+  const ConvGeom g = geom(x, w, y, a);
+  const T* px = x.data<T>();
+  const T* pw = w.data<T>();
+  T* py = y.data<T>();
+  const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  const int64_t Nc = chunk_samples<T>(g);
+  std::vector<T> cols(R * Nc * P), Y(Og * Nc * P);
+  for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
+    const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
+    for (int64_t grp = 0; grp < g.G; ++grp) {
+#pragma omp parallel for schedule(static)
+      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols.data() + n * P, ld);
+      gemm<T>(pw + grp * Og * R, Og, R, R, 1, cols.data(), ld, ld, 1, Y.data(), ld);
+#pragma omp parallel for collapse(2) schedule(static)
+      for (int64_t n = 0; n < nc; ++n)
+        for (int64_t o = 0; o < Og; ++o)
+          std::memcpy(py + ((n0 + n) * g.O + grp * Og + o) * P, Y.data() + o * ld + n * P,
+                      P * sizeof(T));
+    }
+  }
+}
+
+template <typename T>
+void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
+  const Tensor& dx = out[0];
+  const ConvGeom g = geom(dx, w, gy, a);
+  const T* pg = gy.data<T>();
+  const T* pw = w.data<T>();
+  T* pdx = dx.data<T>();
+  const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  const int64_t Nc = chunk_samples<T>(g);
+  std::vector<T> cols(R * Nc * P), G(Og * Nc * P);
+  std::fill(pdx, pdx + dx.numel(), T(0));
+  for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
+    const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
+    for (int64_t grp = 0; grp < g.G; ++grp) {
+      const T* gb = pg + (n0 * g.O + grp * Og) * P;  // G when it needs no regrouping
+      if (nc > 1 || g.G > 1) {
+        gather_groups(pg, g, grp, n0, nc, G.data());
+        gb = G.data();
+      }
+      // cols [R, nc*P] = W_g^T [R, Og] @ G [Og, nc*P]
+      gemm<T>(pw + grp * Og * R, R, Og, 1, R, gb, ld, ld, 1, cols.data(), ld);
+#pragma omp parallel for schedule(static)
+      for (int64_t n = 0; n < nc; ++n) col2im(cols.data() + n * P, g, grp, pdx + (n0 + n) * CHW, ld);
+    }
+  }
+}
+
+template <typename T>
+void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
+  const Tensor& dw = out[0];
+  const ConvGeom g = geom(x, dw, gy, a);
+  const T* px = x.data<T>();
+  const T* pg = gy.data<T>();
+  T* pdw = dw.data<T>();
+  const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  const int64_t Nc = chunk_samples<T>(g);
+  std::vector<T> cols(R * Nc * P), G(Og * Nc * P);
+  std::fill(pdw, pdw + dw.numel(), T(0));
+  for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
+    const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
+    for (int64_t grp = 0; grp < g.G; ++grp) {
+#pragma omp parallel for schedule(static)
+      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols.data() + n * P, ld);
+      const T* gb = pg + (n0 * g.O + grp * Og) * P;
+      if (nc > 1 || g.G > 1) {
+        gather_groups(pg, g, grp, n0, nc, G.data());
+        gb = G.data();
+      }
+      // dW_g [Og, R] += G [Og, nc*P] @ cols^T [nc*P, R]
+      gemm<T>(gb, Og, ld, ld, 1, cols.data(), R, 1, ld, pdw + grp * Og * R, R,
+              /*accumulate=*/true);
+    }
+  }
+}
+
 }  // namespace
 
 void register_cpu_conv(Registry& r) {
   const auto C = DeviceType::CPU;
-  r.add("conv2d", C, kFloat32, "im2col_gemm", conv2d<float>);
-  r.add("conv2d", C, kFloat64, "im2col_gemm", conv2d<double>);
-  r.add("conv2d_input_grad", C, kFloat32, "gemm_col2im", conv2d_input_grad<float>);
-  r.add("conv2d_input_grad", C, kFloat64, "gemm_col2im", conv2d_input_grad<double>);
-  r.add("conv2d_weight_grad", C, kFloat32, "im2col_gemm", conv2d_weight_grad<float>);
-  r.add("conv2d_weight_grad", C, kFloat64, "im2col_gemm", conv2d_weight_grad<double>);
+  // First registered = default; the per-sample forms stay selectable
+  // (Registry::force_algorithm) as the simple reference.
+  r.add("conv2d", C, kFloat32, "batched_gemm", conv2d_batched<float>);
+  r.add("conv2d", C, kFloat64, "batched_gemm", conv2d_batched<double>);
+  r.add("conv2d", C, kFloat32, "per_sample", conv2d_per_sample<float>);
+  r.add("conv2d", C, kFloat64, "per_sample", conv2d_per_sample<double>);
+  r.add("conv2d_input_grad", C, kFloat32, "batched_gemm", conv2d_input_grad_batched<float>);
+  r.add("conv2d_input_grad", C, kFloat64, "batched_gemm", conv2d_input_grad_batched<double>);
+  r.add("conv2d_input_grad", C, kFloat32, "per_sample", conv2d_input_grad_per_sample<float>);
+  r.add("conv2d_input_grad", C, kFloat64, "per_sample", conv2d_input_grad_per_sample<double>);
+  r.add("conv2d_weight_grad", C, kFloat32, "batched_gemm", conv2d_weight_grad_batched<float>);
+  r.add("conv2d_weight_grad", C, kFloat64, "batched_gemm", conv2d_weight_grad_batched<double>);
+  r.add("conv2d_weight_grad", C, kFloat32, "per_sample", conv2d_weight_grad_per_sample<float>);
+  r.add("conv2d_weight_grad", C, kFloat64, "per_sample", conv2d_weight_grad_per_sample<double>);
 }
 
 }  // namespace kernels

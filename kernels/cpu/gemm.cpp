@@ -15,6 +15,9 @@
 #define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Core>
 
+#include <atomic>
+#include <type_traits>
+
 #include "core/parallel.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/registry.h"
@@ -105,6 +108,12 @@ void bmm(const Tensors& in, const Tensors& out, const Attrs&) {
 
 }  // namespace
 
+namespace {
+std::atomic<int> g_backend{static_cast<int>(GemmBackend::Auto)};
+}  // namespace
+void set_gemm_backend(GemmBackend b) { g_backend.store(static_cast<int>(b)); }
+GemmBackend gemm_backend() { return static_cast<GemmBackend>(g_backend.load()); }
+
 // C[M,N] = A[M,K] @ B[K,N]; a and b are element pointers with strides that
 // layout_of accepts (see `mappable`).
 template <typename T>
@@ -115,6 +124,14 @@ void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b
   if (K == 0) {
     if (!accumulate) C.setZero();
     return;
+  }
+  // float: our packed kernel unless the product is too thin for its 12x32
+  // tiles (the choice depends on the shape only, so results stay
+  // independent of the thread count).
+  if constexpr (std::is_same<T, float>::value) {
+    if (gemm_backend() == GemmBackend::Auto && M >= 6 && N >= 16 && K >= 4 &&
+        sgemm_avx512(a, M, K, ars, acs, b, N, brs, bcs, c, ldc, accumulate))
+      return;
   }
   // Each combination of A's and B's layouts is one Eigen product.
   auto with_a = [&](auto&& use) {

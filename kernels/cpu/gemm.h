@@ -11,6 +11,18 @@
 namespace gantry {
 namespace kernels {
 
+// Which implementation gemm<float> uses: Gantry's packed AVX-512 kernel
+// (sgemm_avx512.cpp; the default where the compiler targets AVX-512) or Eigen.
+// float64 always uses Eigen. A global setting, for A/B comparisons.
+enum class GemmBackend { Auto, Eigen };
+void set_gemm_backend(GemmBackend b);
+GemmBackend gemm_backend();
+
+// The packed AVX-512 float GEMM; returns false (doing nothing) when the build
+// does not target AVX-512.
+bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const float* b,
+                  int64_t N, int64_t brs, int64_t bcs, float* c, int64_t ldc, bool accumulate);
+
 template <typename T>
 void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b, int64_t N,
           int64_t brs, int64_t bcs, T* c, int64_t ldc, bool accumulate = false);

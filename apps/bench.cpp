@@ -1,0 +1,140 @@
+// apps/bench.cpp — `gantry bench`: one command that checks the speed claim.
+//
+//   gantry bench [--device cpu] [--threads T] [--steps N] [--rounds R] [--batch B] [--profile]
+//
+// Times the DCGAN training iteration (bench/dcgan_step.h: D step + G step with
+// D frozen, Adam, batch 64) in this process, and the same iteration in
+// LibTorch by running the twin program `bench_libtorch` in a separate process
+// (the two share the OpenMP runtime, so never in one process). The two
+// alternate, A B A B, `rounds` times; each side warms up, then reports the
+// median ms per iteration of its `steps` iterations. Printed: gantry_ms,
+// libtorch_ms (the cpp/dcgan example as written), libtorch_frozen_ms (D frozen
+// in the G step, as Gantry does) and ratio = gantry_ms / libtorch_ms — the
+// medians over rounds. LibTorch's columns are absent when the twin was not
+// built (no libtorch-dev). --profile adds a per-op table of Gantry's kernels.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "apps/cli.h"
+#include "bench/dcgan_step.h"
+#include "core/parallel.h"
+#include "kernels/registry.h"
+
+namespace gantry {
+namespace cli {
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Median ms per iteration over `steps` timed iterations after `warmup`.
+double time_gantry(bench::DCGANStep& step, int64_t warmup, int64_t steps) {
+  for (int64_t i = 0; i < warmup; ++i) step.run();
+  std::vector<double> ms;
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step.run();
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return median(ms);
+}
+
+std::string libtorch_twin() {
+  if (const char* env = std::getenv("GANTRY_BENCH_LIBTORCH")) return env;
+#ifdef GANTRY_BENCH_LIBTORCH
+  return GANTRY_BENCH_LIBTORCH;
+#else
+  return "";
+#endif
+}
+
+// Runs the twin; it prints "libtorch_ms X" and "libtorch_frozen_ms Y".
+bool time_libtorch(const std::string& exe, int threads, int64_t batch, int64_t warmup,
+                   int64_t steps, double* plain, double* frozen) {
+  const std::string cmd = "'" + exe + "' --gantry-bench " + std::to_string(threads) + " " +
+                          std::to_string(batch) + " " + std::to_string(warmup) + " " +
+                          std::to_string(steps);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return false;
+  char line[256];
+  bool got_plain = false, got_frozen = false;
+  while (std::fgets(line, sizeof line, p)) {
+    if (std::sscanf(line, "libtorch_ms %lf", plain) == 1) got_plain = true;
+    if (std::sscanf(line, "libtorch_frozen_ms %lf", frozen) == 1) got_frozen = true;
+  }
+  const int rc = pclose(p);
+  return rc == 0 && got_plain && got_frozen;
+}
+
+}  // namespace
+
+int run_bench(int argc, char** argv) {
+  Flags f(argc, argv, 2, {"device", "threads", "steps", "rounds", "batch", "warmup"},
+          {"profile", "no-libtorch"});
+  const std::string device = f.str("device", "cpu");
+  if (device != "cpu")
+    throw UsageError{"--device " + device +
+                     ": only cpu can be benchmarked in this build (the CUDA DCGAN path arrives "
+                     "with the CUDA II issue)"};
+  const long long threads = f.integer("threads", get_num_threads());
+  const long long steps = f.integer("steps", 20), rounds = f.integer("rounds", 3);
+  const long long batch = f.integer("batch", 64), warmup = f.integer("warmup", 3);
+  if (threads < 1) throw UsageError{"--threads must be >= 1"};
+  if (steps < 1 || rounds < 1 || batch < 1 || warmup < 0)
+    throw UsageError{"--steps, --rounds and --batch must be >= 1, --warmup >= 0"};
+  set_num_threads(static_cast<int>(threads));
+
+  const std::string twin = f.has("no-libtorch") ? "" : libtorch_twin();
+  std::printf("gantry bench: DCGAN iteration (D step + G step, Adam), batch %lld, device cpu, "
+              "threads %lld, %lld steps x %lld rounds (median)\n",
+              batch, threads, steps, rounds);
+  if (twin.empty()) std::printf("libtorch twin: not built (install libtorch-dev and rebuild)\n");
+
+  bench::DCGANStep step(batch);
+  std::vector<double> g, t, tf;
+  for (long long r = 0; r < rounds; ++r) {
+    g.push_back(time_gantry(step, r == 0 ? warmup : 1, steps));
+    std::printf("  round %lld: gantry %.1f ms", r + 1, g.back());
+    if (!twin.empty()) {
+      double a = 0, b = 0;
+      if (!time_libtorch(twin, static_cast<int>(threads), batch, warmup, steps, &a, &b))
+        throw Error("gantry bench: the LibTorch twin '" + twin + "' failed");
+      t.push_back(a);
+      tf.push_back(b);
+      std::printf(", libtorch %.1f ms, libtorch (D frozen) %.1f ms", a, b);
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  std::printf("gantry_ms %.1f\n", median(g));
+  if (!t.empty()) {
+    std::printf("libtorch_ms %.1f\n", median(t));
+    std::printf("libtorch_frozen_ms %.1f\n", median(tf));
+    std::printf("ratio %.3f\n", median(g) / median(t));
+  }
+  if (f.has("profile")) {
+    kernels::Profiler::reset();
+    kernels::Profiler::enable(true);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long long i = 0; i < steps; ++i) step.run();
+    const double wall =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    kernels::Profiler::enable(false);
+    std::printf("\nper-op profile over %lld iterations (wall %.1f ms; the rest is copies, "
+                "allocation and graph bookkeeping):\n%s",
+                steps, wall, kernels::Profiler::report().c_str());
+  }
+  return 0;
+}
+
+}  // namespace cli
+}  // namespace gantry

@@ -1,0 +1,181 @@
+// kernels/cpu/sgemm_avx512.cpp — Gantry's own float32 GEMM for AVX-512 CPUs.
+//
+// C[M,N] (row stride ldc) = A[M,K] @ B[K,N] (+ C when accumulate), A and B
+// with any strides. The classic packed-panel design (Goto & van de Geijn):
+//   for each block of NC columns of B and each slice of KC rows of K:
+//     pack B[pc:pc+kc, jc:jc+nc] into panels of NR=32 columns (row k = 32 floats)
+//     pack A[:, pc:pc+kc]         into panels of MR=12 rows    (column k = 12 floats)
+//     for every MR x NR tile of C:  micro-kernel over kc (24 zmm accumulators,
+//       two 16-float loads of B and 12 broadcasts of A per k)
+// Packing pads with zeros, so the micro-kernel never branches on edges; edge
+// tiles go through a small buffer. Threads (OpenMP) share the packing and then
+// split the tiles; every tile sums over k in the same order (the kc slices in
+// sequence, k ascending inside), whichever thread computes it, so results are
+// bit-identical for any thread count.
+// Only compiled when the compiler targets AVX-512F; elsewhere gemm<float>
+// uses Eigen (see gemm.cpp).
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace gantry {
+namespace kernels {
+
+#if defined(__AVX512F__)
+namespace {
+
+constexpr int64_t MR = 12, NR = 32;
+constexpr int64_t KC = 256;   // B micro-panel: KC*NR*4 = 32 KiB (L1), A panel streams from L2
+constexpr int64_t NC = 4096;  // packed B block: KC*NC*4 = 4 MiB
+
+// c[MR x NR] (row stride ldc) (+)= sum_k a[k*MR + r] * b[k*NR + j]
+inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b,
+                         float* __restrict c, int64_t ldc, bool accumulate) {
+  __m512 c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r) {
+    c0[r] = _mm512_setzero_ps();
+    c1[r] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b + k * NR), b1 = _mm512_loadu_ps(b + k * NR + 16);
+    const float* ak = a + k * MR;
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(ak[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    if (accumulate) {
+      c0[r] = _mm512_add_ps(c0[r], _mm512_loadu_ps(cr));
+      c1[r] = _mm512_add_ps(c1[r], _mm512_loadu_ps(cr + 16));
+    }
+    _mm512_storeu_ps(cr, c0[r]);
+    _mm512_storeu_ps(cr + 16, c1[r]);
+  }
+}
+
+// Ap[panel p][k][r] = A[p*MR + r, pc + k]  (zero beyond M)
+void pack_a(const float* a, int64_t M, int64_t ars, int64_t acs, int64_t pc, int64_t kc,
+            int64_t p, float* ap) {
+  const int64_t i0 = p * MR, rows = std::min(MR, M - i0);
+  if (acs == 1) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* src = a + (i0 + r) * ars + pc;
+      for (int64_t k = 0; k < kc; ++k) ap[k * MR + r] = src[k];
+    }
+  } else {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = a + (pc + k) * acs + i0 * ars;
+      for (int64_t r = 0; r < rows; ++r) ap[k * MR + r] = src[r * ars];
+    }
+  }
+  if (rows < MR)
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t r = rows; r < MR; ++r) ap[k * MR + r] = 0.f;
+}
+
+// Bp[panel q][k][j] = B[pc + k, jc + q*NR + j]  (zero beyond the block's columns)
+void pack_b(const float* b, int64_t brs, int64_t bcs, int64_t pc, int64_t kc, int64_t jc,
+            int64_t nc, int64_t q, float* bp) {
+  const int64_t j0 = jc + q * NR, cols = std::min(NR, jc + nc - j0);
+  if (bcs == 1) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = b + (pc + k) * brs + j0;
+      float* dst = bp + k * NR;
+      std::memcpy(dst, src, cols * sizeof(float));
+      for (int64_t j = cols; j < NR; ++j) dst[j] = 0.f;
+    }
+  } else {
+    for (int64_t j = 0; j < cols; ++j) {
+      const float* src = b + pc * brs + (j0 + j) * bcs;
+      for (int64_t k = 0; k < kc; ++k) bp[k * NR + j] = src[k * brs];
+    }
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t j = cols; j < NR; ++j) bp[k * NR + j] = 0.f;
+  }
+}
+
+struct AlignedBuf {
+  float* p = nullptr;
+  explicit AlignedBuf(size_t n) {
+    p = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
+  }
+  ~AlignedBuf() { std::free(p); }
+};
+
+}  // namespace
+
+bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const float* b,
+                  int64_t N, int64_t brs, int64_t bcs, float* c, int64_t ldc, bool accumulate) {
+  const int64_t mp = (M + MR - 1) / MR;  // A panels
+  const int64_t ncmax = std::min(N, NC);
+  const int64_t kcmax = std::min(K, KC);
+  AlignedBuf ap(mp * MR * kcmax), bp(((ncmax + NR - 1) / NR) * NR * kcmax);
+#ifdef _OPENMP
+  const bool parallel = 2.0 * M * N * K >= 4e6 && !omp_in_parallel();
+#else
+  const bool parallel = false;
+#endif
+#pragma omp parallel if (parallel)
+  {
+    for (int64_t jc = 0; jc < N; jc += NC) {
+      const int64_t nc = std::min(NC, N - jc), np = (nc + NR - 1) / NR;
+      for (int64_t pc = 0; pc < K; pc += KC) {
+        const int64_t kc = std::min(KC, K - pc);
+        const bool acc = accumulate || pc > 0;
+#pragma omp for schedule(static)
+        for (int64_t q = 0; q < np; ++q) pack_b(b, brs, bcs, pc, kc, jc, nc, q, bp.p + q * NR * kc);
+#pragma omp for schedule(static)
+        for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, ap.p + p * MR * kc);
+        // Tiles, column panel major: consecutive tiles of a thread share B's micro-panel.
+#pragma omp for schedule(static)
+        for (int64_t t = 0; t < np * mp; ++t) {
+          const int64_t q = t / mp, p = t % mp;
+          const int64_t i0 = p * MR, j0 = jc + q * NR;
+          const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
+          const float* at = ap.p + p * MR * kc;
+          const float* bt = bp.p + q * NR * kc;
+          float* ct = c + i0 * ldc + j0;
+          if (rows == MR && cols == NR) {
+            micro_kernel(kc, at, bt, ct, ldc, acc);
+          } else {
+            alignas(64) float tile[MR * NR];
+            if (acc)
+              for (int64_t r = 0; r < rows; ++r)
+                std::memcpy(tile + r * NR, ct + r * ldc, cols * sizeof(float));
+            micro_kernel(kc, at, bt, tile, NR, acc);
+            for (int64_t r = 0; r < rows; ++r)
+              std::memcpy(ct + r * ldc, tile + r * NR, cols * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
+
+#else  // no AVX-512: gemm.cpp keeps Eigen
+
+bool sgemm_avx512(const float*, int64_t, int64_t, int64_t, int64_t, const float*, int64_t,
+                  int64_t, int64_t, float*, int64_t, bool) {
+  return false;
+}
+
+#endif
+
+}  // namespace kernels
+}  // namespace gantry
