@@ -131,18 +131,55 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   if (training) {
     GANTRY_CHECK(per_channel > 1, op, ": training needs more than one value per channel, got ",
                  "input ", shape_str(x.shape()));
-    mu = mean(x, dims, true);
-    var_b = var(x, dims, false, true);
+    if (weight.defined()) channel_view(op, "weight", weight, x);
+    if (bias.defined()) channel_view(op, "bias", bias, x);
+    // One fused kernel: y, and the batch mean and biased variance [C].
+    const Options o = Options(x.dtype()).device(x.device());
+    const int64_t C = x.size(1);
+    const Tensor w = weight.defined() ? weight : ones({C}, o);
+    const Tensor b = bias.defined() ? bias : zeros({C}, o);
+    Tensor y = detail::new_output(x, x.shape(), x.dtype());
+    Tensor bmean = detail::new_output(x, {C}, x.dtype()), bvar = detail::new_output(x, {C}, x.dtype());
+    kernels::Attrs at;
+    at.scalars = {eps};
+    kernels::run("batch_norm_train", {x.detach(), w.detach(), b.detach()}, {y, bmean, bvar}, at);
     if (running_mean.defined() || running_var.defined()) {
       NoGradGuard ng;
       const double unbias = static_cast<double>(per_channel) / (per_channel - 1);
       if (running_mean.defined())
-        core::copy_(running_mean, add(mul(running_mean, 1 - momentum),
-                                      mul(reshape(mu, {-1}), momentum)));
+        core::copy_(running_mean, add(mul(running_mean, 1 - momentum), mul(bmean, momentum)));
       if (running_var.defined())
-        core::copy_(running_var, add(mul(running_var, 1 - momentum),
-                                     mul(reshape(var_b, {-1}), momentum * unbias)));
+        core::copy_(running_var, add(mul(running_var, 1 - momentum), mul(bvar, momentum * unbias)));
     }
+    record("BatchNormBackward", {x, w, b}, {y},
+           [x, w, b, bmean, bvar, dims, eps](const Tensors& g, const NeedMask& need) {
+             if (!GradMode::is_enabled()) {
+               // First-order backward: the fused kernel.
+               Tensor dx = detail::new_output(x, x.shape(), x.dtype());
+               Tensor dw = detail::new_output(x, w.shape(), x.dtype());
+               Tensor db = detail::new_output(x, w.shape(), x.dtype());
+               kernels::Attrs a;
+               a.scalars = {eps};
+               kernels::run("batch_norm_train_backward",
+                            {x.detach(), g[0].detach(), w.detach(), bmean, bvar}, {dx, dw, db}, a);
+               return Tensors{need[0] ? dx : Tensor(), need[1] ? dw : Tensor(),
+                              need[2] ? db : Tensor()};
+             }
+             // Building a graph (double backward): the same gradient composed
+             // from differentiable ops, so it can be differentiated again.
+             // xhat = (x - mean) * r;  gw = g * weight
+             // dx = r * (gw - mean(gw) - xhat * mean(gw * xhat))
+             Tensor xc = sub(x, mean(x, dims, true));
+             Tensor r = rsqrt(add(mean(mul(xc, xc), dims, true), eps));
+             Tensor xhat = mul(xc, r);
+             Tensor gw = mul(g[0], channel_view("batch_norm", "weight", w, x));
+             Tensor dx = mul(r, sub(sub(gw, mean(gw, dims, true)),
+                                    mul(xhat, mean(mul(gw, xhat), dims, true))));
+             Tensor dw = need[1] ? sum(mul(g[0], xhat), dims) : Tensor();
+             Tensor db = need[2] ? sum(g[0], dims) : Tensor();
+             return Tensors{dx, dw, db};
+           });
+    return y;
   } else {
     GANTRY_CHECK(running_mean.defined() && running_var.defined(), op,
                  ": eval mode needs running_mean and running_var");

@@ -80,7 +80,10 @@ OpCase make_case(const std::string& name, const std::string& op, Family fam,
 
 const std::vector<std::string>& non_differentiable_ops() {
   static const std::vector<std::string> v = {"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin",
-                                              "max_pool2d_indices", "adam_step"};
+                                              "max_pool2d_indices", "adam_step",
+                                              // fused backward kernels: their derivative is
+                                              // the forward op's second derivative
+                                              "batch_norm_train_backward"};
   return v;
 }
 

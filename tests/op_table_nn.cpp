@@ -6,6 +6,7 @@
 // element by element, so its cost grows with (inputs + outputs)^2.
 #include <stdexcept>
 
+#include "autograd/engine.h"
 #include "tests/op_table.h"
 #include "tests/reference_nn.h"
 
@@ -157,13 +158,30 @@ void add_normalization(std::vector<OpCase>& v) {
   // Training with affine parameters and running stats (created fresh per call:
   // they are updated in place).
   v.push_back(make_case(
-      "batch_norm/train_affine_running", "", Family::Composite, {{{2, 3, 3, 3}}, {{3}}, {{3}}},
+      "batch_norm/train_affine_running", "batch_norm_train", Family::Composite, {{{2, 3, 3, 3}}, {{3}}, {{3}}},
       [](const Tensors& x) {
         Options o = Options(x[0].dtype()).device(x[0].device());
         Tensor rm = zeros({3}, o), rv = ones({3}, o);
         return batch_norm(x[0], rm, rv, x[1], x[2], true, 0.1, 1e-5);
       },
       [](const R& x) { return rn::batch_norm_train(x[0], &x[1], &x[2]); }));
+  // The fused first-order backward kernel (no graph is built, so autograd
+  // uses batch_norm_train_backward); returns [dx, dweight, dbias] flattened.
+  // Its own derivative is the forward op's second derivative, which
+  // gradgradcheck checks above through the composed formula.
+  v.push_back(no_grad(make_case(
+      "batch_norm/train_backward_fused", "batch_norm_train_backward", Family::Composite,
+      {{{4, 3, 2, 3}}, {{3}}, {{3}}, {{4, 3, 2, 3}}},
+      [](const Tensors& x) {
+        Tensor in = x[0].detach(), w = x[1].detach(), b = x[2].detach();
+        in.requires_grad_(true);
+        w.requires_grad_(true);
+        b.requires_grad_(true);
+        Tensor y = batch_norm(in, Tensor(), Tensor(), w, b, true, 0.1, 1e-5);
+        Tensors gr = autograd::grad({y}, {in, w, b}, {x[3]});
+        return cat({reshape(gr[0], {-1}), gr[1], gr[2]}, 0);
+      },
+      [](const R& x) { return rn::batch_norm_train_grads(x[0], x[1], x[3]); })));
   // The running stats after one step: (1-m)*running + m*batch (unbiased var).
   // Not differentiable: the update is a side effect outside the graph.
   v.push_back(no_grad(make_case(
@@ -175,7 +193,7 @@ void add_normalization(std::vector<OpCase>& v) {
         return cat({rm, rv}, 0);
       },
       [](const R& x) { return rn::batch_norm_running_update(x[0], {0, 0}, {1, 1}, 0.2); })));
-  v.push_back(make_case("batch_norm/train_2d_no_affine", "", Family::Composite, {{{5, 3}}},
+  v.push_back(make_case("batch_norm/train_2d_no_affine", "batch_norm_train", Family::Composite, {{{5, 3}}},
                  [](const Tensors& x) {
                    return batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true);
                  },

@@ -203,6 +203,35 @@ inline Ref batch_norm_train(const Ref& x, const Ref* w, const Ref* b, double eps
   return channel_affine_norm(x, st.mean, st.var_biased, w, b, eps);
 }
 
+// Training-mode gradients for an output gradient g, through the explicit
+// per-channel Jacobian dy_j/dx_i = w r (delta_ij - 1/M - xhat_i xhat_j / M)
+// (O(M^2): small test shapes only). Returns [dx..., dweight..., dbias...].
+inline Ref batch_norm_train_grads(const Ref& x, const Ref& w, const Ref& g, double eps = 1e-5) {
+  ChannelStats st = channel_stats(x);
+  const int64_t N = x.shape[0], C = x.shape[1], S = inner_size(x.shape), M = N * S;
+  std::vector<double> dx(x.v.size()), dw(C), db(C);
+  for (int64_t c = 0; c < C; ++c) {
+    const double r = 1.0 / std::sqrt(st.var_biased[c] + eps);
+    std::vector<int64_t> idx;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < S; ++i) idx.push_back((n * C + c) * S + i);
+    std::vector<double> xhat(M);
+    for (int64_t i = 0; i < M; ++i) xhat[i] = (x.v[idx[i]] - st.mean[c]) * r;
+    for (int64_t i = 0; i < M; ++i) {
+      double s = 0;
+      for (int64_t j = 0; j < M; ++j)
+        s += g.v[idx[j]] * w.v[c] * r * ((i == j ? 1.0 : 0.0) - 1.0 / M - xhat[i] * xhat[j] / M);
+      dx[idx[i]] = s;
+      dw[c] += g.v[idx[i]] * xhat[i];
+      db[c] += g.v[idx[i]];
+    }
+  }
+  Ref out{{static_cast<int64_t>(dx.size() + 2 * C)}, dx};
+  out.v.insert(out.v.end(), dw.begin(), dw.end());
+  out.v.insert(out.v.end(), db.begin(), db.end());
+  return out;
+}
+
 // Running stats after one training step from (mean0, var0):
 // (1-m)*running + m*batch, with the unbiased batch variance. Returns [mean..., var...].
 inline Ref batch_norm_running_update(const Ref& x, const std::vector<double>& mean0,

@@ -173,8 +173,21 @@ void where(const Tensors& in, const Tensors& out, const Attrs&) {
   const T* px = static_cast<const T*>(x.raw_data());
   const T* py = static_cast<const T*>(y.raw_data());
   for_each_row(L, [&](std::array<int64_t, 4> off, int64_t n, std::array<int64_t, 4> s) {
-    for (int64_t i = 0; i < n; ++i)
-      po[off[0] + i] = pc[off[1] + i * s[1]] ? px[off[2] + i * s[2]] : py[off[3] + i * s[3]];
+    T* o = po + off[0];
+    const uint8_t* c = pc + off[1];
+    const T* a = px + off[2];
+    const T* b = py + off[3];
+    if (s[1] == 1 && s[2] == 1 && s[3] == 1) {  // all unit-stride: a loop the compiler vectorizes
+      for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? a[i] : b[i];
+    } else if (s[1] == 1 && s[2] == 1 && s[3] == 0) {  // where(cond, x, scalar)
+      const T bv = b[0];
+      for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? a[i] : bv;
+    } else if (s[1] == 1 && s[2] == 0 && s[3] == 1) {  // where(cond, scalar, x)
+      const T av = a[0];
+      for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? av : b[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i] = c[i * s[1]] ? a[i * s[2]] : b[i * s[3]];
+    }
   });
 }
 

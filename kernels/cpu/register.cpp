@@ -12,6 +12,7 @@ void register_cpu_gemm(Registry& r);
 void register_cpu_conv(Registry& r);
 void register_cpu_index(Registry& r);
 void register_cpu_optim(Registry& r);
+void register_cpu_norm(Registry& r);
 
 void register_cpu_kernels(Registry& r) {
   register_cpu_elementwise(r);
@@ -20,6 +21,7 @@ void register_cpu_kernels(Registry& r) {
   register_cpu_conv(r);
   register_cpu_index(r);
   register_cpu_optim(r);
+  register_cpu_norm(r);
 }
 
 }  // namespace kernels
