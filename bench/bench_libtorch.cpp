@@ -13,6 +13,12 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "bench/dcgan_shapes.h"
+#ifdef GANTRY_BENCH_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -122,6 +128,147 @@ int gantry_bench_mode(int threads, int64_t batch, int64_t warmup, int64_t steps)
   std::printf("libtorch_frozen_ms %.3f\n", median_ms(it, true, warmup, steps));
   return 0;
 }
+
+// ---- Micro-benchmarks: the same rows as bench_ops, same names ------------
+// BM_conv/<layer>/<pass>: each DCGAN convolution (bench/dcgan_shapes.h);
+// backward passes through at::convolution_backward with one output enabled.
+void BM_conv(benchmark::State& st) {
+  const gantry::bench::ConvLayer& L = gantry::bench::kConvLayers[st.range(0)];
+  const int pass = static_cast<int>(st.range(1));
+  torch::manual_seed(6);
+  torch::Tensor x = torch::randn({L.N, L.Cin, L.H, L.W});
+  torch::Tensor w = L.transposed ? torch::randn({L.Cin, L.Cout, L.K, L.K})
+                                 : torch::randn({L.Cout, L.Cin, L.K, L.K});
+  torch::Tensor gy = torch::randn({L.N, L.Cout, L.OH(), L.OW()});
+  const std::vector<int64_t> s = {L.stride, L.stride}, p = {L.pad, L.pad}, d = {1, 1}, op = {0, 0};
+  torch::NoGradGuard ng;
+  for (auto _ : st) {
+    torch::Tensor r;
+    if (pass == 0) {
+      r = L.transposed ? torch::conv_transpose2d(x, w, {}, s, p) : torch::conv2d(x, w, {}, s, p);
+    } else {
+      auto g = at::convolution_backward(gy, x, w, c10::nullopt, s, p, d, L.transposed, op, 1,
+                                        {pass == 1, pass == 2, false});
+      r = pass == 1 ? std::get<0>(g) : std::get<1>(g);
+    }
+    benchmark::DoNotOptimize(r.data_ptr());
+  }
+  st.SetLabel(std::string(L.name) + "/" + gantry::bench::kPassNames[pass]);
+  st.counters["GFLOP/s"] = benchmark::Counter(L.flops() * st.iterations(), benchmark::Counter::kIsRate,
+                                              benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_conv)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, gantry::bench::kNumConvLayers - 1, 1), {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond);
+
+// GEMM at the im2col shapes (bench/dcgan_shapes.h) through torch::mm
+// (OpenBLAS here), and through OpenBLAS's cblas_sgemm directly when found.
+void BM_mm(benchmark::State& st) {
+  const gantry::bench::GemmShape& S = gantry::bench::kGemmShapes[st.range(0)];
+  torch::manual_seed(1);
+  torch::Tensor a = S.a_trans ? torch::randn({S.K, S.M}).t() : torch::randn({S.M, S.K});
+  torch::Tensor b = S.b_trans ? torch::randn({S.N, S.K}).t() : torch::randn({S.K, S.N});
+  torch::NoGradGuard ng;
+  for (auto _ : st) benchmark::DoNotOptimize(torch::mm(a, b).data_ptr());
+  st.SetLabel(S.name);
+  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * S.M * S.K * S.N * st.iterations(),
+                                              benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_mm)->DenseRange(0, gantry::bench::kNumGemmShapes - 1)->Unit(benchmark::kMillisecond);
+
+#ifdef GANTRY_BENCH_OPENBLAS
+void BM_mm_openblas(benchmark::State& st) {
+  const gantry::bench::GemmShape& S = gantry::bench::kGemmShapes[st.range(0)];
+  std::vector<float> a(S.M * S.K, 0.5f), b(S.K * S.N, 0.25f), c(S.M * S.N);
+  openblas_set_num_threads(torch::get_num_threads());
+  for (auto _ : st) {
+    cblas_sgemm(CblasRowMajor, S.a_trans ? CblasTrans : CblasNoTrans,
+                S.b_trans ? CblasTrans : CblasNoTrans, S.M, S.N, S.K, 1.f, a.data(),
+                S.a_trans ? S.M : S.K, b.data(), S.b_trans ? S.K : S.N, 0.f, c.data(), S.N);
+    benchmark::DoNotOptimize(c.data());
+  }
+  st.SetLabel(S.name);
+  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * S.M * S.K * S.N * st.iterations(),
+                                              benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_mm_openblas)->DenseRange(0, gantry::bench::kNumGemmShapes - 1)->Unit(benchmark::kMillisecond);
+#endif
+
+// BatchNorm2d training forward, and forward + backward, at G's and D's widest
+// normalized activations: 0 = [64,64,14,14] (G), 1 = [64,128,7,7] (D).
+torch::Tensor bn_input(int which) {
+  return which == 0 ? torch::randn({64, 64, 14, 14}) : torch::randn({64, 128, 7, 7});
+}
+void BM_batch_norm(benchmark::State& st) {
+  torch::manual_seed(7);
+  torch::Tensor x = bn_input(static_cast<int>(st.range(0)));
+  const int64_t C = x.size(1);
+  torch::Tensor w = torch::ones({C}).requires_grad_(st.range(1)),
+                b = torch::zeros({C}).requires_grad_(st.range(1));
+  torch::Tensor rm = torch::zeros({C}), rv = torch::ones({C});
+  if (st.range(1)) x.requires_grad_(true);
+  torch::Tensor g = torch::randn_like(x);
+  for (auto _ : st) {
+    torch::Tensor y = torch::batch_norm(x, w, b, rm, rv, true, 0.1, 1e-5, false);
+    if (st.range(1)) {
+      auto gr = torch::autograd::grad({y}, {x, w, b}, {g});
+      benchmark::DoNotOptimize(gr[0].data_ptr());
+    }
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_batch_norm)->ArgsProduct({{0, 1}, {0, 1}});
+
+// Activations over G3's output [64,64,14,14] (tanh: G's output [64,1,28,28]).
+void BM_act(benchmark::State& st) {
+  torch::manual_seed(8);
+  const int which = static_cast<int>(st.range(0));
+  torch::Tensor x = which == 2 ? torch::randn({64, 1, 28, 28}) : torch::randn({64, 64, 14, 14});
+  torch::NoGradGuard ng;
+  for (auto _ : st) {
+    torch::Tensor y = which == 0 ? torch::relu(x) : which == 1 ? torch::leaky_relu(x, 0.2) : torch::tanh(x);
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+  st.SetLabel(which == 0 ? "relu" : which == 1 ? "leaky_relu" : "tanh");
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_act)->DenseRange(0, 2);
+
+// BCE-with-logits over D's output [64] (forward + backward).
+void BM_bce_with_logits(benchmark::State& st) {
+  torch::manual_seed(9);
+  torch::Tensor z = torch::randn({64}).requires_grad_(true), t = torch::ones({64});
+  for (auto _ : st) {
+    torch::Tensor l = torch::binary_cross_entropy_with_logits(z, t);
+    auto gr = torch::autograd::grad({l}, {z});
+    benchmark::DoNotOptimize(gr[0].data_ptr());
+  }
+}
+BENCHMARK(BM_bce_with_logits);
+
+// One Adam step over all of G's parameters (gradients preset).
+void BM_adam_step_G(benchmark::State& st) {
+  torch::manual_seed(10);
+  Nets n(true);
+  auto params = n.G->parameters();
+  for (auto& p : params) p.mutable_grad() = torch::randn_like(p);
+  torch::optim::Adam opt(params, torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+  for (auto _ : st) opt.step();
+}
+BENCHMARK(BM_adam_step_G);
+
+// G's forward alone (inference, no graph) at batch 1 and 64.
+void BM_generator_forward(benchmark::State& st) {
+  torch::manual_seed(11);
+  Nets n(true);
+  n.G->eval();
+  torch::NoGradGuard ng;
+  torch::Tensor z = torch::randn({st.range(0), 100, 1, 1});
+  for (auto _ : st) benchmark::DoNotOptimize(n.G->forward(z).data_ptr());
+  st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_generator_forward)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
 
 void BM_dcgan_iteration_libtorch(benchmark::State& st) { iteration(st, false); }
 void BM_dcgan_iteration_libtorch_frozen(benchmark::State& st) { iteration(st, true); }

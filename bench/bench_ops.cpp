@@ -11,7 +11,9 @@
 
 #include <cstdlib>
 
+#include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/ops_nn.h"
 #include "bench/dcgan_shapes.h"
 #include "bench/dcgan_step.h"
 #include "kernels/registry.h"
@@ -26,22 +28,20 @@ using namespace gantry;
 
 namespace {
 
-// GEMM [M,K] @ [K,N]; counters report GFLOP/s.
+// GEMM at the im2col shapes of the DCGAN's batched convolutions
+// (bench/dcgan_shapes.h; transposed operands are transposed views, as the
+// convolution kernels pass them). Counters report GFLOP/s.
 void BM_mm(benchmark::State& st) {
-  const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
+  const bench::GemmShape& S = bench::kGemmShapes[st.range(0)];
   Generator g(1);
-  Tensor a = randn({M, K}, {}, &g), b = randn({K, N}, {}, &g);
+  Tensor a = S.a_trans ? transpose(randn({S.K, S.M}, {}, &g), 0, 1) : randn({S.M, S.K}, {}, &g);
+  Tensor b = S.b_trans ? transpose(randn({S.N, S.K}, {}, &g), 0, 1) : randn({S.K, S.N}, {}, &g);
   for (auto _ : st) benchmark::DoNotOptimize(mm(a, b).raw_data());
-  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * K * N * st.iterations(),
+  st.SetLabel(S.name);
+  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * S.M * S.K * S.N * st.iterations(),
                                               benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-// D conv2 (64->128, k4, 16x16 -> 8x8), as im2col GEMM: [128, 64*16] @ [1024, 64*64]
-BENCHMARK(BM_mm)->Args({128, 1024, 4096})->Unit(benchmark::kMillisecond);
-// D conv3 (128->256, k4, 8x8 -> 4x4): [256, 2048] @ [2048, 1024]
-BENCHMARK(BM_mm)->Args({256, 2048, 1024})->Unit(benchmark::kMillisecond);
-// G layer 1 as a GEMM (z[64,100] @ [100, 256*4*4])
-BENCHMARK(BM_mm)->Args({64, 100, 4096})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_mm)->Args({512, 512, 512})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_mm)->DenseRange(0, bench::kNumGemmShapes - 1)->Unit(benchmark::kMillisecond);
 
 const Shape kAct = {64, 128, 8, 8};
 
@@ -132,6 +132,83 @@ void BM_conv(benchmark::State& st) {
 BENCHMARK(BM_conv)
     ->ArgsProduct({benchmark::CreateDenseRange(0, bench::kNumConvLayers - 1, 1), {0, 1, 2}})
     ->Unit(benchmark::kMillisecond);
+
+// BatchNorm2d training forward (arg1 = 0) and forward + backward (arg1 = 1)
+// at 0 = [64,64,14,14] (G), 1 = [64,128,7,7] (D).
+void BM_batch_norm(benchmark::State& st) {
+  Generator g(7);
+  Tensor x = st.range(0) == 0 ? randn({64, 64, 14, 14}, {}, &g) : randn({64, 128, 7, 7}, {}, &g);
+  const int64_t C = x.size(1);
+  Tensor w = ones({C}), b = zeros({C}), rm = zeros({C}), rv = ones({C});
+  const bool bwd = st.range(1);
+  if (bwd) {
+    x.requires_grad_(true);
+    w.requires_grad_(true);
+    b.requires_grad_(true);
+  }
+  Tensor gy = randn(x.shape(), {}, &g);
+  for (auto _ : st) {
+    Tensor y = batch_norm(x, rm, rv, w, b, true, 0.1, 1e-5);
+    if (bwd) benchmark::DoNotOptimize(autograd::grad({y}, {x, w, b}, {gy})[0].raw_data());
+    benchmark::DoNotOptimize(y.raw_data());
+  }
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_batch_norm)->ArgsProduct({{0, 1}, {0, 1}});
+
+// Activations: 0 relu, 1 leaky_relu over [64,64,14,14]; 2 tanh over G's output [64,1,28,28].
+void BM_act(benchmark::State& st) {
+  Generator g(8);
+  const int which = static_cast<int>(st.range(0));
+  Tensor x = which == 2 ? randn({64, 1, 28, 28}, {}, &g) : randn({64, 64, 14, 14}, {}, &g);
+  for (auto _ : st) {
+    Tensor y = which == 0 ? relu(x) : which == 1 ? leaky_relu(x, 0.2) : tanh(x);
+    benchmark::DoNotOptimize(y.raw_data());
+  }
+  st.SetLabel(which == 0 ? "relu" : which == 1 ? "leaky_relu" : "tanh");
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_act)->DenseRange(0, 2);
+
+// BCE-with-logits over D's output [64] (forward + backward).
+void BM_bce_with_logits(benchmark::State& st) {
+  Generator g(9);
+  Tensor z = randn({64}, {}, &g), t = ones({64});
+  z.requires_grad_(true);
+  for (auto _ : st) {
+    Tensor l = binary_cross_entropy_with_logits(z, t);
+    benchmark::DoNotOptimize(autograd::grad({l}, {z})[0].raw_data());
+  }
+}
+BENCHMARK(BM_bce_with_logits);
+
+// One Adam step over all of G's parameters (gradients preset).
+void BM_adam_step_G(benchmark::State& st) {
+  manual_seed(10);
+  gan::DCGANGenerator G;
+  auto params = G.parameters();
+  Generator g(10);
+  for (auto& p : params) p.set_grad(randn(p.shape(), {}, &g));
+  optim::AdamOptions o;
+  o.lr = 2e-4;
+  o.beta1 = 0.5;
+  optim::Adam opt(params, o);
+  for (auto _ : st) opt.step();
+}
+BENCHMARK(BM_adam_step_G);
+
+// G's forward alone (inference: eval mode, no graph) at batch 1 and 64.
+void BM_generator_forward(benchmark::State& st) {
+  manual_seed(11);
+  gan::DCGANGenerator G;
+  G.eval();
+  NoGradGuard ng;
+  Generator g(11);
+  Tensor z = randn({st.range(0), 100}, {}, &g);
+  for (auto _ : st) benchmark::DoNotOptimize(G.forward(z).raw_data());
+  st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_generator_forward)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
 
 // One whole DCGAN training iteration at batch 64 (D step + G step with D
 // frozen, Adam on both), on random "images": what `gantry train` does per step.

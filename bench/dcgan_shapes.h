@@ -36,5 +36,22 @@ constexpr ConvLayer kConvLayers[kNumConvLayers] = {
 };
 constexpr const char* kPassNames[3] = {"fwd", "bwd_input", "bwd_weight"};
 
+// GEMMs at the im2col shapes of the batched convolution (kernels/cpu/conv.cpp):
+// C [M,N] = op(A) @ op(B), op = transpose when the flag is set.
+struct GemmShape {
+  const char* name;
+  int64_t M, K, N;
+  bool a_trans, b_trans;
+};
+constexpr int kNumGemmShapes = 6;
+constexpr GemmShape kGemmShapes[kNumGemmShapes] = {
+    {"D2_fwd_W@cols", 128, 1024, 3136, false, false},
+    {"D2_bwd_weight_G@colsT", 128, 3136, 1024, false, true},
+    {"G3_fwd_WT@G", 1024, 128, 3136, true, false},
+    {"D3_fwd_W@cols", 256, 2048, 576, false, false},
+    {"D3_bwd_input_WT@G", 2048, 256, 576, true, false},
+    {"G2_fwd_WT@G", 2304, 256, 1024, true, false},
+};
+
 }  // namespace bench
 }  // namespace gantry

@@ -28,6 +28,13 @@ struct Allocator {
 void set_allocator(DeviceType t, Allocator* a);
 Allocator* get_allocator(DeviceType t);  // throws if none is registered
 
+// The CPU allocator keeps freed blocks of 64 KiB and more for reuse (a
+// training step allocates the same sizes every iteration), up to a limit of
+// cached bytes (default 1 GiB; 0 turns the cache off).
+void set_cpu_cache_limit(size_t bytes);
+size_t cpu_cache_bytes();  // bytes held in the cache now
+void cpu_cache_clear();    // returns every cached block to the system
+
 class Storage {
  public:
   // Allocates nbytes on device d.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/scratch.h"
 #include "kernels/registry.h"
 
 #ifdef _OPENMP
@@ -222,17 +223,18 @@ void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
   T* py = y.data<T>();
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
   const int64_t Nc = chunk_samples<T>(g);
-  std::vector<T> cols(R * Nc * P), Y(Og * Nc * P);
+  T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
+  T* Y = scratch<T>(ScratchSlot::ConvOut, Og * Nc * P);
   for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
     const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
     for (int64_t grp = 0; grp < g.G; ++grp) {
 #pragma omp parallel for schedule(static)
-      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols.data() + n * P, ld);
-      gemm<T>(pw + grp * Og * R, Og, R, R, 1, cols.data(), ld, ld, 1, Y.data(), ld);
+      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols + n * P, ld);
+      gemm<T>(pw + grp * Og * R, Og, R, R, 1, cols, ld, ld, 1, Y, ld);
 #pragma omp parallel for collapse(2) schedule(static)
       for (int64_t n = 0; n < nc; ++n)
         for (int64_t o = 0; o < Og; ++o)
-          std::memcpy(py + ((n0 + n) * g.O + grp * Og + o) * P, Y.data() + o * ld + n * P,
+          std::memcpy(py + ((n0 + n) * g.O + grp * Og + o) * P, Y + o * ld + n * P,
                       P * sizeof(T));
     }
   }
@@ -248,20 +250,21 @@ void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const Attr
   T* pdx = dx.data<T>();
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
   const int64_t Nc = chunk_samples<T>(g);
-  std::vector<T> cols(R * Nc * P), G(Og * Nc * P);
+  T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
+  T* G = scratch<T>(ScratchSlot::ConvGroup, Og * Nc * P);
   std::fill(pdx, pdx + dx.numel(), T(0));
   for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
     const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
     for (int64_t grp = 0; grp < g.G; ++grp) {
       const T* gb = pg + (n0 * g.O + grp * Og) * P;  // G when it needs no regrouping
       if (nc > 1 || g.G > 1) {
-        gather_groups(pg, g, grp, n0, nc, G.data());
-        gb = G.data();
+        gather_groups(pg, g, grp, n0, nc, G);
+        gb = G;
       }
       // cols [R, nc*P] = W_g^T [R, Og] @ G [Og, nc*P]
-      gemm<T>(pw + grp * Og * R, R, Og, 1, R, gb, ld, ld, 1, cols.data(), ld);
+      gemm<T>(pw + grp * Og * R, R, Og, 1, R, gb, ld, ld, 1, cols, ld);
 #pragma omp parallel for schedule(static)
-      for (int64_t n = 0; n < nc; ++n) col2im(cols.data() + n * P, g, grp, pdx + (n0 + n) * CHW, ld);
+      for (int64_t n = 0; n < nc; ++n) col2im(cols + n * P, g, grp, pdx + (n0 + n) * CHW, ld);
     }
   }
 }
@@ -276,20 +279,21 @@ void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const Att
   T* pdw = dw.data<T>();
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
   const int64_t Nc = chunk_samples<T>(g);
-  std::vector<T> cols(R * Nc * P), G(Og * Nc * P);
+  T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
+  T* G = scratch<T>(ScratchSlot::ConvGroup, Og * Nc * P);
   std::fill(pdw, pdw + dw.numel(), T(0));
   for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
     const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
     for (int64_t grp = 0; grp < g.G; ++grp) {
 #pragma omp parallel for schedule(static)
-      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols.data() + n * P, ld);
+      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols + n * P, ld);
       const T* gb = pg + (n0 * g.O + grp * Og) * P;
       if (nc > 1 || g.G > 1) {
-        gather_groups(pg, g, grp, n0, nc, G.data());
-        gb = G.data();
+        gather_groups(pg, g, grp, n0, nc, G);
+        gb = G;
       }
       // dW_g [Og, R] += G [Og, nc*P] @ cols^T [nc*P, R]
-      gemm<T>(gb, Og, ld, ld, 1, cols.data(), R, 1, ld, pdw + grp * Og * R, R,
+      gemm<T>(gb, Og, ld, ld, 1, cols, R, 1, ld, pdw + grp * Og * R, R,
               /*accumulate=*/true);
     }
   }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/scratch.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -109,13 +110,6 @@ void pack_b(const float* b, int64_t brs, int64_t bcs, int64_t pc, int64_t kc, in
   }
 }
 
-struct AlignedBuf {
-  float* p = nullptr;
-  explicit AlignedBuf(size_t n) {
-    p = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
-  }
-  ~AlignedBuf() { std::free(p); }
-};
 
 }  // namespace
 
@@ -124,7 +118,11 @@ bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs
   const int64_t mp = (M + MR - 1) / MR;  // A panels
   const int64_t ncmax = std::min(N, NC);
   const int64_t kcmax = std::min(K, KC);
-  AlignedBuf ap(mp * MR * kcmax), bp(((ncmax + NR - 1) / NR) * NR * kcmax);
+  // Packed panels live in this thread's scratch memory (shared by the team below).
+  struct {
+    float* p;
+  } ap{scratch<float>(ScratchSlot::GemmA, mp * MR * kcmax)},
+      bp{scratch<float>(ScratchSlot::GemmB, ((ncmax + NR - 1) / NR) * NR * kcmax)};
 #ifdef _OPENMP
   const bool parallel = 2.0 * M * N * K >= 4e6 && !omp_in_parallel();
 #else
