@@ -117,6 +117,8 @@ void add_convolution(std::vector<OpCase>& v) {
   v.push_back(conv_case("conv2d/groups2", {2, 4, 5, 5}, {6, 2, 3, 3}, false,
                         {{1, 1}, {0, 0}, {1, 1}, 2}));
   v.push_back(conv_case("conv2d/pointwise_1x1", {2, 3, 5, 6}, {4, 3, 1, 1}, true, {}));
+  // The kernel covers the whole input (a DCGAN critic's last layer): plain GEMM path.
+  v.push_back(conv_case("conv2d/full_window", {3, 4, 3, 3}, {2, 4, 3, 3}, false, {}));
   v.push_back(conv_case("conv2d/kernel_2x3_stride_2x1", {2, 2, 5, 7}, {3, 2, 2, 3}, false,
                         {{2, 1}, {1, 0}, {1, 1}, 1}));
   v.push_back(conv_case("conv2d/nonsquare_input", {1, 2, 5, 7}, {2, 2, 3, 3}, true,
@@ -141,6 +143,8 @@ void add_convolution(std::vector<OpCase>& v) {
                                {3, 2, 2, 3}, {{1, 1}, {0, 0}, {2, 1}, 1}));
 
   v.push_back(conv_t_case("conv_transpose2d/plain", {2, 3, 4, 4}, {3, 2, 3, 3}, false, {}));
+  // From a 1x1 input (a DCGAN generator's first layer): plain GEMM path.
+  v.push_back(conv_t_case("conv_transpose2d/from_1x1", {3, 4, 1, 1}, {4, 2, 3, 3}, false, {}));
   v.push_back(conv_t_case("conv_transpose2d/bias_stride2", {2, 2, 3, 3}, {2, 3, 3, 3}, true,
                           {{2, 2}, {0, 0}, {0, 0}, 1, {1, 1}}));
   v.push_back(conv_t_case("conv_transpose2d/stride2_pad1_outpad1", {2, 2, 3, 3}, {2, 3, 3, 3},

@@ -18,9 +18,11 @@
 // parallel GEMM over fixed output blocks: all three are bit-identical for any
 // thread count.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/scratch.h"
 #include "kernels/registry.h"
@@ -40,6 +42,12 @@ struct ConvGeom {
   int64_t Og() const { return O / G; }
   int64_t rows() const { return Cg() * KH * KW; }  // im2col rows per group
   int64_t cols() const { return OH * OW; }
+  // The kernel covers the whole (unpadded) input and the output is 1x1, as in
+  // a DCGAN's first generator layer or last discriminator layer: im2col of a
+  // sample is the sample itself, and the convolution is a plain matrix product.
+  bool full_window() const {
+    return G == 1 && OH == 1 && OW == 1 && ph == 0 && pw == 0 && KH == H && KW == W;
+  }
   // 1x1, stride 1, no padding: im2col is the identity.
   bool pointwise() const {
     return KH == 1 && KW == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
@@ -56,12 +64,15 @@ ConvGeom geom(const Tensor& x, const Tensor& w, const Tensor& y, const Attrs& a)
 // (xs: [C,H,W] contiguous).
 template <typename T>
 void im2col(const T* xs, const ConvGeom& g, int64_t grp, T* cols, int64_t ld) {
-  const int64_t OHW = ld;
   for (int64_t c = 0; c < g.Cg(); ++c) {
     const T* xc = xs + (grp * g.Cg() + c) * g.H * g.W;
     for (int64_t kh = 0; kh < g.KH; ++kh)
       for (int64_t kw = 0; kw < g.KW; ++kw) {
-        T* row = cols + ((c * g.KH + kh) * g.KW + kw) * OHW;
+        T* row = cols + ((c * g.KH + kh) * g.KW + kw) * ld;
+        // Output columns ow whose input column iw = ow*sw - pw + kw*dw is inside [0, W).
+        const int64_t off = kw * g.dw - g.pw;
+        const int64_t lo = std::min(g.OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
+        const int64_t hi = std::max(lo, std::min(g.OW, off >= g.W ? 0 : (g.W - 1 - off) / g.sw + 1));
         for (int64_t oh = 0; oh < g.OH; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
           T* r = row + oh * g.OW;
@@ -70,10 +81,13 @@ void im2col(const T* xs, const ConvGeom& g, int64_t grp, T* cols, int64_t ld) {
             continue;
           }
           const T* xr = xc + ih * g.W;
-          for (int64_t ow = 0; ow < g.OW; ++ow) {
-            const int64_t iw = ow * g.sw - g.pw + kw * g.dw;
-            r[ow] = (iw >= 0 && iw < g.W) ? xr[iw] : T(0);
+          for (int64_t ow = 0; ow < lo; ++ow) r[ow] = T(0);
+          if (g.sw == 1) {
+            if (hi > lo) std::memcpy(r + lo, xr + lo + off, (hi - lo) * sizeof(T));
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * g.sw + off];
           }
+          for (int64_t ow = hi; ow < g.OW; ++ow) r[ow] = T(0);
         }
       }
   }
@@ -82,21 +96,20 @@ void im2col(const T* xs, const ConvGeom& g, int64_t grp, T* cols, int64_t ld) {
 // Adds cols [rows, OH*OW] (row stride ld) back into the group-g channels of dxs [C,H,W].
 template <typename T>
 void col2im(const T* cols, const ConvGeom& g, int64_t grp, T* dxs, int64_t ld) {
-  const int64_t OHW = ld;
   for (int64_t c = 0; c < g.Cg(); ++c) {
     T* xc = dxs + (grp * g.Cg() + c) * g.H * g.W;
     for (int64_t kh = 0; kh < g.KH; ++kh)
       for (int64_t kw = 0; kw < g.KW; ++kw) {
-        const T* row = cols + ((c * g.KH + kh) * g.KW + kw) * OHW;
+        const T* row = cols + ((c * g.KH + kh) * g.KW + kw) * ld;
+        const int64_t off = kw * g.dw - g.pw;
+        const int64_t lo = std::min(g.OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
+        const int64_t hi = std::max(lo, std::min(g.OW, off >= g.W ? 0 : (g.W - 1 - off) / g.sw + 1));
         for (int64_t oh = 0; oh < g.OH; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
           if (ih < 0 || ih >= g.H) continue;
           T* xr = xc + ih * g.W;
           const T* r = row + oh * g.OW;
-          for (int64_t ow = 0; ow < g.OW; ++ow) {
-            const int64_t iw = ow * g.sw - g.pw + kw * g.dw;
-            if (iw >= 0 && iw < g.W) xr[iw] += r[ow];
-          }
+          for (int64_t ow = lo; ow < hi; ++ow) xr[ow * g.sw + off] += r[ow];
         }
       }
   }
@@ -193,14 +206,14 @@ void conv2d_weight_grad_per_sample(const Tensors& in, const Tensors& out, const 
 //   input grad:  cols = W_g^T [R, Og] @ G [Og, Nc*P],      then col2im per sample
 //   weight grad: dW_g [Og, R] += G [Og, Nc*P] @ cols^T     (K = Nc*P)
 // where G [Og, Nc*P] is gy regrouped the same way. Chunks keep cols under
-// kColsBudget bytes; they depend only on the shapes, so results are
-// bit-identical for any thread count.
-constexpr int64_t kColsBudget = int64_t(64) << 20;
+// the workspace limit (conv.h); they depend only on the shapes and that
+// limit, so results are bit-identical for any thread count.
+std::atomic<int64_t> g_cols_budget{int64_t(64) << 20};
 
 template <typename T>
 int64_t chunk_samples(const ConvGeom& g) {
   const int64_t per_sample = std::max<int64_t>(1, g.rows() * g.cols()) * int64_t(sizeof(T));
-  return std::max<int64_t>(1, std::min<int64_t>(g.N, kColsBudget / per_sample));
+  return std::max<int64_t>(1, std::min<int64_t>(g.N, g_cols_budget.load() / per_sample));
 }
 
 // buf [Og, Nc*P] <- t[n0 + n, grp*Og + o, p]   (t: [N, O, P] contiguous)
@@ -222,6 +235,10 @@ void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
   const T* pw = w.data<T>();
   T* py = y.data<T>();
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  if (g.full_window()) {  // y [N,O] = x [N,R] @ W^T [R,O]
+    gemm<T>(px, g.N, R, R, 1, pw, g.O, 1, R, py, g.O);
+    return;
+  }
   const int64_t Nc = chunk_samples<T>(g);
   T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
   T* Y = scratch<T>(ScratchSlot::ConvOut, Og * Nc * P);
@@ -249,6 +266,10 @@ void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const Attr
   const T* pw = w.data<T>();
   T* pdx = dx.data<T>();
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  if (g.full_window()) {  // dx [N,R] = g [N,O] @ W [O,R]
+    gemm<T>(pg, g.N, g.O, g.O, 1, pw, R, R, 1, pdx, R);
+    return;
+  }
   const int64_t Nc = chunk_samples<T>(g);
   T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
   T* G = scratch<T>(ScratchSlot::ConvGroup, Og * Nc * P);
@@ -278,6 +299,10 @@ void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const Att
   const T* pg = gy.data<T>();
   T* pdw = dw.data<T>();
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  if (g.full_window()) {  // dW [O,R] = g^T [O,N] @ x [N,R]
+    gemm<T>(pg, g.O, g.N, 1, g.O, px, R, R, 1, pdw, R);
+    return;
+  }
   const int64_t Nc = chunk_samples<T>(g);
   T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
   T* G = scratch<T>(ScratchSlot::ConvGroup, Og * Nc * P);
@@ -300,6 +325,9 @@ void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const Att
 }
 
 }  // namespace
+
+void set_conv_workspace_limit(int64_t bytes) { g_cols_budget.store(std::max<int64_t>(0, bytes)); }
+int64_t conv_workspace_limit() { return g_cols_budget.load(); }
 
 void register_cpu_conv(Registry& r) {
   const auto C = DeviceType::CPU;
