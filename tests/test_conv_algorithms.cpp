@@ -16,6 +16,7 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/registry.h"
 
 using namespace gantry;
@@ -67,8 +68,13 @@ std::vector<std::vector<float>> run_all(const Layer& L, const std::string& algo)
 }  // namespace
 
 TEST_CASE("conv: batched (several chunks) and per-sample algorithms agree") {
+  // GEMM backend Auto: float32 convolution uses implicit im2col (packed
+  // straight from the image) where the build has AVX-512; Eigen: the explicit
+  // im2col matrix, in chunks of samples.
+  for (auto backend : {kernels::GemmBackend::Auto, kernels::GemmBackend::Eigen})
   for (const Layer& L : kLayers) {
-    INFO(L.name);
+    INFO(L.name << (backend == kernels::GemmBackend::Auto ? " (auto GEMM)" : " (Eigen GEMM)"));
+    kernels::set_gemm_backend(backend);
     const auto ref = run_all(L, "per_sample");
     for (int64_t limit : {int64_t(64) << 20, int64_t(1)}) {  // one chunk; one sample per chunk
       INFO("workspace limit " << limit);
@@ -86,6 +92,7 @@ TEST_CASE("conv: batched (several chunks) and per-sample algorithms agree") {
     }
   }
   kernels::set_conv_workspace_limit(int64_t(64) << 20);
+  kernels::set_gemm_backend(kernels::GemmBackend::Auto);
 }
 
 TEST_CASE("conv: the batched algorithm is bit-identical for 1 and 2 threads") {

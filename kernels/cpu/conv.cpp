@@ -18,6 +18,7 @@
 // parallel GEMM over fixed output blocks: all three are bit-identical for any
 // thread count.
 #include <algorithm>
+#include <type_traits>
 #include <atomic>
 #include <cstring>
 #include <vector>
@@ -26,6 +27,10 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/scratch.h"
 #include "kernels/registry.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -226,6 +231,128 @@ void gather_groups(const T* t, const ConvGeom& g, int64_t grp, int64_t n0, int64
       std::memcpy(buf + o * ld + n * P, t + ((n0 + n) * g.O + grp * Og + o) * P, P * sizeof(T));
 }
 
+// ---- Implicit im2col (float32, with Gantry's AVX-512 GEMM) ----------------
+// The im2col matrix is never written: the GEMM asks for 32-column panels of
+// B and these packers gather them straight from the image, with a masked
+// AVX-512 gather per 16 values (out-of-image taps read as 0). This saves
+// writing the whole cols matrix and reading it back to pack it.
+#if defined(__AVX512F__)
+constexpr bool kImplicit = true;
+
+// Forward: B = cols [R, nc*P] of samples n0.. of group grp; panel columns are
+// output positions, rows are taps r = (c*KH + kh)*KW + kw.
+struct PackColsForward {
+  const float* x;
+  const ConvGeom* g;
+  int64_t n0, grp;
+  void operator()(int64_t pc, int64_t kc, int64_t j0, int64_t cols, float* dst) const {
+    const ConvGeom& G = *g;
+    const int64_t P = G.cols(), HW = G.H * G.W;
+    alignas(64) int32_t ih0[32], iw0[32], pos[32];
+    for (int64_t j = 0; j < 32; ++j) {
+      if (j < cols) {
+        const int64_t col = j0 + j, n = col / P, p = col % P, oh = p / G.OW, ow = p % G.OW;
+        ih0[j] = int32_t(oh * G.sh - G.ph);
+        iw0[j] = int32_t(ow * G.sw - G.pw);
+        pos[j] = int32_t((n0 + n) * G.C * HW + grp * G.Cg() * HW + ih0[j] * G.W + iw0[j]);
+      } else {
+        ih0[j] = -(1 << 30);  // never inside the image: packs zeros
+        iw0[j] = 0;
+        pos[j] = 0;
+      }
+    }
+    const __m512i H = _mm512_set1_epi32(int32_t(G.H)), W = _mm512_set1_epi32(int32_t(G.W));
+    const __m512i ih_a = _mm512_load_si512(ih0), ih_b = _mm512_load_si512(ih0 + 16);
+    const __m512i iw_a = _mm512_load_si512(iw0), iw_b = _mm512_load_si512(iw0 + 16);
+    const __m512i pos_a = _mm512_load_si512(pos), pos_b = _mm512_load_si512(pos + 16);
+    const int64_t KHW = G.KH * G.KW;
+    int64_t c = pc / KHW, kh = (pc % KHW) / G.KW, kw = pc % G.KW;
+    for (int64_t k = 0; k < kc; ++k) {
+      const int32_t dh = int32_t(kh * G.dh), dw = int32_t(kw * G.dw);
+      const __m512i vdh = _mm512_set1_epi32(dh), vdw = _mm512_set1_epi32(dw);
+      const __m512i base = _mm512_set1_epi32(int32_t(c * HW + dh * G.W + dw));
+      const __mmask16 ma = _mm512_cmplt_epu32_mask(_mm512_add_epi32(ih_a, vdh), H) &
+                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(iw_a, vdw), W);
+      const __mmask16 mb = _mm512_cmplt_epu32_mask(_mm512_add_epi32(ih_b, vdh), H) &
+                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(iw_b, vdw), W);
+      _mm512_store_ps(dst + k * 32, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), ma,
+                                                             _mm512_add_epi32(pos_a, base), x, 4));
+      _mm512_store_ps(dst + k * 32 + 16, _mm512_mask_i32gather_ps(
+                                             _mm512_setzero_ps(), mb, _mm512_add_epi32(pos_b, base), x, 4));
+      if (++kw == G.KW) {
+        kw = 0;
+        if (++kh == G.KH) {
+          kh = 0;
+          ++c;
+        }
+      }
+    }
+  }
+};
+
+// Weight gradient: B = cols^T [nc*P, R]; panel columns are taps, rows are
+// output positions of samples n0.. .
+struct PackColsTransposed {
+  const float* x;
+  const ConvGeom* g;
+  int64_t n0, grp;
+  void operator()(int64_t pc, int64_t kc, int64_t j0, int64_t cols, float* dst) const {
+    const ConvGeom& G = *g;
+    const int64_t P = G.cols(), HW = G.H * G.W, KHW = G.KH * G.KW;
+    alignas(64) int32_t rkh[32], rkw[32], roff[32];
+    for (int64_t j = 0; j < 32; ++j) {
+      if (j < cols) {
+        const int64_t r = j0 + j, c = r / KHW, kh = (r % KHW) / G.KW, kw = r % G.KW;
+        rkh[j] = int32_t(kh * G.dh);
+        rkw[j] = int32_t(kw * G.dw);
+        roff[j] = int32_t(c * HW + rkh[j] * G.W + rkw[j]);
+      } else {
+        rkh[j] = -(1 << 30);
+        rkw[j] = 0;
+        roff[j] = 0;
+      }
+    }
+    const __m512i H = _mm512_set1_epi32(int32_t(G.H)), W = _mm512_set1_epi32(int32_t(G.W));
+    const __m512i kh_a = _mm512_load_si512(rkh), kh_b = _mm512_load_si512(rkh + 16);
+    const __m512i kw_a = _mm512_load_si512(rkw), kw_b = _mm512_load_si512(rkw + 16);
+    const __m512i off_a = _mm512_load_si512(roff), off_b = _mm512_load_si512(roff + 16);
+    int64_t n = pc / P, p = pc % P;
+    int64_t oh = p / G.OW, ow = p % G.OW;
+    for (int64_t k = 0; k < kc; ++k) {
+      const int32_t ih0 = int32_t(oh * G.sh - G.ph), iw0 = int32_t(ow * G.sw - G.pw);
+      const __m512i vih = _mm512_set1_epi32(ih0), viw = _mm512_set1_epi32(iw0);
+      const __m512i base =
+          _mm512_set1_epi32(int32_t((n0 + n) * G.C * HW + grp * G.Cg() * HW + ih0 * G.W + iw0));
+      const __mmask16 ma = _mm512_cmplt_epu32_mask(_mm512_add_epi32(kh_a, vih), H) &
+                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(kw_a, viw), W);
+      const __mmask16 mb = _mm512_cmplt_epu32_mask(_mm512_add_epi32(kh_b, vih), H) &
+                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(kw_b, viw), W);
+      _mm512_store_ps(dst + k * 32, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), ma,
+                                                             _mm512_add_epi32(off_a, base), x, 4));
+      _mm512_store_ps(dst + k * 32 + 16, _mm512_mask_i32gather_ps(
+                                             _mm512_setzero_ps(), mb, _mm512_add_epi32(off_b, base), x, 4));
+      if (++ow == G.OW) {
+        ow = 0;
+        if (++oh == G.OH) {
+          oh = 0;
+          ++n;
+        }
+      }
+    }
+  }
+};
+#else
+constexpr bool kImplicit = false;
+#endif
+
+// The implicit path applies to float32 with the packed GEMM selected, when
+// 32-bit gather offsets reach the whole input.
+template <typename T>
+bool use_implicit(const ConvGeom& g) {
+  return kImplicit && std::is_same<T, float>::value && gemm_backend() == GemmBackend::Auto &&
+         g.N * g.C * g.H * g.W < (int64_t(1) << 30) && !g.pointwise();
+}
+
 template <typename T>
 void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
   const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
@@ -239,15 +366,24 @@ void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
     gemm<T>(px, g.N, R, R, 1, pw, g.O, 1, R, py, g.O);
     return;
   }
-  const int64_t Nc = chunk_samples<T>(g);
-  T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
+  const bool implicit = use_implicit<T>(g);
+  const int64_t Nc = implicit ? g.N : chunk_samples<T>(g);  // implicit: no cols matrix
+  T* cols = implicit ? nullptr : scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
   T* Y = scratch<T>(ScratchSlot::ConvOut, Og * Nc * P);
   for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
     const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
     for (int64_t grp = 0; grp < g.G; ++grp) {
+      if (implicit) {
+#if defined(__AVX512F__)
+        const PackColsForward pack{reinterpret_cast<const float*>(px), &g, n0, grp};
+        sgemm_avx512_packb(reinterpret_cast<const float*>(pw + grp * Og * R), Og, R, R, 1, pack, ld,
+                           reinterpret_cast<float*>(Y), ld, false);
+#endif
+      } else {
 #pragma omp parallel for schedule(static)
-      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols + n * P, ld);
-      gemm<T>(pw + grp * Og * R, Og, R, R, 1, cols, ld, ld, 1, Y, ld);
+        for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols + n * P, ld);
+        gemm<T>(pw + grp * Og * R, Og, R, R, 1, cols, ld, ld, 1, Y, ld);
+      }
 #pragma omp parallel for collapse(2) schedule(static)
       for (int64_t n = 0; n < nc; ++n)
         for (int64_t o = 0; o < Og; ++o)
@@ -303,23 +439,31 @@ void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const Att
     gemm<T>(pg, g.O, g.N, 1, g.O, px, R, R, 1, pdw, R);
     return;
   }
-  const int64_t Nc = chunk_samples<T>(g);
-  T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
+  const bool implicit = use_implicit<T>(g);
+  const int64_t Nc = implicit ? g.N : chunk_samples<T>(g);  // implicit: no cols matrix
+  T* cols = implicit ? nullptr : scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
   T* G = scratch<T>(ScratchSlot::ConvGroup, Og * Nc * P);
   std::fill(pdw, pdw + dw.numel(), T(0));
   for (int64_t n0 = 0; n0 < g.N; n0 += Nc) {
     const int64_t nc = std::min(Nc, g.N - n0), ld = nc * P;
     for (int64_t grp = 0; grp < g.G; ++grp) {
-#pragma omp parallel for schedule(static)
-      for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols + n * P, ld);
       const T* gb = pg + (n0 * g.O + grp * Og) * P;
       if (nc > 1 || g.G > 1) {
         gather_groups(pg, g, grp, n0, nc, G);
         gb = G;
       }
       // dW_g [Og, R] += G [Og, nc*P] @ cols^T [nc*P, R]
-      gemm<T>(gb, Og, ld, ld, 1, cols, R, 1, ld, pdw + grp * Og * R, R,
-              /*accumulate=*/true);
+      if (implicit) {
+#if defined(__AVX512F__)
+        const PackColsTransposed pack{reinterpret_cast<const float*>(px), &g, n0, grp};
+        sgemm_avx512_packb(reinterpret_cast<const float*>(gb), Og, ld, ld, 1, pack, R,
+                           reinterpret_cast<float*>(pdw + grp * Og * R), R, /*accumulate=*/true);
+#endif
+      } else {
+#pragma omp parallel for schedule(static)
+        for (int64_t n = 0; n < nc; ++n) im2col(px + (n0 + n) * CHW, g, grp, cols + n * P, ld);
+        gemm<T>(gb, Og, ld, ld, 1, cols, R, 1, ld, pdw + grp * Og * R, R, /*accumulate=*/true);
+      }
     }
   }
 }

@@ -7,6 +7,7 @@
 // any thread count.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace gantry {
 namespace kernels {
@@ -22,6 +23,16 @@ GemmBackend gemm_backend();
 // does not target AVX-512.
 bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const float* b,
                   int64_t N, int64_t brs, int64_t bcs, float* c, int64_t ldc, bool accumulate);
+
+// The same GEMM with B supplied panel by panel, so B never has to exist as a
+// matrix (convolution packs its im2col columns straight from the image):
+// pack(pc, kc, j0, cols, dst) writes dst[k*32 + j] = B[pc + k, j0 + j] for
+// k < kc, j < cols (cols <= 32) and zeros for cols <= j < 32. Called from
+// several threads at once for different panels.
+constexpr int64_t kPackBWidth = 32;
+using PackBFn = std::function<void(int64_t pc, int64_t kc, int64_t j0, int64_t cols, float* dst)>;
+bool sgemm_avx512_packb(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs,
+                        const PackBFn& pack, int64_t N, float* c, int64_t ldc, bool accumulate);
 
 template <typename T>
 void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b, int64_t N,

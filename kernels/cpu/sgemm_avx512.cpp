@@ -89,10 +89,9 @@ void pack_a(const float* a, int64_t M, int64_t ars, int64_t acs, int64_t pc, int
       for (int64_t r = rows; r < MR; ++r) ap[k * MR + r] = 0.f;
 }
 
-// Bp[panel q][k][j] = B[pc + k, jc + q*NR + j]  (zero beyond the block's columns)
-void pack_b(const float* b, int64_t brs, int64_t bcs, int64_t pc, int64_t kc, int64_t jc,
-            int64_t nc, int64_t q, float* bp) {
-  const int64_t j0 = jc + q * NR, cols = std::min(NR, jc + nc - j0);
+// One B panel: dst[k][j] = B[pc + k, j0 + j] for j < cols, zero for cols <= j < NR.
+void pack_b(const float* b, int64_t brs, int64_t bcs, int64_t pc, int64_t kc, int64_t j0,
+            int64_t cols, float* bp) {
   if (bcs == 1) {
     for (int64_t k = 0; k < kc; ++k) {
       const float* src = b + (pc + k) * brs + j0;
@@ -110,19 +109,16 @@ void pack_b(const float* b, int64_t brs, int64_t bcs, int64_t pc, int64_t kc, in
   }
 }
 
-
-}  // namespace
-
-bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const float* b,
-                  int64_t N, int64_t brs, int64_t bcs, float* c, int64_t ldc, bool accumulate) {
+// The blocked loops, with B supplied by `pack_b(pc, kc, j0, ncols, dst)`.
+template <typename PackB>
+void driver(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const PackB& pack_b,
+            int64_t N, float* c, int64_t ldc, bool accumulate) {
   const int64_t mp = (M + MR - 1) / MR;  // A panels
   const int64_t ncmax = std::min(N, NC);
   const int64_t kcmax = std::min(K, KC);
   // Packed panels live in this thread's scratch memory (shared by the team below).
-  struct {
-    float* p;
-  } ap{scratch<float>(ScratchSlot::GemmA, mp * MR * kcmax)},
-      bp{scratch<float>(ScratchSlot::GemmB, ((ncmax + NR - 1) / NR) * NR * kcmax)};
+  float* const ap = scratch<float>(ScratchSlot::GemmA, mp * MR * kcmax);
+  float* const bp = scratch<float>(ScratchSlot::GemmB, ((ncmax + NR - 1) / NR) * NR * kcmax);
 #ifdef _OPENMP
   const bool parallel = 2.0 * M * N * K >= 4e6 && !omp_in_parallel();
 #else
@@ -136,17 +132,20 @@ bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs
         const int64_t kc = std::min(KC, K - pc);
         const bool acc = accumulate || pc > 0;
 #pragma omp for schedule(static)
-        for (int64_t q = 0; q < np; ++q) pack_b(b, brs, bcs, pc, kc, jc, nc, q, bp.p + q * NR * kc);
+        for (int64_t q = 0; q < np; ++q) {
+          const int64_t j0 = jc + q * NR;
+          pack_b(pc, kc, j0, std::min(NR, jc + nc - j0), bp + q * NR * kc);
+        }
 #pragma omp for schedule(static)
-        for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, ap.p + p * MR * kc);
+        for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, ap + p * MR * kc);
         // Tiles, column panel major: consecutive tiles of a thread share B's micro-panel.
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < np * mp; ++t) {
           const int64_t q = t / mp, p = t % mp;
           const int64_t i0 = p * MR, j0 = jc + q * NR;
           const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
-          const float* at = ap.p + p * MR * kc;
-          const float* bt = bp.p + q * NR * kc;
+          const float* at = ap + p * MR * kc;
+          const float* bt = bp + q * NR * kc;
           float* ct = c + i0 * ldc + j0;
           if (rows == MR && cols == NR) {
             micro_kernel(kc, at, bt, ct, ldc, acc);
@@ -163,6 +162,23 @@ bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs
       }
     }
   }
+}
+
+}  // namespace
+
+bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const float* b,
+                  int64_t N, int64_t brs, int64_t bcs, float* c, int64_t ldc, bool accumulate) {
+  driver(a, M, K, ars, acs,
+         [&](int64_t pc, int64_t kc, int64_t j0, int64_t cols, float* dst) {
+           pack_b(b, brs, bcs, pc, kc, j0, cols, dst);
+         },
+         N, c, ldc, accumulate);
+  return true;
+}
+
+bool sgemm_avx512_packb(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs,
+                        const PackBFn& pack, int64_t N, float* c, int64_t ldc, bool accumulate) {
+  driver(a, M, K, ars, acs, pack, N, c, ldc, accumulate);
   return true;
 }
 
@@ -170,6 +186,10 @@ bool sgemm_avx512(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs
 
 bool sgemm_avx512(const float*, int64_t, int64_t, int64_t, int64_t, const float*, int64_t,
                   int64_t, int64_t, float*, int64_t, bool) {
+  return false;
+}
+bool sgemm_avx512_packb(const float*, int64_t, int64_t, int64_t, int64_t, const PackBFn&, int64_t,
+                        float*, int64_t, bool) {
   return false;
 }
 
