@@ -2,6 +2,8 @@
 // the Philox generator and determinism.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -252,4 +254,26 @@ TEST_CASE("empty and 0-d tensors", "[tensor]") {
   y.backward();
   CHECK(s.grad().item<double>() == 6.0);
   CHECK_THROWS_WITH(s.size(0), Catch::Contains("0-d"));
+}
+
+// float32 tanh is a vectorized polynomial exp (kernels/cpu/elementwise.cpp),
+// not glibc's tanhf: check it densely against float64 tanh, and at the edges.
+TEST_CASE("tanh float32: dense accuracy, infinities and NaN") {
+  std::vector<float> xs;
+  for (int i = -40000; i <= 40000; ++i) xs.push_back(i * 5e-4f);  // [-20, 20]
+  for (float v : {1e-30f, -1e-30f, 1e-8f, 3e-4f, 0.0f, -0.0f, 9.0f, 10.0f, 11.0f, 87.0f, 1e30f})
+    xs.push_back(v);
+  const float inf = std::numeric_limits<float>::infinity();
+  xs.push_back(inf);
+  xs.push_back(-inf);
+  xs.push_back(std::numeric_limits<float>::quiet_NaN());
+  Tensor x = from_vector<float>(xs, {static_cast<int64_t>(xs.size())});
+  auto y = tanh(x).to_vector<float>();
+  double worst = 0;
+  for (size_t i = 0; i + 1 < xs.size(); ++i)
+    worst = std::max(worst, std::abs(double(y[i]) - std::tanh(double(xs[i]))));
+  CHECK(worst <= 3e-7);
+  CHECK(std::isnan(y.back()));
+  CHECK(y[y.size() - 3] == 1.0f);
+  CHECK(y[y.size() - 2] == -1.0f);
 }
