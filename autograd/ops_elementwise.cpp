@@ -63,6 +63,18 @@ Tensor unary_float(const char* op, const Tensor& x, const kernels::Attrs& attrs 
 // g where mask, else 0.
 Tensor masked(const Tensor& mask, const Tensor& g) { return where(mask, g, 0.0); }
 
+// (Leaky) relu's first-order backward in one kernel pass: x > 0 ? g : slope * g.
+// Used only when no graph is being built; otherwise the composed form is
+// differentiated again (double backward).
+Tensor leaky_relu_grad_fused(const Tensor& x, const Tensor& g, double slope) {
+  detail::check_same("leaky_relu_backward", x, g);
+  Tensor dx = detail::new_output(x, x.shape(), x.dtype());
+  kernels::Attrs a;
+  a.scalars = {slope};
+  kernels::run("leaky_relu_backward", {x, g.shape() == x.shape() ? g : expand(g, x.shape())}, {dx}, a);
+  return dx;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ binary
@@ -259,6 +271,7 @@ Tensor square(const Tensor& x) { return mul(x, x); }
 Tensor relu(const Tensor& x) {
   Tensor out = unary_float("relu", x);
   record("ReluBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
+    if (!GradMode::is_enabled()) return Tensors{leaky_relu_grad_fused(x, g[0], 0.0)};
     return Tensors{masked(gt(x, 0.0), g[0])};
   });
   return out;
@@ -269,6 +282,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   at.scalars = {slope};
   Tensor out = unary_float("leaky_relu", x, at);
   record("LeakyReluBackward", {x}, {out}, [x, slope](const Tensors& g, const NeedMask&) {
+    if (!GradMode::is_enabled()) return Tensors{leaky_relu_grad_fused(x, g[0], slope)};
     return Tensors{where(gt(x, 0.0), g[0], mul(g[0], slope))};
   });
   return out;

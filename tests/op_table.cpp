@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "autograd/engine.h"
 #include "kernels/registry.h"
 
 namespace tbl {
@@ -83,7 +84,7 @@ const std::vector<std::string>& non_differentiable_ops() {
                                               "max_pool2d_indices", "adam_step",
                                               // fused backward kernels: their derivative is
                                               // the forward op's second derivative
-                                              "batch_norm_train_backward"};
+                                              "batch_norm_train_backward", "leaky_relu_backward"};
   return v;
 }
 
@@ -262,6 +263,27 @@ std::vector<OpCase> build() {
                          [](double x) { return x > 0 ? x : 0; }));
   v.push_back(unary_case("leaky_relu", "leaky_relu", Z, [](const Tensor& x) { return leaky_relu(x, 0.2); },
                          [](double x) { return x > 0 ? x : 0.2 * x; }));
+  // The fused first-order backward of relu / leaky_relu (autograd uses it when
+  // no graph is built): returns dx for an output gradient g.
+  for (double slope : {0.0, 0.2}) {
+    OpCase c = make_case(
+        slope == 0 ? "leaky_relu_backward/relu" : "leaky_relu_backward/slope0.2",
+        "leaky_relu_backward", Family::Composite, {{{4, 5}, Z}, {{4, 5}}},
+        [slope](const Tensors& x) {
+          Tensor in = x[0].detach();
+          in.requires_grad_(true);
+          Tensor y = slope == 0 ? relu(in) : leaky_relu(in, slope);
+          return autograd::grad({y}, {in}, {x[1]})[0];
+        },
+        [slope](const std::vector<ref::Ref>& x) {
+          ref::Ref r{x[0].shape, {}};
+          for (size_t i = 0; i < x[0].v.size(); ++i)
+            r.v.push_back(x[0].v[i] > 0 ? x[1].v[i] : slope * x[1].v[i]);
+          return r;
+        });
+    c.grad = c.gradgrad = false;
+    v.push_back(c);
+  }
   v.push_back(unary_case("tanh", "tanh", U, [](const Tensor& x) { return tanh(x); }, [](double x) { return std::tanh(x); }));
   v.push_back(unary_case("sigmoid", "sigmoid", U, [](const Tensor& x) { return sigmoid(x); },
                          [](double x) { return ref::sigmoid(x); }));

@@ -8,6 +8,7 @@
 //
 // Ops: unary   neg exp log sqrt rsqrt abs sign relu tanh sigmoid softplus erf
 //              gelu elu{alpha} leaky_relu{slope} clamp{lo,hi}
+//      backward leaky_relu_backward{slope}(x, g)  (relu's too, slope 0)
 //      binary  add sub mul div pow maximum minimum
 //      compare eq ne lt le gt ge  (output uint8)
 //      ternary where(a, b, cond uint8)
@@ -176,6 +177,15 @@ void leaky_relu(const Tensors& in, const Tensors& out, const Attrs& a) {
   unary_loop<T, T>(in[0], out[0], [s](T x) { return x > T(0) ? x : x * s; });
 }
 
+// leaky_relu_backward: in = {x, g}, scalars = {slope}; dx = x > 0 ? g : slope * g
+// (relu's backward with slope 0). The first-order backward in one pass; a
+// double backward uses the composed where(gt(x, 0), g, slope * g) instead.
+template <typename T>
+void leaky_relu_backward(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const T s = static_cast<T>(a.scalars.at(0));
+  binary_loop<T, T>(in[0], in[1], out[0], [s](T x, T g) { return x > T(0) ? g : g * s; });
+}
+
 // elu: scalars = {alpha}; x > 0 ? x : alpha * (exp(x) - 1)
 template <typename T>
 void elu(const Tensors& in, const Tensors& out, const Attrs& a) {
@@ -238,6 +248,7 @@ void register_float_ops(Registry& r, DType d) {
   r.add("erf", C, d, "loop", unary<T, Erf>);
   r.add("gelu", C, d, "loop", unary<T, Gelu>);
   r.add("leaky_relu", C, d, "loop", leaky_relu<T>);
+  r.add("leaky_relu_backward", C, d, "loop", leaky_relu_backward<T>);
   r.add("elu", C, d, "loop", elu<T>);
   r.add("clamp", C, d, "loop", clamp<T>);
   r.add("div", C, d, "loop", binary<T, Div>);
