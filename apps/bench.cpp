@@ -1,6 +1,12 @@
 // apps/bench.cpp — `gantry bench`: one command that checks the speed claim.
 //
 //   gantry bench [--device cpu] [--threads T] [--steps N] [--rounds R] [--batch B] [--profile]
+//                [--gemm auto|eigen] [--force OP=ALGO[,OP=ALGO...]] [--cpu-cache-mb MB]
+//
+// The last three switch Gantry's own optimizations off for an ablation:
+// --gemm eigen uses Eigen instead of the packed AVX-512 GEMM (and so the
+// explicit im2col matrix), --force picks a registry algorithm (e.g.
+// conv2d=per_sample), --cpu-cache-mb 0 turns off the CPU allocator's cache.
 //
 // Times the DCGAN training iteration (bench/dcgan_step.h: D step + G step with
 // D frozen, Adam, batch 64) in this process, and the same iteration in
@@ -21,6 +27,8 @@
 
 #include "apps/cli.h"
 #include "bench/dcgan_step.h"
+#include "core/storage.h"
+#include "kernels/cpu/gemm.h"
 #include "core/parallel.h"
 #include "kernels/registry.h"
 
@@ -78,8 +86,32 @@ bool time_libtorch(const std::string& exe, int threads, int64_t batch, int64_t w
 }  // namespace
 
 int run_bench(int argc, char** argv) {
-  Flags f(argc, argv, 2, {"device", "threads", "steps", "rounds", "batch", "warmup"},
+  Flags f(argc, argv, 2,
+          {"device", "threads", "steps", "rounds", "batch", "warmup", "gemm", "force", "cpu-cache-mb"},
           {"profile", "no-libtorch"});
+  const std::string gemm = f.str("gemm", "auto");
+  if (gemm != "auto" && gemm != "eigen") throw UsageError{"--gemm must be auto or eigen"};
+  kernels::set_gemm_backend(gemm == "eigen" ? kernels::GemmBackend::Eigen : kernels::GemmBackend::Auto);
+  if (f.has("cpu-cache-mb")) {
+    const long long mb = f.integer("cpu-cache-mb", 1024);
+    if (mb < 0) throw UsageError{"--cpu-cache-mb must be >= 0"};
+    set_cpu_cache_limit(static_cast<size_t>(mb) << 20);
+  }
+  std::string forced = f.str("force", "");
+  while (!forced.empty()) {
+    const size_t comma = forced.find(',');
+    const std::string item = forced.substr(0, comma);
+    forced = comma == std::string::npos ? "" : forced.substr(comma + 1);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      throw UsageError{"--force wants OP=ALGO[,OP=ALGO...], got '" + item + "'"};
+    const std::string op = item.substr(0, eq), algo = item.substr(eq + 1);
+    bool known = false;
+    for (const auto& a : kernels::Registry::instance().algorithms(op, DeviceType::CPU, kFloat32))
+      known = known || a.name == algo;
+    if (!known) throw UsageError{"--force: no CPU float32 algorithm '" + algo + "' for op '" + op + "'"};
+    kernels::Registry::instance().force_algorithm(op, algo);
+  }
   const std::string device = f.str("device", "cpu");
   if (device != "cpu")
     throw UsageError{"--device " + device +
@@ -95,8 +127,9 @@ int run_bench(int argc, char** argv) {
 
   const std::string twin = f.has("no-libtorch") ? "" : libtorch_twin();
   std::printf("gantry bench: DCGAN iteration (D step + G step, Adam), batch %lld, device cpu, "
-              "threads %lld, %lld steps x %lld rounds (median)\n",
-              batch, threads, steps, rounds);
+              "threads %lld, %lld steps x %lld rounds (median), gemm %s%s%s\n",
+              batch, threads, steps, rounds, gemm.c_str(), f.has("force") ? ", force " : "",
+              f.str("force", "").c_str());
   if (twin.empty()) std::printf("libtorch twin: not built (install libtorch-dev and rebuild)\n");
 
   bench::DCGANStep step(batch);

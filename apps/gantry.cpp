@@ -49,6 +49,7 @@ void usage() {
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
                "       gantry bench [--device cpu] [--threads T] [--steps N] [--rounds R]\n"
                "                    [--batch B] [--warmup W] [--profile] [--no-libtorch]\n"
+               "                    [--gemm auto|eigen] [--force OP=ALGO,...] [--cpu-cache-mb MB]\n"
                "       gantry info\n");
 }
 
