@@ -393,6 +393,46 @@ void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
   }
 }
 
+#if defined(__AVX512F__)
+// Input gradient (= transposed convolution) in cache-sized pieces: W_g^T is
+// packed once; then each thread takes whole chunks of a few samples, computes
+// their cols [R, nc*P] = W_g^T @ G with a single-threaded GEMM into its own
+// scratch (about 512 KiB: it stays in L2) and adds them into dx by col2im at
+// once. G's panels are packed straight from gy. Every sample's dx is made by
+// one thread in a fixed order, and the chunks depend on the shape only.
+void conv2d_input_grad_chunked_f32(const float* pg, const float* pw, float* pdx, const ConvGeom& g) {
+  const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  const int64_t by_cache = (int64_t(512) << 10) / std::max<int64_t>(1, R * P * 4);
+  const int64_t nc = std::max<int64_t>(1, std::min(g.N, std::max((128 + P - 1) / P, by_cache)));
+  const int64_t chunks = (g.N + nc - 1) / nc;
+  std::fill(pdx, pdx + g.N * CHW, 0.0f);
+  float* ap = scratch<float>(ScratchSlot::ConvGroup, sgemm_packed_a_size(R, Og));
+  for (int64_t grp = 0; grp < g.G; ++grp) {
+    sgemm_pack_a(pw + grp * Og * R, R, Og, 1, R, ap);  // W_g^T [R, Og]
+#pragma omp parallel for schedule(static)
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      const int64_t n0 = ch * nc, m = std::min(nc, g.N - n0), ld = m * P;
+      float* cols = scratch<float>(ScratchSlot::ConvCols, R * ld);
+      // B = G [Og, m*P]: row o, column n*P + p is gy[n0 + n, grp*Og + o, p].
+      auto pack = [&](int64_t pc, int64_t kc, int64_t j0, int64_t ncols, float* dst) {
+        for (int64_t k = 0; k < kc; ++k) {
+          float* d = dst + k * kPackBWidth;
+          int64_t j = 0;
+          while (j < ncols) {  // runs of one sample's positions are contiguous in gy
+            const int64_t col = j0 + j, n = col / P, p = col % P, len = std::min(ncols - j, P - p);
+            std::memcpy(d + j, pg + ((n0 + n) * g.O + grp * Og + pc + k) * P + p, len * sizeof(float));
+            j += len;
+          }
+          for (; j < kPackBWidth; ++j) d[j] = 0.0f;
+        }
+      };
+      sgemm_prepacked_serial(ap, R, Og, pack, ld, cols, ld, false);
+      for (int64_t n = 0; n < m; ++n) col2im(cols + n * P, g, grp, pdx + (n0 + n) * CHW, ld);
+    }
+  }
+}
+#endif
+
 template <typename T>
 void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
   const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
@@ -406,6 +446,14 @@ void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const Attr
     gemm<T>(pg, g.N, g.O, g.O, 1, pw, R, R, 1, pdx, R);
     return;
   }
+#if defined(__AVX512F__)
+  if constexpr (std::is_same<T, float>::value) {
+    if (use_implicit<T>(g)) {
+      conv2d_input_grad_chunked_f32(pg, pw, pdx, g);
+      return;
+    }
+  }
+#endif
   const int64_t Nc = chunk_samples<T>(g);
   T* cols = scratch<T>(ScratchSlot::ConvCols, R * Nc * P);
   T* G = scratch<T>(ScratchSlot::ConvGroup, Og * Nc * P);

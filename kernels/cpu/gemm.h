@@ -34,6 +34,16 @@ using PackBFn = std::function<void(int64_t pc, int64_t kc, int64_t j0, int64_t c
 bool sgemm_avx512_packb(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs,
                         const PackBFn& pack, int64_t N, float* c, int64_t ldc, bool accumulate);
 
+// A packed once and reused by many products (AVX-512 builds only; elsewhere
+// these do nothing and callers must not use them): sgemm_pack_a writes A
+// [M,K] into sgemm_packed_a_size(M, K) floats; sgemm_prepacked_serial then
+// computes C = A @ B on the calling thread alone (B from `pack`), for callers
+// that parallelize over independent products themselves.
+int64_t sgemm_packed_a_size(int64_t M, int64_t K);
+void sgemm_pack_a(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, float* dst);
+void sgemm_prepacked_serial(const float* ap, int64_t M, int64_t K, const PackBFn& pack, int64_t N,
+                            float* c, int64_t ldc, bool accumulate);
+
 template <typename T>
 void gemm(const T* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const T* b, int64_t N,
           int64_t brs, int64_t bcs, T* c, int64_t ldc, bool accumulate = false);

@@ -182,6 +182,46 @@ bool sgemm_avx512_packb(const float* a, int64_t M, int64_t K, int64_t ars, int64
   return true;
 }
 
+int64_t sgemm_packed_a_size(int64_t M, int64_t K) { return ((M + MR - 1) / MR) * MR * K; }
+
+void sgemm_pack_a(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, float* dst) {
+  const int64_t mp = (M + MR - 1) / MR;
+  // Slice pc holds its mp panels of MR x kc, one slice after another.
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    const int64_t kc = std::min(KC, K - pc);
+    for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, dst + pc * mp * MR + p * MR * kc);
+  }
+}
+
+void sgemm_prepacked_serial(const float* ap, int64_t M, int64_t K, const PackBFn& pack, int64_t N,
+                            float* c, int64_t ldc, bool accumulate) {
+  const int64_t mp = (M + MR - 1) / MR;
+  float* const bp = scratch<float>(ScratchSlot::GemmB, NR * std::min(K, KC));
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    const int64_t kc = std::min(KC, K - pc);
+    const bool acc = accumulate || pc > 0;
+    const float* aslice = ap + pc * mp * MR;
+    for (int64_t j0 = 0; j0 < N; j0 += NR) {
+      const int64_t cols = std::min(NR, N - j0);
+      pack(pc, kc, j0, cols, bp);
+      for (int64_t p = 0; p < mp; ++p) {
+        const int64_t i0 = p * MR, rows = std::min(MR, M - i0);
+        const float* at = aslice + p * MR * kc;
+        float* ct = c + i0 * ldc + j0;
+        if (rows == MR && cols == NR) {
+          micro_kernel(kc, at, bp, ct, ldc, acc);
+        } else {
+          alignas(64) float tile[MR * NR];
+          if (acc)
+            for (int64_t r = 0; r < rows; ++r) std::memcpy(tile + r * NR, ct + r * ldc, cols * sizeof(float));
+          micro_kernel(kc, at, bp, tile, NR, acc);
+          for (int64_t r = 0; r < rows; ++r) std::memcpy(ct + r * ldc, tile + r * NR, cols * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
 #else  // no AVX-512: gemm.cpp keeps Eigen
 
 bool sgemm_avx512(const float*, int64_t, int64_t, int64_t, int64_t, const float*, int64_t,
@@ -192,6 +232,10 @@ bool sgemm_avx512_packb(const float*, int64_t, int64_t, int64_t, int64_t, const 
                         float*, int64_t, bool) {
   return false;
 }
+int64_t sgemm_packed_a_size(int64_t, int64_t) { return 0; }
+void sgemm_pack_a(const float*, int64_t, int64_t, int64_t, int64_t, float*) {}
+void sgemm_prepacked_serial(const float*, int64_t, int64_t, const PackBFn&, int64_t, float*,
+                            int64_t, bool) {}
 
 #endif
 
