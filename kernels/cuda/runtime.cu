@@ -317,6 +317,11 @@ void set_current_stream(int dev, cudaStream_t s) {
   st.current = s ? s : st.own_stream;
 }
 
+void* current_stream_handle(int dev) { return current_stream(dev); }
+void set_current_stream_handle(int dev, void* stream) {
+  set_current_stream(dev, static_cast<cudaStream_t>(stream));
+}
+
 cublasHandle_t cublas_handle(int dev) {
   DeviceState& s = state(dev);
   std::lock_guard<std::mutex> l(g_handle_mutex);

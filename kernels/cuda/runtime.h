@@ -45,6 +45,13 @@ void empty_cache(int dev);
 // Waits until all work Gantry issued on device `dev` (-1: every device) is done.
 void synchronize(int dev = -1);
 
+// The stream Gantry issues device `dev`'s work on, as an opaque cudaStream_t
+// (for code built without nvcc, e.g. a test that captures a CUDA graph).
+// Setting nullptr restores Gantry's own stream. Switch only between
+// synchronized points: memory freed on one stream is reused on another.
+void* current_stream_handle(int dev);
+void set_current_stream_handle(int dev, void* stream);
+
 // TF32 tensor-core math for float32 GEMMs (cuBLAS). Default: off.
 void set_allow_tf32(bool on);
 bool allow_tf32();
