@@ -137,15 +137,17 @@ struct PoolAllocator final : Allocator {
       GANTRY_CUDA_CHECK(cudaDeviceSynchronize());
       e = cudaMallocFromPoolAsync(&p, nbytes, s.pool, s.current);
     }
-    if (e == cudaErrorMemoryAllocation) {
+    if (e != cudaSuccess) {
       cudaGetLastError();
       size_t free_b = 0, total_b = 0;
       cudaMemGetInfo(&free_b, &total_b);
+      // A request beyond the device's size may be refused as an invalid value.
+      if (e != cudaErrorMemoryAllocation && nbytes <= total_b)
+        throw_cuda_error(e, "cudaMallocFromPoolAsync", __FILE__, __LINE__);
       throw Error(str(d.str(), ": out of memory allocating ", nbytes, " bytes (", mib(nbytes),
                       "); ", mib(free_b), " free of ", mib(total_b), " on the device, ",
                       mib(pool_reserved_bytes(d.index)), " held by Gantry's memory pool"));
     }
-    if (e != cudaSuccess) throw_cuda_error(e, "cudaMallocFromPoolAsync", __FILE__, __LINE__);
     return p;
   }
 
