@@ -241,6 +241,9 @@ struct PoolAllocator final : Allocator {
     // of chunk k+1 into the other buffer runs.
     auto issue = [&](size_t k) {
       const int b = static_cast<int>(k & 1);
+      // Done already for k >= 2; for k < 2 it orders after an earlier copy
+      // through this buffer even if that one ran on another stream.
+      GANTRY_CUDA_CHECK(cudaEventSynchronize(s.staging_done[b]));
       GANTRY_CUDA_CHECK(cudaMemcpyAsync(s.staging[b], src + k * kStagingBytes, len_of(k),
                                         cudaMemcpyDeviceToHost, s.current));
       GANTRY_CUDA_CHECK(cudaEventRecord(s.staging_done[b], s.current));
