@@ -1,4 +1,4 @@
-// core/storage.cpp — CPU allocation and the per-device allocator table.
+// core/storage.cpp — CPU allocation and the per-device allocator and DeviceOps tables.
 #include "core/storage.h"
 
 #include <cstdlib>
@@ -92,6 +92,11 @@ Allocator*& slot(DeviceType t) {
   return table[static_cast<int>(t)];
 }
 
+DeviceOps*& ops_slot(DeviceType t) {
+  static DeviceOps* table[2] = {nullptr, nullptr};
+  return table[static_cast<int>(t)];
+}
+
 }  // namespace
 
 void set_allocator(DeviceType t, Allocator* a) { slot(t) = a; }
@@ -116,6 +121,15 @@ Allocator* get_allocator(DeviceType t) {
   GANTRY_CHECK(a != nullptr, Device(t).str(),
                ": no allocator registered (this build or machine has no such device)");
   return a;
+}
+
+void set_device_ops(DeviceType t, DeviceOps* ops) { ops_slot(t) = ops; }
+
+DeviceOps* get_device_ops(DeviceType t) {
+  DeviceOps* o = ops_slot(t);
+  GANTRY_CHECK(o != nullptr, Device(t).str(),
+               ": no device operations registered (this build or machine has no such device)");
+  return o;
 }
 
 Storage::Storage(size_t nbytes, Device d) : nbytes_(nbytes), device_(d), owned_(true) {

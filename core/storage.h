@@ -2,9 +2,12 @@
 //
 // Several Tensors (a base and its views) point at one Storage. CPU memory is
 // 64-byte aligned so vectorized kernels may use aligned loads on a fresh
-// tensor. Other devices plug in an Allocator (the CUDA backend registers one).
+// tensor. Other devices plug in an Allocator (the CUDA backend registers its
+// stream-ordered pool) and the few DeviceOps core needs to materialize a
+// tensor there: strided copy with dtype conversion, fill, and random fill.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -34,6 +37,28 @@ Allocator* get_allocator(DeviceType t);  // throws if none is registered
 void set_cpu_cache_limit(size_t bytes);
 size_t cpu_cache_bytes();  // bytes held in the cache now
 void cpu_cache_clear();    // returns every cached block to the system
+
+class Tensor;
+
+// Tensor-level work core needs on a non-CPU device (core/tensor.cpp calls
+// these; the CUDA backend implements them with its own kernels).
+struct DeviceOps {
+  enum class Random { Uniform, Normal, Int };
+  virtual ~DeviceOps() = default;
+  // dst[...] = src[...]: both on this device, equal shapes (src may have
+  // stride-0 broadcast dims), any strides, dtype conversion as static_cast.
+  virtual void copy(const Tensor& dst, const Tensor& src) = 0;
+  virtual void fill(const Tensor& t, double value) = 0;
+  // Fills a fresh contiguous tensor with Philox draws (core/rng.h): element i
+  // uses counter offset + i. Uniform: [0,1); Normal: N(0,1); Int: low + the
+  // multiply-shift of 64 random bits by `range` (randint's [low, low+range)).
+  virtual void random(const Tensor& t, Random kind, uint64_t seed, uint64_t offset, int64_t low,
+                      uint64_t range) = 0;
+};
+
+// Registers (or replaces) the DeviceOps for a device type; nullptr clears it.
+void set_device_ops(DeviceType t, DeviceOps* ops);
+DeviceOps* get_device_ops(DeviceType t);  // throws if none is registered
 
 class Storage {
  public:

@@ -336,15 +336,21 @@ Tensor detach(const Tensor& t) { return make_view(t, t.shape(), t.strides(), t.o
 // ------------------------------------------------------------- materialize
 void copy_(const Tensor& dst, const Tensor& src) {
   GANTRY_CHECK(dst.defined() && src.defined(), "copy_: undefined tensor");
-  if (dst.device() != src.device() || !dst.device().is_cpu()) {
-    // Cross-device or device-resident: same dtype, both contiguous, raw bytes.
-    GANTRY_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype() &&
-                     dst.is_contiguous() && src.is_contiguous(),
-                 "copy_: device copy needs equal shape and dtype, both contiguous: ",
-                 tensor_desc(dst), " <- ", tensor_desc(src));
-    Allocator* a = get_allocator(dst.device().is_cpu() ? src.device().type : dst.device().type);
-    a->copy(dst.raw_data(), dst.device(), src.raw_data(), src.device(),
-            dst.numel() * dst.itemsize());
+  if (dst.device() == src.device() && !dst.device().is_cpu()) {
+    // On one device: the device's strided copy (any strides, broadcast, cast).
+    Tensor s = src.shape() == dst.shape() ? src : expand(src, dst.shape());
+    get_device_ops(dst.device().type)->copy(dst, s);
+    return;
+  }
+  if (dst.device() != src.device()) {
+    // Across devices: make a contiguous copy of src in dst's dtype on src's
+    // device, move its bytes, then place it (strides, broadcast) on dst's.
+    Tensor s = contiguous(cast(src, dst.dtype()));
+    const bool direct = dst.is_contiguous() && s.shape() == dst.shape();
+    Tensor land = direct ? dst : empty(s.shape(), Options(dst.dtype()).device(dst.device()));
+    Allocator* a = get_allocator(dst.device().is_cpu() ? s.device().type : dst.device().type);
+    a->copy(land.raw_data(), land.device(), s.raw_data(), s.device(), s.numel() * s.itemsize());
+    if (!direct) copy_(dst, land);
     return;
   }
   Tensor s = src.shape() == dst.shape() ? src : expand(src, dst.shape());
@@ -370,8 +376,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
 
 void fill_(const Tensor& t, double value) {
   if (!t.device().is_cpu()) {
-    Tensor c = full(t.shape(), value, t.dtype());
-    copy_(t, c);
+    get_device_ops(t.device().type)->fill(t, value);
     return;
   }
   StridedLayout<1> L(t.shape(), {t.strides()});
@@ -387,12 +392,7 @@ void fill_(const Tensor& t, double value) {
 
 Tensor clone(const Tensor& t) {
   Tensor out = empty(t.shape(), Options(t.dtype()).device(t.device()));
-  if (t.device().is_cpu() || t.is_contiguous()) {
-    copy_(out, t);
-    return out;
-  }
-  GANTRY_CHECK(false, "clone: non-contiguous ", t.device().str(),
-               " tensors need the device's copy kernel (not registered in core)");
+  copy_(out, t);
   return out;
 }
 
@@ -400,20 +400,15 @@ Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : clone(t); }
 
 Tensor cast(const Tensor& t, DType d) {
   if (t.dtype() == d) return t;
-  GANTRY_CHECK(t.device().is_cpu(), "cast: ", tensor_desc(t), " to ", dtype_name(d),
-               " on a non-cpu device is done by the device backend");
-  Tensor out = empty(t.shape(), d);
+  Tensor out = empty(t.shape(), Options(d).device(t.device()));
   copy_(out, t);
   return out;
 }
 
 Tensor to_device(const Tensor& t, Device d) {
   if (t.device() == d) return t;
-  Tensor src = t.device().is_cpu() ? contiguous(t) : t;
-  GANTRY_CHECK(src.is_contiguous(), "to: non-contiguous ", tensor_desc(t),
-               " must be made contiguous on its device first");
   Tensor out = empty(t.shape(), Options(t.dtype()).device(d));
-  copy_(out, src);
+  copy_(out, t);  // any layout: copy_ makes it contiguous on t's device first
   return out;
 }
 
@@ -436,9 +431,8 @@ Tensor empty(const Shape& s, Options o) {
 Tensor full(const Shape& s, double value, Options o) {
   bool rg = o.requires_grad_;
   o.requires_grad_ = false;
-  Tensor t = empty(s, Options(o.dtype_));  // filled on cpu, then moved
-  core::fill_(t, value);
-  if (!o.device_.is_cpu()) t = core::to_device(t, o.device_);
+  Tensor t = empty(s, Options(o.dtype_).device(o.device_));
+  core::fill_(t, value);  // on the device itself: no host-to-device copy
   if (rg) t.requires_grad_(true);
   return t;
 }
@@ -459,6 +453,15 @@ Tensor generate(const Shape& s, Options o, const char* what, F&& f) {
     for (int64_t i = 0; i < n; ++i) p[i] = f(i, T{});
   });
   if (!o.device_.is_cpu()) t = core::to_device(t, o.device_);
+  if (o.requires_grad_) t.requires_grad_(true);
+  return t;
+}
+// Random tensors on a device are drawn there, by the same Philox function of
+// (seed, offset + i) as on the CPU (the device backend's DeviceOps::random).
+Tensor random_on_device(const Shape& s, Options o, DeviceOps::Random kind, uint64_t seed,
+                        uint64_t base, int64_t low, uint64_t range) {
+  Tensor t = empty(s, Options(o.dtype_).device(o.device_));
+  if (t.numel() > 0) get_device_ops(o.device_.type)->random(t, kind, seed, base, low, range);
   if (o.requires_grad_) t.requires_grad_(true);
   return t;
 }
@@ -489,6 +492,8 @@ Tensor rand(const Shape& s, Options o, Generator* g) {
   GANTRY_CHECK(is_floating(o.dtype_), "rand: needs a floating dtype, got ", dtype_name(o.dtype_));
   Generator& gen = g ? *g : default_generator();
   const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
+  if (!o.device_.is_cpu())
+    return random_on_device(s, o, DeviceOps::Random::Uniform, seed, base, 0, 0);
   return generate(s, o, "rand", [&](int64_t i, auto z) {
     using T = decltype(z);
     uint32_t w[4];
@@ -503,6 +508,8 @@ Tensor randn(const Shape& s, Options o, Generator* g) {
                dtype_name(o.dtype_));
   Generator& gen = g ? *g : default_generator();
   const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
+  if (!o.device_.is_cpu())
+    return random_on_device(s, o, DeviceOps::Random::Normal, seed, base, 0, 0);
   return generate(s, o, "randn", [&](int64_t i, auto z) {
     uint32_t w[4];
     Philox::draw(seed, base + i, w);
@@ -515,6 +522,9 @@ Tensor randint(int64_t low, int64_t high, const Shape& s, Options o, Generator* 
   Generator& gen = g ? *g : default_generator();
   const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
   const unsigned __int128 range = static_cast<uint64_t>(high - low);
+  if (!o.device_.is_cpu())
+    return random_on_device(s, o, DeviceOps::Random::Int, seed, base, low,
+                            static_cast<uint64_t>(high - low));
   return generate(s, o, "randint", [&](int64_t i, auto z) {
     uint32_t w[4];
     Philox::draw(seed, base + i, w);

@@ -158,6 +158,16 @@ void run(const std::string& op, const Tensors& in, const Tensors& out, const Att
   GANTRY_CHECK(!in.empty() && in[0].defined(), op, ": called with no input");
   if (g_trace) g_trace->add(op);
   const Tensor& x = in[0];
+  // Kernels read raw pointers: every operand must live on in[0]'s device.
+  for (const Tensors* group : {&in, &out})
+    for (const auto& t : *group)
+      if (t.defined() && t.device() != x.device()) {
+        std::string all;
+        for (const auto& u : in) all += (all.empty() ? "" : ", ") + tensor_desc(u);
+        for (const auto& u : out) all += (all.empty() ? "" : ", ") + tensor_desc(u);
+        throw Error(str(op, ": tensors on different devices (", x.device().str(), " and ",
+                        t.device().str(), "): ", all));
+      }
   const Algorithm& a =
       Registry::instance().select(op, x.device().type, x.dtype(), in, attrs);
   if (!g_profiling.load(std::memory_order_relaxed)) {

@@ -3,8 +3,9 @@
 // non-contiguous inputs.
 //
 // The backend under test is GANTRY_TEST_DEVICE ("cpu" or "cuda"); the CUDA
-// build of this file runs the same table on the GPU for every op the CUDA
-// backend registers.
+// build of this file (GANTRY_TEST_CUDA) runs the same table on the GPU for
+// every op the CUDA backend registers, and also compares every gradient-
+// checked case's backward on the GPU with the same backward on the CPU.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -151,3 +152,99 @@ TEST_CASE("conformance: matrix products", "[conformance]") { run_family(tbl::Fam
 TEST_CASE("conformance: composite ops and views", "[conformance]") {
   run_family(tbl::Family::Composite);
 }
+
+#ifdef GANTRY_TEST_CUDA
+// --------------------------------------------- device backward vs cpu backward
+// The CPU's derivatives are gradchecked (tests/test_gradcheck.cpp); here the
+// same backward pass runs on the device and must give the CPU's gradients:
+// loss = sum(out * w) with fixed weights w, gradients of every float input.
+namespace {
+
+// Every op the case dispatches forward *and* backward (learned on the CPU).
+bool backward_supported(const OpCase& c, DType dt, std::string* missing) {
+  kernels::DispatchTrace trace;
+  try {
+    Tensors xs;
+    for (auto& t : tbl::make_inputs(c, tbl::case_seed(c.name))) {
+      Tensor x = is_floating(t.dtype()) ? core::clone(core::cast(t, dt)) : t;
+      if (is_floating(x.dtype())) x.requires_grad_(true);
+      xs.push_back(x);
+    }
+    Tensor out = c.run(xs);
+    if (is_floating(out.dtype())) sum(mul(out, ones_like(out))).backward();
+  } catch (const Error&) {
+  }
+  for (const auto& op : trace.ops())
+    if (!kernels::Registry::instance().has(op, kDev.type, dt)) {
+      *missing = op;
+      return false;
+    }
+  return true;
+}
+
+// Gradients of sum(c.run(inputs) * w) w.r.t. each float input, on device d.
+std::vector<std::vector<double>> grads_on(const OpCase& c, DType dt, const Device& d) {
+  Tensors xs;
+  for (auto& t : tbl::make_inputs(c, tbl::case_seed(c.name))) {
+    Tensor x = is_floating(t.dtype()) ? core::clone(core::cast(t, dt)) : t;
+    x = core::to_device(x, d);
+    if (is_floating(x.dtype())) x.requires_grad_(true);
+    xs.push_back(x);
+  }
+  Tensor out = c.run(xs);
+  std::vector<double> wv(out.numel());
+  for (size_t i = 0; i < wv.size(); ++i) wv[i] = 0.5 + 0.125 * static_cast<double>(i % 13);
+  Tensor w = core::to_device(core::cast(from_vector<double>(wv, out.shape()), dt), d);
+  sum(mul(out, w)).backward();
+  std::vector<std::vector<double>> r;
+  for (auto& x : xs) {
+    if (!is_floating(x.dtype())) continue;
+    r.push_back(x.grad().defined() ? x.grad().to_vector<double>()
+                                   : std::vector<double>(x.numel(), 0.0));
+  }
+  return r;
+}
+
+void check_backward(const OpCase& c) {
+  for (DType dt : {kFloat64, kFloat32}) {
+    std::string missing;
+    if (!backward_supported(c, dt, &missing)) {
+      WARN("skipping backward of " << c.name << " on " << kDev.str() << "/" << dtype_name(dt)
+                                   << ": no kernel for " << missing);
+      continue;
+    }
+    INFO("case " << c.name << " dtype " << dtype_name(dt) << " seed " << tbl::case_seed(c.name));
+    auto want = grads_on(c, dt, kCPU);
+    std::vector<std::vector<double>> got;
+    REQUIRE_NOTHROW(got = grads_on(c, dt, kDev));
+    REQUIRE(got.size() == want.size());
+    const double tol = dt == kFloat64 ? 1e-9 : 1e-4 * c.tol;
+    for (size_t k = 0; k < got.size(); ++k) {
+      INFO("gradient of input " << k);
+      REQUIRE(got[k].size() == want[k].size());
+      size_t bad = 0, first = 0;
+      for (size_t i = 0; i < got[k].size(); ++i) {
+        const double e = want[k][i];
+        const bool ok = (std::isnan(e) && std::isnan(got[k][i])) ||
+                        std::abs(got[k][i] - e) <= tol * (1 + std::abs(e));
+        if (!ok && bad++ == 0) first = i;
+      }
+      INFO("first mismatch at " << first << ": got " << (got[k].empty() ? 0 : got[k][first])
+                                << " expected " << (want[k].empty() ? 0 : want[k][first]));
+      CHECK(bad == 0);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("conformance: backward on the device matches the cpu", "[conformance][backward]") {
+  int n = 0;
+  for (const auto& c : tbl::op_cases()) {
+    if (!c.grad) continue;
+    DYNAMIC_SECTION(c.name) { check_backward(c); }
+    ++n;
+  }
+  CHECK(n > 0);
+}
+#endif

@@ -1,9 +1,16 @@
-// kernels/cuda/runtime.h — is there a usable GPU? (plain C++ header)
+// kernels/cuda/runtime.h — the CUDA backend's public face (plain C++ header:
+// code above kernels/ includes it without nvcc).
 //
-// On a machine with the toolkit but no driver, cudaGetDeviceCount fails
-// ("CUDA driver version is insufficient"); any failure means "no GPU" and the
-// CUDA backend is simply unavailable, with the reason kept for messages.
+// Is there a usable GPU? On a machine with the toolkit but no driver,
+// cudaGetDeviceCount fails ("CUDA driver version is insufficient"); any
+// failure means "no GPU": the CUDA backend is simply unavailable, and the
+// reason is kept for messages (allocating on `cuda` then says it).
+//
+// Also: device properties, free memory, synchronization, and the TF32
+// setting for cuBLAS matrix products (off by default so float32 results match
+// the CPU's to ~1e-6; on trades ~10 bits of mantissa for tensor-core speed).
 #pragma once
+#include <cstddef>
 #include <string>
 
 namespace gantry {
@@ -14,6 +21,40 @@ int device_count();
 bool is_available();
 // Why CUDA is unavailable ("" when it is available).
 std::string unavailable_reason();
+// Throws gantry::Error naming the reason unless device `dev` is usable.
+void require_device(int dev);
+
+struct DeviceProperties {
+  std::string name;               // e.g. "NVIDIA H100 80GB HBM3"
+  int major = 0, minor = 0;       // compute capability
+  size_t total_memory = 0;        // bytes
+  int multiprocessors = 0;
+  int max_threads_per_block = 0;
+  size_t shared_memory_per_block = 0;  // bytes (default limit)
+  int l2_cache_bytes = 0;
+};
+DeviceProperties properties(int dev);
+
+// cudaMemGetInfo for device `dev`: bytes free and total.
+void memory_info(int dev, size_t* free_bytes, size_t* total_bytes);
+// Bytes the stream-ordered pool of `dev` holds (in use + cached for reuse).
+size_t pool_reserved_bytes(int dev);
+// Returns cached, unused pool memory of `dev` to the driver.
+void empty_cache(int dev);
+
+// Waits until all work Gantry issued on device `dev` (-1: every device) is done.
+void synchronize(int dev = -1);
+
+// The stream Gantry issues device `dev`'s work on, as an opaque cudaStream_t
+// (for code built without nvcc, e.g. a test that captures a CUDA graph).
+// Setting nullptr restores Gantry's own stream. Switch only between
+// synchronized points: memory freed on one stream is reused on another.
+void* current_stream_handle(int dev);
+void set_current_stream_handle(int dev, void* stream);
+
+// TF32 tensor-core math for float32 GEMMs (cuBLAS). Default: off.
+void set_allow_tf32(bool on);
+bool allow_tf32();
 
 }  // namespace cuda
 }  // namespace gantry

@@ -1,0 +1,171 @@
+// kernels/cuda/common.cuh — what every CUDA kernel file shares (CUDA code only).
+//
+//   GANTRY_CUDA_CHECK(call)    a cudaError_t that is not cudaSuccess becomes a
+//                              gantry::Error naming the call, file and line
+//   GANTRY_CUBLAS_CHECK(call)  the same for cublasStatus_t
+//   GANTRY_CUDA_LAUNCH_CHECK() after every <<<...>>>: reports a bad launch
+//                              (configuration, missing architecture) at once
+//   current_stream(dev)        the one stream Gantry issues work on per device
+//   DeviceGuard                makes cuda:N current for a scope, then restores
+//   Geometry<N>                N operands sharing one shape with their own
+//                              strides, coalesced on the host (core/strided.h)
+//                              and unravelled per element on the device
+//   grid_for(n)                a 1-D launch size for a grid-stride loop
+//
+// Kernels receive raw pointers, sizes, strides and a stream; they never see
+// the autograd graph. Host entry points take Tensors, check devices/dtypes,
+// and launch.
+#pragma once
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/strided.h"
+#include "core/tensor.h"
+#include "kernels/cuda/runtime.h"
+#include "kernels/registry.h"
+
+namespace gantry {
+namespace cuda {
+using kernels::Tensors;
+
+// Throws gantry::Error("CUDA error in <what> (<file>:<line>): <name>: <text>").
+void throw_cuda_error(cudaError_t e, const char* what, const char* file, int line);
+void throw_cublas_error(cublasStatus_t s, const char* what, const char* file, int line);
+
+#define GANTRY_CUDA_CHECK(call)                                                   \
+  do {                                                                            \
+    cudaError_t gantry_e_ = (call);                                               \
+    if (gantry_e_ != cudaSuccess)                                                 \
+      ::gantry::cuda::throw_cuda_error(gantry_e_, #call, __FILE__, __LINE__);     \
+  } while (0)
+
+#define GANTRY_CUBLAS_CHECK(call)                                                 \
+  do {                                                                            \
+    cublasStatus_t gantry_s_ = (call);                                            \
+    if (gantry_s_ != CUBLAS_STATUS_SUCCESS)                                       \
+      ::gantry::cuda::throw_cublas_error(gantry_s_, #call, __FILE__, __LINE__);   \
+  } while (0)
+
+// Checked right after each launch: cudaGetLastError does not synchronize.
+#define GANTRY_CUDA_LAUNCH_CHECK() GANTRY_CUDA_CHECK(cudaGetLastError())
+
+// The stream Gantry issues work on for device `dev` (created on first use,
+// non-blocking, never destroyed). set_current_stream replaces it, e.g. with a
+// stream under CUDA-graph capture; nullptr restores Gantry's own.
+cudaStream_t current_stream(int dev);
+void set_current_stream(int dev, cudaStream_t s);
+
+// The cuBLAS handle of device `dev` (created on first use), bound to its
+// current stream, with the math mode the TF32 setting asks for.
+cublasHandle_t cublas_handle(int dev);
+
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int dev);
+  ~DeviceGuard();
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int prev_ = -1;
+};
+
+// Checks that every defined tensor is on cuda with the same index as the
+// first; names `op` and every tensor's description otherwise. Returns the index.
+int check_same_cuda_device(const char* op, const Tensors& in, const Tensors& out);
+
+// What core's DeviceOps forward to (kernels/cuda/copy.cu and rng.cu).
+void copy_strided(const Tensor& dst, const Tensor& src);  // same device, any strides/dtypes
+void fill(const Tensor& t, double value);
+void random_fill(const Tensor& t, DeviceOps::Random kind, uint64_t seed, uint64_t offset,
+                 int64_t low, uint64_t range);
+
+// ------------------------------------------------------------ geometry
+constexpr int kMaxDims = 12;  // after coalescing; more is refused with an error
+
+template <int N>
+struct Geometry {
+  int ndim = 1;
+  int64_t sizes[kMaxDims];
+  int64_t strides[N][kMaxDims];
+
+  // Offsets (in elements) of linear element i (row-major) for every operand.
+  __device__ __forceinline__ void offsets(int64_t i, int64_t off[N]) const {
+#pragma unroll
+    for (int k = 0; k < N; ++k) off[k] = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+      const int64_t s = sizes[d];
+      const int64_t idx = i % s;
+      i /= s;
+#pragma unroll
+      for (int k = 0; k < N; ++k) off[k] += idx * strides[k][d];
+    }
+  }
+};
+
+// Coalesces (drops size-1 dims, merges dims contiguous for every operand).
+template <int N>
+Geometry<N> make_geometry(const Shape& shape, const std::array<Shape, N>& strides,
+                          const char* op) {
+  StridedLayout<N> L(shape, strides);
+  Geometry<N> g;
+  GANTRY_CHECK(static_cast<int>(L.sizes.size()) <= kMaxDims, op, ": ", L.sizes.size(),
+               " dims after coalescing, the CUDA kernels handle at most ", kMaxDims);
+  g.ndim = static_cast<int>(L.sizes.size());
+  for (int d = 0; d < g.ndim; ++d) {
+    g.sizes[d] = L.sizes[d];
+    for (int k = 0; k < N; ++k) g.strides[k][d] = L.strides[k][d];
+  }
+  return g;
+}
+
+// True when the coalesced geometry is one unit-stride run for every operand.
+template <int N>
+bool all_contiguous(const Geometry<N>& g) {
+  if (g.ndim != 1) return false;
+  for (int k = 0; k < N; ++k)
+    if (g.strides[k][0] != 1 && g.sizes[0] != 1) return false;
+  return true;
+}
+
+// ------------------------------------------------------------ launches
+constexpr int kThreads = 256;
+
+// Blocks for a grid-stride loop over n items (capped: each thread loops).
+inline unsigned grid_for(int64_t n, int threads = kThreads) {
+  int64_t b = (n + threads - 1) / threads;
+  if (b < 1) b = 1;
+  if (b > 65536) b = 65536;
+  return static_cast<unsigned>(b);
+}
+
+// Host/device-visible dtypes of the CUDA backend (CUDA II adds half types).
+template <typename F>
+auto dispatch_cuda_dtype(DType t, const char* what, F&& f) {
+  switch (t) {
+    case DType::Float32: return f(float{});
+    case DType::Float64: return f(double{});
+    case DType::Int64: return f(int64_t{});
+    case DType::Int32: return f(int32_t{});
+    case DType::UInt8: return f(uint8_t{});
+    default: break;
+  }
+  throw Error(str(what, ": dtype ", dtype_name(t), " is not supported on cuda yet"));
+}
+
+}  // namespace cuda
+
+namespace kernels {
+// One registration function per op family file (called by register_cuda_kernels).
+void register_cuda_elementwise(Registry& r);
+void register_cuda_reduce(Registry& r);
+void register_cuda_gemm(Registry& r);
+void register_cuda_optim(Registry& r);
+}  // namespace kernels
+}  // namespace gantry
