@@ -5,11 +5,20 @@
 // mapped to 78. Programs built with GANTRY_TEST_REQUIRES_CUDA exit 77 when no
 // GPU is usable — but never while CTest is listing their tests (that would
 // register zero tests, silently).
+//
+// Each test process works in its own temporary directory (TMPDIR is pointed
+// at <tmp>/gantry-test-<pid>, removed at exit), so test programs running at
+// the same time — two checkouts, ctest -j — never share files.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
 
 #ifdef GANTRY_TEST_REQUIRES_CUDA
 #include "kernels/cuda/runtime.h"
@@ -26,6 +35,12 @@ int main(int argc, char** argv) {
     return 77;
   }
 #endif
+  namespace fs = std::filesystem;
+  const fs::path own = fs::temp_directory_path() / ("gantry-test-" + std::to_string(getpid()));
+  fs::create_directories(own);
+  setenv("TMPDIR", own.c_str(), 1);
   int failed = Catch::Session().run(argc, argv);
+  std::error_code ec;
+  fs::remove_all(own, ec);
   return failed == 77 ? 78 : failed;
 }
