@@ -1,7 +1,7 @@
 // tests/test_gemm.cpp — the CPU GEMM kernels (kernels/cpu/gemm.h) against a
 // float64 loop: Gantry's packed AVX-512 float kernel and Eigen, on shapes
 // that hit every edge of the packed kernel's blocking (M not a multiple of
-// its 12-row tiles, N not a multiple of 32 columns, K longer than one 256-deep
+// its 12-row tiles, N not a multiple of 32 columns, K longer than one 192-deep
 // slice, N wider than one 4096-column block), with row- and column-major
 // operands and accumulation; and thread-count determinism.
 #include <catch2/catch.hpp>
@@ -60,8 +60,9 @@ const Case kCases[] = {
     {12, 8, 32, false, false, false},    // exactly one tile
     {13, 7, 33, false, false, false},    // one past a tile in M and N
     {37, 300, 70, false, false, true},   // K over two slices, accumulate
+    {25, 600, 40, true, false, true},    // K over four slices (one partial), accumulate
     {6, 5, 16, true, false, false},      // smallest shape the packed kernel takes
-    {100, 257, 45, true, true, false},   // both column-major, K = slice + 1
+    {100, 257, 45, true, true, false},   // both column-major, K over two slices
     {29, 64, 4100, false, true, true},   // N over one 4096-column block
     {5, 3, 7, false, false, true},       // too thin: Eigen path even on Auto
     {128, 1024, 196, false, false, false},  // a DCGAN im2col shape

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/parallel.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/scratch.h"
@@ -402,8 +403,16 @@ void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
 // one thread in a fixed order, and the chunks depend on the shape only.
 void conv2d_input_grad_chunked_f32(const float* pg, const float* pw, float* pdx, const ConvGeom& g) {
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
+  // About max(128 columns, 512 KiB of cols) per chunk, then evened out so
+  // the chunk count is a multiple of the thread count. A sample's dx does not
+  // depend on which chunk computed it (each column of a GEMM sums over k in
+  // the same order whatever its neighbours), so this choice cannot change
+  // results.
   const int64_t by_cache = (int64_t(512) << 10) / std::max<int64_t>(1, R * P * 4);
-  const int64_t nc = std::max<int64_t>(1, std::min(g.N, std::max((128 + P - 1) / P, by_cache)));
+  const int64_t nc0 = std::max<int64_t>(1, std::min(g.N, std::max((128 + P - 1) / P, by_cache)));
+  const int64_t T = std::max<int64_t>(1, get_num_threads());
+  const int64_t chunks0 = (((g.N + nc0 - 1) / nc0 + T - 1) / T) * T;
+  const int64_t nc = std::max<int64_t>(1, (g.N + chunks0 - 1) / chunks0);
   const int64_t chunks = (g.N + nc - 1) / nc;
   std::fill(pdx, pdx + g.N * CHW, 0.0f);
   float* ap = scratch<float>(ScratchSlot::ConvGroup, sgemm_packed_a_size(R, Og));

@@ -37,7 +37,7 @@ namespace kernels {
 namespace {
 
 constexpr int64_t MR = 12, NR = 32;
-constexpr int64_t KC = 256;   // B micro-panel: KC*NR*4 = 32 KiB (L1), A panel streams from L2
+constexpr int64_t KC = 192;   // B micro-panel: KC*NR*4 = 24 KiB (L1), A panel streams from L2
 constexpr int64_t NC = 4096;  // packed B block: KC*NC*4 = 4 MiB
 
 // c[MR x NR] (row stride ldc) (+)= sum_k a[k*MR + r] * b[k*NR + j]
