@@ -403,16 +403,25 @@ void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
 // one thread in a fixed order, and the chunks depend on the shape only.
 void conv2d_input_grad_chunked_f32(const float* pg, const float* pw, float* pdx, const ConvGeom& g) {
   const int64_t R = g.rows(), P = g.cols(), Og = g.Og(), CHW = g.C * g.H * g.W;
-  // About max(128 columns, 512 KiB of cols) per chunk, then evened out so
-  // the chunk count is a multiple of the thread count. A sample's dx does not
-  // depend on which chunk computed it (each column of a GEMM sums over k in
-  // the same order whatever its neighbours), so this choice cannot change
-  // results.
-  const int64_t by_cache = (int64_t(512) << 10) / std::max<int64_t>(1, R * P * 4);
-  const int64_t nc0 = std::max<int64_t>(1, std::min(g.N, std::max((128 + P - 1) / P, by_cache)));
+  // Chunk size: the one whose work is spread best over the threads — each
+  // chunk costs ceil(nc*P / 32) column panels (a panel is computed whole, so
+  // a chunk of 99 columns costs as much as one of 128), the busiest thread
+  // takes ceil(chunks / T) chunks — among sizes whose cols fit in 1 MiB (L2).
+  // A sample's dx does not depend on which chunk computed it (each GEMM
+  // column sums over k in the same order whatever its neighbours), so the
+  // thread count may steer this choice without changing results.
   const int64_t T = std::max<int64_t>(1, get_num_threads());
-  const int64_t chunks0 = (((g.N + nc0 - 1) / nc0 + T - 1) / T) * T;
-  const int64_t nc = std::max<int64_t>(1, (g.N + chunks0 - 1) / chunks0);
+  const int64_t budget = int64_t(1) << 20;
+  int64_t nc = 1, best = -1;
+  for (int64_t c = 1; c <= g.N; ++c) {
+    if (c > 1 && R * c * P * 4 > budget) break;
+    const int64_t chunks_c = (g.N + c - 1) / c;
+    const int64_t cost = ((chunks_c + T - 1) / T) * ((c * P + kPackBWidth - 1) / kPackBWidth);
+    if (best < 0 || cost <= best) {
+      best = cost;
+      nc = c;
+    }
+  }
   const int64_t chunks = (g.N + nc - 1) / nc;
   std::fill(pdx, pdx + g.N * CHW, 0.0f);
   float* ap = scratch<float>(ScratchSlot::ConvGroup, sgemm_packed_a_size(R, Og));
