@@ -2,7 +2,7 @@
 // float64 loop: Gantry's packed AVX-512 float kernel and Eigen, on shapes
 // that hit every edge of the packed kernel's blocking (M not a multiple of
 // its 12-row tiles, N not a multiple of 32 columns, K longer than one 192-deep
-// slice, N wider than one 4096-column block), with row- and column-major
+// slice, N wider than one 512-column block), with row- and column-major
 // operands and accumulation; and thread-count determinism.
 #include <catch2/catch.hpp>
 
@@ -63,7 +63,8 @@ const Case kCases[] = {
     {25, 600, 40, true, false, true},    // K over four slices (one partial), accumulate
     {6, 5, 16, true, false, false},      // smallest shape the packed kernel takes
     {100, 257, 45, true, true, false},   // both column-major, K over two slices
-    {29, 64, 4100, false, true, true},   // N over one 4096-column block
+    {29, 64, 4100, false, true, true},   // N over several 512-column blocks (A packed once)
+    {14, 500, 1100, true, true, false},  // several blocks and K slices, A packed once
     {5, 3, 7, false, false, true},       // too thin: Eigen path even on Auto
     {128, 1024, 196, false, false, false},  // a DCGAN im2col shape
 };

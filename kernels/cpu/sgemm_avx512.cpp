@@ -38,7 +38,7 @@ namespace {
 
 constexpr int64_t MR = 12, NR = 32;
 constexpr int64_t KC = 192;   // B micro-panel: KC*NR*4 = 24 KiB (L1), A panel streams from L2
-constexpr int64_t NC = 4096;  // packed B block: KC*NC*4 = 4 MiB
+constexpr int64_t NC = 512;   // columns per packed B block: the C block (M x NC) stays in L2 across K slices
 
 // c[MR x NR] (row stride ldc) (+)= sum_k a[k*MR + r] * b[k*NR + j]
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b,
@@ -116,8 +116,10 @@ void driver(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, cons
   const int64_t mp = (M + MR - 1) / MR;  // A panels
   const int64_t ncmax = std::min(N, NC);
   const int64_t kcmax = std::min(K, KC);
-  // Packed panels live in this thread's scratch memory (shared by the team below).
-  float* const ap = scratch<float>(ScratchSlot::GemmA, mp * MR * kcmax);
+  // A is packed once for all of K when it is small enough to stay cached
+  // (then every NC block of columns reuses it), else per (block, slice).
+  const bool a_once = N > NC && mp * MR * K * 4 <= (int64_t(2) << 20);
+  float* const ap = scratch<float>(ScratchSlot::GemmA, mp * MR * (a_once ? K : kcmax));
   float* const bp = scratch<float>(ScratchSlot::GemmB, ((ncmax + NR - 1) / NR) * NR * kcmax);
 #ifdef _OPENMP
   const bool parallel = 2.0 * M * N * K >= 4e6 && !omp_in_parallel();
@@ -126,25 +128,36 @@ void driver(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, cons
 #endif
 #pragma omp parallel if (parallel)
   {
+    if (a_once) {
+      // Slice pc holds its mp panels of MR x kc, one slice after another.
+#pragma omp for schedule(static) collapse(2)
+      for (int64_t pc = 0; pc < K; pc += KC)
+        for (int64_t p = 0; p < mp; ++p)
+          pack_a(a, M, ars, acs, pc, std::min(KC, K - pc), p,
+                 ap + pc * mp * MR + p * MR * std::min(KC, K - pc));
+    }
     for (int64_t jc = 0; jc < N; jc += NC) {
       const int64_t nc = std::min(NC, N - jc), np = (nc + NR - 1) / NR;
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const bool acc = accumulate || pc > 0;
+        const float* aslice = a_once ? ap + pc * mp * MR : ap;
 #pragma omp for schedule(static)
         for (int64_t q = 0; q < np; ++q) {
           const int64_t j0 = jc + q * NR;
           pack_b(pc, kc, j0, std::min(NR, jc + nc - j0), bp + q * NR * kc);
         }
+        if (!a_once) {
 #pragma omp for schedule(static)
-        for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, ap + p * MR * kc);
+          for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, ap + p * MR * kc);
+        }
         // Tiles, column panel major: consecutive tiles of a thread share B's micro-panel.
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < np * mp; ++t) {
           const int64_t q = t / mp, p = t % mp;
           const int64_t i0 = p * MR, j0 = jc + q * NR;
           const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
-          const float* at = ap + p * MR * kc;
+          const float* at = aslice + p * MR * kc;
           const float* bt = bp + q * NR * kc;
           float* ct = c + i0 * ldc + j0;
           if (rows == MR && cols == NR) {
