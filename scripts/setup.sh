@@ -15,8 +15,9 @@ PACKAGES=(
   libeigen3-dev       # GEMM on the CPU
   catch2              # tests (Catch2 v2)
   libbenchmark-dev    # bench/
-  libtorch-dev        # test-only: the LibTorch cross-check (and, later, side-by-side benchmarks)
+  libtorch-dev        # tests and bench only: the LibTorch cross-check and bench/bench_libtorch
   libopenblas0-openmp # so LibTorch's matmul is not the reference BLAS
+  libopenblas-openmp-dev # bench only: the OpenBLAS GEMM rows of bench/bench_libtorch
   zlib1g-dev          # gzipped IDX data (gan/data/idx)
   libstb-dev          # PNG/JPEG read and write (gan/data/image)
   nlohmann-json3-dev  # safetensors checkpoint headers (nn/safetensors)
