@@ -34,6 +34,8 @@ const Layer kLayers[] = {
     {"D4 full window", {8, 32, 3, 3}, {1, 32, 3, 3}, {1, 1, 0, 0, 1, 1, 1}},
     {"G2 as conv k3 s2 p1", {8, 8, 7, 7}, {16, 8, 3, 3}, {2, 2, 1, 1, 1, 1, 1}},
     {"groups 2, dilation 2", {5, 8, 9, 9}, {6, 4, 3, 3}, {1, 2, 2, 1, 2, 2, 2}},
+    // One input channel: 16 taps, the thin weight gradient split over samples.
+    {"D1 thin, 1 channel", {20, 1, 28, 28}, {16, 1, 4, 4}, {2, 2, 1, 1, 1, 1, 1}},
 };
 
 Shape out_shape(const Layer& L) {
