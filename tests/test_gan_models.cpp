@@ -8,6 +8,8 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "autograd/gradcheck.h"
 #include "gan/augment.h"
@@ -294,4 +296,50 @@ TEST_CASE("model defaults: --model picks the paper's objective; config keys over
   CHECK_THROWS_WITH(o.apply(Config::parse("model = \"nope\"\n", "t")), Catch::Contains("not available"));
   TrainOptions fresh;
   CHECK_THROWS_WITH(fresh.apply(Config::parse("penalty = \"l2\"\n", "t")), Catch::Contains("penalty must be"));
+}
+
+TEST_CASE("--eval-every writes the metrics into metrics.csv", "[gan][metrics][e2e]") {
+  const std::string weights = std::string(GANTRY_SOURCE_DIR) + "/assets/fmnist_classifier.safetensors";
+  if (!have_fmnist() || !fs::exists(weights)) {
+    WARN("Fashion-MNIST or the committed classifier missing: skipped");
+    return;
+  }
+  const std::string out = (fs::temp_directory_path() / "gantry_models_eval").string();
+  fs::remove_all(out);
+  TrainOptions o;
+  o.apply(Config::parse("model = \"cdcgan\"\n", "t"));
+  o.data_limit = 64;
+  o.batch = 8;
+  o.steps = 2;
+  o.out = out;
+  o.quiet = true;
+  o.sample_every = 0;
+  o.checkpoint_every = 0;
+  o.log_every = 100;
+  o.eval_every = 1;
+  o.eval_n = 60;
+  o.classifier = weights;
+  Trainer t(o);
+  t.run();
+  std::ifstream m(out + "/metrics.csv");
+  std::string header, line;
+  std::getline(m, header);
+  CHECK(header == "step,epoch,d_loss,g_loss,d_real,d_fake,lr_g,lr_d,images_per_s,penalty,"
+                  "fid_fmnist,kid,precision,recall,class_coverage");
+  int rows = 0;
+  while (std::getline(m, line)) {
+    ++rows;
+    INFO(line);
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    std::string c;
+    while (std::getline(ss, c, ',')) cells.push_back(c);
+    REQUIRE(cells.size() == 15);
+    const double fid = std::stod(cells[10]), cov = std::stod(cells[14]);
+    CHECK(std::isfinite(fid));
+    CHECK(fid > 0);
+    CHECK(cov >= 0);
+    CHECK(cov <= 1);
+  }
+  CHECK(rows == 2);  // an evaluation at steps 1 and 2 (log_every 100 adds none)
 }
