@@ -484,7 +484,9 @@ void Trainer::run() {
     const bool eval_now = opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_);
     metrics::Report ev;
     if (eval_now) {
+      const auto e0 = clock::now();
       ev = evaluate();
+      tw += clock::now() - e0;  // images/s counts training only
       check_trend(ev);
       if (!opt_.quiet)
         std::fprintf(stderr, "%s[step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "

@@ -298,7 +298,7 @@ TEST_CASE("model defaults: --model picks the paper's objective; config keys over
   CHECK_THROWS_WITH(fresh.apply(Config::parse("penalty = \"l2\"\n", "t")), Catch::Contains("penalty must be"));
 }
 
-TEST_CASE("--eval-every writes the metrics into metrics.csv", "[gan][metrics][e2e]") {
+TEST_CASE("eval_every: the metrics go into metrics.csv", "[gan][metrics][e2e]") {
   const std::string weights = std::string(GANTRY_SOURCE_DIR) + "/assets/fmnist_classifier.safetensors";
   if (!have_fmnist() || !fs::exists(weights)) {
     WARN("Fashion-MNIST or the committed classifier missing: skipped");

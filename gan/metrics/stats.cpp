@@ -46,7 +46,8 @@ double mmd2_unbiased(const Matrix& X, const Matrix& Y) {
   const int64_t m = X.rows(), n = Y.rows();
   GANTRY_CHECK(m >= 2 && n >= 2, "kid: need at least 2 samples per set");
   const double inv_d = 1.0 / static_cast<double>(X.cols());
-  auto kern = [&](const Matrix& A, const Matrix& B) {
+  // Returns a Matrix (not an Eigen expression, which would outlive K).
+  auto kern = [&](const Matrix& A, const Matrix& B) -> Matrix {
     Matrix K = (A * B.transpose()) * inv_d;
     return K.array().unaryExpr([](double v) { return (v + 1) * (v + 1) * (v + 1); }).matrix();
   };
