@@ -411,6 +411,32 @@ metrics::Report Trainer::evaluate() {
   return evaluator_->evaluate(parts.size() == 1 ? parts[0] : cat(parts, 0));
 }
 
+void Trainer::check_loss_trend(const StepStats& st) {
+  // Exponential mean and variance (time constant ~50 steps); after 100 steps
+  // a loss more than 8 standard deviations off its mean is reported (at most
+  // once per 200 steps: GAN losses are noisy, this flags jumps, not drift).
+  const double x[2] = {st.d_loss, st.g_loss};
+  const char* name[2] = {"D", "G"};
+  const double a = 0.02;
+  for (int i = 0; i < 2; ++i) {
+    if (loss_seen_ == 0) {
+      loss_mean_[i] = x[i];
+      continue;
+    }
+    const double d = x[i] - loss_mean_[i];
+    if (loss_seen_ >= 100 && step_ - last_trend_report_ >= 200 &&
+        std::abs(d) > 8 * std::sqrt(loss_var_[i]) + 1e-6) {
+      std::fprintf(stderr, "\ntrain: step %lld: %s loss %.4f is far off its trend (%.4f +- %.4f): "
+                   "divergence suspected\n", static_cast<long long>(step_), name[i], x[i],
+                   loss_mean_[i], std::sqrt(loss_var_[i]));
+      last_trend_report_ = step_;
+    }
+    loss_mean_[i] += a * d;
+    loss_var_[i] = (1 - a) * (loss_var_[i] + a * d * d);
+  }
+  ++loss_seen_;
+}
+
 void Trainer::check_trend(const metrics::Report& r) {
   const bool finite = std::isfinite(r.fid) && std::isfinite(r.kid) && std::isfinite(r.precision) &&
                       std::isfinite(r.recall) && std::isfinite(r.coverage);
@@ -481,6 +507,7 @@ void Trainer::run() {
       continue;
     }
     window_images += opt_.batch * (opt_.n_critic + 1);
+    check_loss_trend(st);
     const bool eval_now = opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_);
     metrics::Report ev;
     if (eval_now) {

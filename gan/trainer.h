@@ -14,7 +14,8 @@
 // With eval_every > 0 the sampler is scored every eval_every steps with the
 // metrics of gan/metrics/ (FID-FMNIST, KID, precision, recall, class
 // coverage), written to metrics.csv; a non-finite metric or one far off its
-// trend is reported on stderr with the step.
+// trend is reported on stderr with the step, as is a loss far off its
+// running mean (check_loss_trend).
 // then updates the EMA generator (if enabled), logs, writes a sample grid of
 // a fixed noise batch every `sample_every` steps and a checkpoint every
 // `checkpoint_every` steps. A non-finite loss stops the run with an error
@@ -162,6 +163,7 @@ class Trainer {
   void log_metrics(const StepStats& s, double images_per_s, const metrics::Report* eval);
   Tensor draw_labels(int64_t n);  // uniform classes (conditional models), else undefined
   void check_trend(const metrics::Report& r);
+  void check_loss_trend(const StepStats& s);
 
   TrainOptions opt_;
   LossKind loss_;
@@ -177,6 +179,9 @@ class Trainer {
   std::unique_ptr<metrics::Evaluator> evaluator_;
   double best_fid_ = 0, best_coverage_ = 0;  // for the collapse report
   bool have_best_ = false;
+  // Running mean/variance of the losses (exponential, for the trend report).
+  double loss_mean_[2] = {0, 0}, loss_var_[2] = {0, 0};
+  int64_t loss_seen_ = 0, last_trend_report_ = -1000000;
   int64_t step_ = 0, total_steps_ = 0;
   double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
   int64_t rollbacks_ = 0;

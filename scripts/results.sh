@@ -21,6 +21,8 @@ MODELS=${MODELS:-"dcgan wgan-gp r1 sngan cdcgan"}
 OUT=${OUT:-runs/results}
 N=${N:-10000}
 NICE=${NICE:-19}
+# On a shared machine, idle OpenMP threads should sleep rather than spin.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 [ -x "$GANTRY" ] || { echo "results.sh: $GANTRY not built (bash scripts/setup.sh)" >&2; exit 1; }
 
 if [ -n "$STEPS" ]; then length=(--steps "$STEPS"); else length=(--epochs "$EPOCHS"); fi
