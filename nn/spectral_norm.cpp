@@ -46,8 +46,17 @@ double SpectralNorm::sigma() const {
 
 Tensor SpectralNorm::normalized_weight() {
   if (is_training()) power_iterate();
+  // The graph keeps copies of u and v: the buffers change in place at the
+  // next training forward (D runs on real and fake images before one
+  // backward), and the backward of this forward needs the values used here.
+  Tensor uc, vc;
+  {
+    NoGradGuard ng;
+    uc = clone(u);
+    vc = clone(v);
+  }
   Tensor w = reshape(weight_orig, {weight_orig.size(0), -1});  // [out, K]
-  Tensor s = sum(mul(u, matmul(w, v)));                        // 0-d, graph through W
+  Tensor s = sum(mul(uc, matmul(w, vc)));                      // 0-d, graph through W
   return div(weight_orig, s);
 }
 

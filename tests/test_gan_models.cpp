@@ -343,3 +343,25 @@ TEST_CASE("eval_every: the metrics go into metrics.csv", "[gan][metrics][e2e]") 
   }
   CHECK(rows == 2);  // an evaluation at steps 1 and 2 (log_every 100 adds none)
 }
+
+TEST_CASE("spectral norm: a second forward before backward does not change the first's gradient",
+          "[gan][sn]") {
+  // D runs on real and fake images (two power-iteration updates of u, v)
+  // before one backward; each forward's gradient must use its own u, v.
+  manual_seed(8);
+  nn::SpectralNorm sn(std::make_shared<nn::Linear>(6, 5));
+  sn.to(kFloat64);
+  nn::SpectralNorm twin(std::make_shared<nn::Linear>(6, 5));
+  twin.to(kFloat64);
+  twin.load_state_dict(sn.state_dict());
+  Tensor x = randn({3, 6}, kFloat64);
+  Tensor y1 = sum(square(sn.forward(x)));
+  y1.backward();
+  const std::vector<double> want = sn.weight_orig.grad().to_vector<double>();
+  Tensor y2 = sum(square(twin.forward(x)));
+  twin.forward(randn({3, 6}, kFloat64));  // updates u, v in place
+  y2.backward();
+  const std::vector<double> got = twin.weight_orig.grad().to_vector<double>();
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).epsilon(1e-12));
+}
