@@ -1,6 +1,8 @@
 // gan/metrics/evaluator.cpp — classifier features and the metric report (see evaluator.h).
 #include "gan/metrics/evaluator.h"
 
+#include <algorithm>
+
 namespace gantry {
 namespace gan {
 namespace metrics {
@@ -44,7 +46,10 @@ Report Evaluator::evaluate(const Features& f) const {
   Report r;
   r.n = f.f.rows();
   r.fid = frechet_distance(fit_gaussian(f.f), ref_gauss_);
-  KID k = kernel_inception_distance(f.f, ref_.f, 50, 1000, seed_);
+  // Subsets of 1000 (the usual size), or of half the samples when there are
+  // fewer than 2000, so the 50 subsets differ and their spread means something.
+  const int64_t n = std::min<int64_t>(f.f.rows(), ref_.f.rows());
+  KID k = kernel_inception_distance(f.f, ref_.f, 50, std::min<int64_t>(1000, std::max<int64_t>(2, n / 2)), seed_);
   r.kid = k.mean;
   r.kid_std = k.std;
   PrecisionRecall pr = precision_recall(ref_.f, f.f, 3);
