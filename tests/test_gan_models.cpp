@@ -198,7 +198,7 @@ TEST_CASE("latent codes: truncation bounds, interpolation ends and norms", "[gan
   }
 }
 
-TEST_CASE("model registry: every model builds; cdcgan needs labels", "[gan]") {
+TEST_CASE("model registry: every model builds, cdcgan needs labels", "[gan]") {
   ModelConfig mc;
   for (const std::string& m : model_names()) {
     INFO(m);
@@ -280,7 +280,7 @@ TEST_CASE("every model trains a few steps with finite losses and reloads", "[gan
   }
 }
 
-TEST_CASE("model defaults: --model picks the paper's objective; config keys override", "[gan]") {
+TEST_CASE("model defaults: --model picks the paper's objective, config keys override", "[gan]") {
   TrainOptions o;
   o.apply(Config::parse("model = \"wgan-gp\"\n", "t"));
   CHECK(o.loss == "wasserstein");
