@@ -144,7 +144,7 @@ TEST_CASE("cli: train then sample writes every promised file", "[cli]") {
   CHECK(fs::exists(png));
 }
 
-TEST_CASE("cli: sample --truncation, --interpolate, --class; eval usage errors", "[cli][sample]") {
+TEST_CASE("cli: sample truncation, interpolation and class flags, eval usage errors", "[cli][sample]") {
   const std::string data = image_folder(), out = tmp("gantry_cli_family");
   fs::remove_all(out);
   auto r = run("train --model sngan --data " + data + " --steps 2 --batch 8 --out " + out +
