@@ -37,6 +37,8 @@ int run_train(int argc, char** argv);
 int run_sample(int argc, char** argv);
 int run_demo(int argc, char** argv);
 int run_bench(int argc, char** argv);
+int run_eval(int argc, char** argv);
+int run_train_classifier(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace gantry

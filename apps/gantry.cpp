@@ -2,6 +2,8 @@
 //
 //   gantry train   ...   train a GAN (see apps/train.cpp)
 //   gantry sample  ...   draw samples from a checkpoint (apps/sample.cpp)
+//   gantry eval    ...   sample-quality metrics (apps/eval.cpp)
+//   gantry train-classifier  the metrics' Fashion-MNIST classifier (apps/eval.cpp)
 //   gantry demo    ...   the MLP demo (apps/demo.cpp)
 //   gantry bench   ...   DCGAN iteration, Gantry vs LibTorch (apps/bench.cpp)
 //   gantry info          build, threads, devices and registered ops
@@ -41,11 +43,16 @@ int info() {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: gantry train [--config FILE.toml] [--model dcgan] [--data fashion-mnist|PATH]\n"
-               "                    [--epochs E | --steps N] [--batch 64] [--seed S] [--device cpu]\n"
-               "                    [--threads T] [--out DIR] [--resume] [--ema DECAY] [--quiet]\n"
+               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]\n"
+               "                    [--data fashion-mnist|PATH] [--epochs E | --steps N] [--batch 64]\n"
+               "                    [--seed S] [--device cpu] [--threads T] [--out DIR] [--resume]\n"
+               "                    [--ema DECAY] [--augment translation,cutout] [--eval-every K] [--quiet]\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
-               "                     [--seed S] [--ema]\n"
+               "                     [--seed S] [--ema] [--class C] [--truncation T]\n"
+               "       gantry sample --checkpoint FILE --interpolate --png STRIP.png [--seed A]\n"
+               "                     [--seed-b B] [--frames K] [--mode slerp|lerp]\n"
+               "       gantry eval --samples FILE.npy [--reference test|train] [--n N]\n"
+               "       gantry train-classifier [--out FILE] [--epochs E] [--seed S]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
                "       gantry bench [--device cpu] [--threads T] [--steps N] [--rounds R]\n"
                "                    [--batch B] [--warmup W] [--profile] [--no-libtorch]\n"
@@ -66,6 +73,8 @@ int main(int argc, char** argv) {
     if (cmd == "sample") return cli::run_sample(argc, argv);
     if (cmd == "demo") return cli::run_demo(argc, argv);
     if (cmd == "bench") return cli::run_bench(argc, argv);
+    if (cmd == "eval") return cli::run_eval(argc, argv);
+    if (cmd == "train-classifier") return cli::run_train_classifier(argc, argv);
     if (cmd == "info") return info();
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       usage();

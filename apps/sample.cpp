@@ -1,72 +1,89 @@
 // apps/sample.cpp — `gantry sample`: draw images from a trained generator.
 //
-//   gantry sample --checkpoint FILE --n N --out FILE.npy [--png FILE.png]
-//                 [--seed S] [--ema] [--batch B]
+//   gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]
+//                 [--seed S] [--ema] [--batch B] [--class C] [--truncation T]
+//   gantry sample --checkpoint FILE --interpolate --png STRIP.png [--seed A]
+//                 [--seed-b B] [--frames K] [--mode slerp|lerp] [--out FILE.npy]
 // Writes float32 [N, C, 28, 28] in [-1, 1] (C order) and optionally a PNG
 // grid of the first 64. The generator runs in eval mode (running statistics).
+// Conditional models (cdcgan) draw class C with --class C, else classes
+// 0, 1, ..., 9, 0, ... in turn. --truncation T redraws latent components with
+// |z| > T (the truncation trick). --interpolate draws the codes of seeds A and
+// B and writes a strip of K frames from one to the other.
+#include <cmath>
 #include <cstdio>
 
 #include "apps/cli.h"
 #include "core/rng.h"
+#include "gan/checkpoint.h"
 #include "gan/data/image.h"
 #include "gan/data/npy.h"
-#include "gan/models/dcgan.h"
-#include "nn/safetensors.h"
-#include "optim/ema.h"
+#include "gan/latent.h"
 
 namespace gantry {
 namespace cli {
 
-namespace {
-std::string meta(const std::map<std::string, std::string>& m, const std::string& k,
-                 const std::string& path) {
-  auto it = m.find(k);
-  if (it == m.end()) throw Error("checkpoint " + path + ": metadata has no '" + k + "'");
-  return it->second;
-}
-nn::NamedTensors with_prefix(const nn::NamedTensors& all, const std::string& p) {
-  nn::NamedTensors r;
-  for (const auto& kv : all)
-    if (kv.first.rfind(p, 0) == 0) r.push_back({kv.first.substr(p.size()), kv.second});
-  return r;
-}
-}  // namespace
-
 int run_sample(int argc, char** argv) {
-  Flags f(argc, argv, 2, {"checkpoint", "n", "out", "png", "seed", "batch"}, {"ema"});
-  if (!f.has("checkpoint") || !f.has("out"))
-    throw UsageError{"sample needs --checkpoint FILE and --out FILE.npy"};
-  const std::string path = f.str("checkpoint");
+  Flags f(argc, argv, 2,
+          {"checkpoint", "n", "out", "png", "seed", "batch", "class", "truncation", "seed-b",
+           "frames", "mode"},
+          {"ema", "interpolate"});
+  const bool interp = f.has("interpolate");
+  if (!f.has("checkpoint") || (!interp && !f.has("out")) || (interp && !f.has("png")))
+    throw UsageError{"sample needs --checkpoint FILE and --out FILE.npy (or --interpolate --png FILE.png)"};
   const long long n = f.integer("n", 64), batch = f.integer("batch", 500);
   if (n < 1 || batch < 1) throw UsageError{"--n and --batch must be positive"};
-  nn::SafetensorsFile ck = nn::load_safetensors(path);
-  if (meta(ck.metadata, "model", path) != "dcgan")
-    throw Error("checkpoint " + path + ": model '" + meta(ck.metadata, "model", path) +
-                "' cannot be sampled (have: dcgan)");
-  gan::DCGANConfig mc;
-  mc.latent = std::stoll(meta(ck.metadata, "latent", path));
-  mc.channels = std::stoll(meta(ck.metadata, "channels", path));
-  gan::DCGANGenerator G(mc);
-  G.load_state_dict(with_prefix(ck.tensors, "G."));
-  if (f.has("ema")) {
-    if (meta(ck.metadata, "ema", path) != "1")
-      throw Error("checkpoint " + path + " has no EMA generator (train with --ema DECAY)");
-    optim::EMA ema(G, 0.999);
-    ema.load_state_dict(with_prefix(ck.tensors, "ema."));
-    ema.copy_to(G);
+  const double trunc = f.number("truncation", INFINITY);
+  if (!(trunc > 0)) throw UsageError{"--truncation must be positive"};
+  const long long frames = f.integer("frames", 10);
+  if (frames < 2) throw UsageError{"--frames must be at least 2"};
+  const std::string mode = f.str("mode", "slerp");
+  if (mode != "slerp" && mode != "lerp") throw UsageError{"--mode must be slerp or lerp"};
+
+  gan::LoadedGenerator lg = gan::load_generator(f.str("checkpoint"), f.has("ema"));
+  gan::GeneratorNet& G = *lg.net;
+  const int64_t K = G.config.num_classes, latent = G.config.latent;
+  long long cls = -1;
+  if (f.has("class")) {
+    if (K == 0)
+      throw UsageError{"--class: model '" + lg.model + "' is not class-conditional (cdcgan is)"};
+    cls = f.integer("class", 0);
+    if (cls < 0 || cls >= K) throw UsageError{"--class must be in [0, " + std::to_string(K) + ")"};
   }
-  G.eval();
+  // Labels for samples [s, s+b): the fixed class, or classes in turn.
+  auto labels = [&](int64_t s, int64_t b) {
+    if (K == 0) return Tensor();
+    std::vector<int64_t> y(b);
+    for (int64_t i = 0; i < b; ++i) y[i] = cls >= 0 ? cls : (s + i) % K;
+    return from_vector<int64_t>(y, {b});
+  };
   NoGradGuard ng;
-  Generator gen(static_cast<uint64_t>(f.integer("seed", 0)));
+  const uint64_t seed = static_cast<uint64_t>(f.integer("seed", 0));
+  Tensor all;
+  if (interp) {
+    Generator ga(seed), gb(static_cast<uint64_t>(f.integer("seed-b", static_cast<long long>(seed) + 1)));
+    Tensor za = reshape(gan::truncated_normal({1, latent}, trunc, &ga), {latent});
+    Tensor zb = reshape(gan::truncated_normal({1, latent}, trunc, &gb), {latent});
+    Tensor z = gan::interpolate(za, zb, frames, mode == "slerp");  // [frames, latent]
+    Tensor y = K ? full({frames}, static_cast<double>(cls >= 0 ? cls : 0), kInt64) : Tensor();
+    all = G.generate(z, y);
+    gan::save_png_grid(f.str("png"), all, frames, 2);
+    std::fprintf(stderr, "gantry sample: %s interpolation, %lld frames, strip in %s\n", mode.c_str(),
+                 frames, f.str("png").c_str());
+    if (f.has("out")) gan::save_npy(f.str("out"), all);
+    return 0;
+  }
+  Generator gen(seed);
   std::vector<Tensor> parts;
   for (long long done = 0; done < n; done += batch) {
     const long long b = std::min(batch, n - done);
-    parts.push_back(G.forward(randn({b, mc.latent}, {}, &gen)));
+    parts.push_back(G.generate(gan::truncated_normal({b, latent}, trunc, &gen), labels(done, b)));
   }
-  Tensor all = parts.size() == 1 ? parts[0] : cat(parts, 0);
+  all = parts.size() == 1 ? parts[0] : cat(parts, 0);
   gan::save_npy(f.str("out"), all);
-  std::fprintf(stderr, "gantry sample: wrote %lld samples %s to %s\n", n,
-               shape_str(all.shape()).c_str(), f.str("out").c_str());
+  std::fprintf(stderr, "gantry sample: wrote %lld samples %s of %s (step %lld%s) to %s\n", n,
+               shape_str(all.shape()).c_str(), lg.model.c_str(), static_cast<long long>(lg.step),
+               lg.ema ? ", EMA" : "", f.str("out").c_str());
   if (f.has("png")) {
     gan::save_png_grid(f.str("png"), core::slice(all, 0, 0, std::min<long long>(n, 64), 1), 8, 2);
     std::fprintf(stderr, "gantry sample: grid in %s\n", f.str("png").c_str());

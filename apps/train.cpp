@@ -1,9 +1,13 @@
-// apps/train.cpp — `gantry train`: the DCGAN on Fashion-MNIST (or an image
+// apps/train.cpp — `gantry train`: a GAN on Fashion-MNIST (or an image
 // folder) from a TOML config plus command-line overrides.
 //
-//   gantry train [--config FILE.toml] [--model dcgan] [--data fashion-mnist|PATH]
-//                [--epochs E | --steps N] [--batch 64] [--seed S] [--device cpu]
-//                [--threads T] [--out DIR] [--resume] [--ema DECAY] [--quiet]
+//   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]
+//                [--data fashion-mnist|PATH] [--epochs E | --steps N] [--batch 64]
+//                [--seed S] [--device cpu] [--threads T] [--out DIR] [--resume]
+//                [--ema DECAY] [--penalty none|gp|r1] [--augment POLICY]
+//                [--eval-every K] [--eval-n N] [--quiet]
+// --model NAME alone selects that model's published objective (see
+// TrainOptions::set_model_defaults); a config file or later flags override it.
 // Writes DIR/checkpoint.safetensors, DIR/samples/step_*.png, DIR/metrics.csv.
 #include <csignal>
 #include <cstdio>
@@ -27,7 +31,8 @@ int run_train(int argc, char** argv) {
   Flags f(argc, argv, 2,
           {"config", "model", "data", "epochs", "steps", "batch", "seed", "device", "threads",
            "out", "ema", "data-limit", "sample-every", "checkpoint-every", "loss", "n-critic",
-           "lr-g", "lr-d", "log-every", "on-divergence"},
+           "lr-g", "lr-d", "log-every", "on-divergence", "penalty", "gp-weight", "r1-gamma",
+           "r1-every", "augment", "eval-every", "eval-n", "classifier"},
           {"resume", "quiet"});
   gan::Config cfg = f.has("config") ? gan::Config::load(f.str("config"))
                                     : gan::Config::parse("", "(defaults)");
@@ -43,9 +48,12 @@ int run_train(int argc, char** argv) {
     // Validate numbers here so the message names the flag.
     if (key == "epochs" || key == "steps" || key == "batch" || key == "seed" ||
         key == "threads" || key == "data_limit" || key == "sample_every" ||
-        key == "checkpoint_every" || key == "n_critic" || key == "log_every")
+        key == "checkpoint_every" || key == "n_critic" || key == "log_every" ||
+        key == "r1_every" || key == "eval_every" || key == "eval_n")
       f.integer(kv.first, 0);
-    if (key == "ema_decay" || key == "lr_g" || key == "lr_d") f.number(kv.first, 0);
+    if (key == "ema_decay" || key == "lr_g" || key == "lr_d" || key == "gp_weight" ||
+        key == "r1_gamma")
+      f.number(kv.first, 0);
     cfg.set(key, key == "resume" || key == "quiet" ? "true" : kv.second);
   }
   gan::TrainOptions opt;

@@ -11,7 +11,10 @@
 #include <sstream>
 
 #include "core/parallel.h"
+#include "gan/augment.h"
 #include "gan/data/image.h"
+#include "gan/metrics/evaluator.h"
+#include "gan/penalties.h"
 #include "nn/init.h"
 #include "nn/safetensors.h"
 
@@ -21,7 +24,37 @@ namespace gan {
 namespace fs = std::filesystem;
 
 // ------------------------------------------------------------------ options
+void TrainOptions::set_model_defaults(const std::string& m) {
+  if (out == "runs/" + model) out = "runs/" + m;  // the default output follows the model
+  model = m;
+  // Start from the DCGAN objective, then change what the model's paper changes.
+  const TrainOptions base;
+  loss = base.loss;
+  n_critic = base.n_critic;
+  lr_g = base.lr_g;
+  lr_d = base.lr_d;
+  beta1 = base.beta1;
+  beta2 = base.beta2;
+  real_label_min = base.real_label_min;
+  real_label_max = base.real_label_max;
+  penalty = base.penalty;
+  if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
+    loss = "wasserstein";
+    n_critic = 5;
+    lr_g = lr_d = 1e-4;
+    beta1 = 0.0;
+    beta2 = 0.9;
+    penalty = "gp";
+  } else if (m == "sngan") {  // Miyato et al., standard CNN setting: hinge, n_dis 1, Adam(2e-4, 0.5, 0.999)
+    loss = "hinge";
+  } else if (m == "r1") {  // Mescheder et al.: non-saturating + R1 on reals
+    penalty = "r1";
+  }
+  if (m != "dcgan" && m != "cdcgan") real_label_min = real_label_max = 1.0;
+}
+
 void TrainOptions::apply(const Config& c) {
+  if (c.has("model")) set_model_defaults(c.get_string("model"));
   for (const std::string& k : c.keys()) {
     if (k == "model") model = c.get_string(k, model);
     else if (k == "data") data = c.get_string(k, data);
@@ -55,9 +88,32 @@ void TrainOptions::apply(const Config& c) {
     else if (k == "on_divergence") on_divergence = c.get_string(k, on_divergence);
     else if (k == "rollback_lr_factor") rollback_lr_factor = c.get_double(k, rollback_lr_factor);
     else if (k == "max_rollbacks") max_rollbacks = c.get_int(k, max_rollbacks);
+    else if (k == "penalty") penalty = c.get_string(k, penalty);
+    else if (k == "gp_weight") gp_weight = c.get_double(k, gp_weight);
+    else if (k == "r1_gamma") r1_gamma = c.get_double(k, r1_gamma);
+    else if (k == "r1_every") r1_every = c.get_int(k, r1_every);
+    else if (k == "augment") augment = c.get_string(k, augment);
+    else if (k == "eval_every") eval_every = c.get_int(k, eval_every);
+    else if (k == "eval_n") eval_n = c.get_int(k, eval_n);
+    else if (k == "classifier") classifier = c.get_string(k, classifier);
     else throw Error("config: unknown key '" + k + "'");
   }
-  GANTRY_CHECK(model == "dcgan", "config: model '", model, "' is not available (have: dcgan)");
+  {
+    bool known = false;
+    std::string have;
+    for (const auto& n : model_names()) {
+      known = known || n == model;
+      have += (have.empty() ? "" : ", ") + n;
+    }
+    GANTRY_CHECK(known, "config: model '", model, "' is not available (have: ", have, ")");
+  }
+  GANTRY_CHECK(penalty == "none" || penalty == "gp" || penalty == "r1",
+               "config: penalty must be none, gp or r1, got '", penalty, "'");
+  GANTRY_CHECK(gp_weight >= 0 && r1_gamma >= 0, "config: gp_weight and r1_gamma must be >= 0");
+  GANTRY_CHECK(r1_every >= 1, "config: r1_every must be >= 1, got ", r1_every);
+  GANTRY_CHECK(eval_every >= 0, "config: eval_every must be >= 0, got ", eval_every);
+  GANTRY_CHECK(eval_n >= 10, "config: eval_n must be at least 10, got ", eval_n);
+  check_augment_policy(augment);
   GANTRY_CHECK(batch >= 2, "config: batch must be at least 2 (batch norm), got ", batch);
   GANTRY_CHECK(steps >= 0 && epochs >= 0 && (steps > 0 || epochs > 0),
                "config: set steps or epochs to a positive number");
@@ -88,12 +144,16 @@ std::string TrainOptions::to_toml() const {
      << "\"\nreal_label_min = " << real_label_min << "\nreal_label_max = " << real_label_max
      << "\nema_decay = " << ema_decay << "\ninit = \"" << init << "\"\non_divergence = \""
      << on_divergence << "\"\nrollback_lr_factor = " << rollback_lr_factor
-     << "\nmax_rollbacks = " << max_rollbacks << "\n";
+     << "\nmax_rollbacks = " << max_rollbacks << "\npenalty = \"" << penalty
+     << "\"\ngp_weight = " << gp_weight << "\nr1_gamma = " << r1_gamma
+     << "\nr1_every = " << r1_every << "\naugment = \"" << augment
+     << "\"\neval_every = " << eval_every << "\neval_n = " << eval_n << "\n";
   return os.str();
 }
 
 // ------------------------------------------------------------------ trainer
 Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.loss)), rng_(opt_.seed) {
+  check_augment_policy(opt_.augment);
   GANTRY_CHECK(opt_.batch >= 2, "train: batch must be at least 2 (batch norm), got ", opt_.batch);
   GANTRY_CHECK(opt_.steps > 0 || opt_.epochs > 0, "train: set steps or epochs to a positive number");
   GANTRY_CHECK(opt_.n_critic >= 1, "train: n_critic must be >= 1, got ", opt_.n_critic);
@@ -112,15 +172,18 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   }
   GANTRY_CHECK(data_.images.size(0) >= opt_.batch, "train: the data set has ",
                data_.images.size(0), " images, fewer than one batch of ", opt_.batch);
+  GANTRY_CHECK(opt_.num_classes() == 0 || data_.labels.defined(), "train: model '", opt_.model,
+               "' is class-conditional and needs labelled data (fashion-mnist)");
   loader_ = std::make_unique<DataLoader>(data_, opt_.batch, opt_.seed, true, true);
 
   // Models (initialized from their own generator, so the data/noise stream
   // does not depend on the model's size).
-  DCGANConfig mc;
+  ModelConfig mc;
   mc.latent = opt_.latent;
   mc.channels = data_.images.size(1);
-  G_ = std::make_shared<DCGANGenerator>(mc);
-  D_ = std::make_shared<DCGANDiscriminator>(mc);
+  mc.num_classes = opt_.num_classes();
+  G_ = make_generator(opt_.model, mc);
+  D_ = make_discriminator(opt_.model, mc);
   if (opt_.init == "dcgan") {
     Generator init_gen(opt_.seed ^ 0x1A2B3C4D5E6F7788ull);
     nn::init::dcgan_(*G_, &init_gen);
@@ -135,7 +198,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   opt_G_ = std::make_unique<optim::Adam>(G_->parameters(), ag);
   opt_D_ = std::make_unique<optim::Adam>(D_->parameters(), ad);
   if (opt_.ema_decay > 0) {
-    G_ema_ = std::make_shared<DCGANGenerator>(mc);
+    G_ema_ = make_generator(opt_.model, mc);
     ema_ = std::make_unique<optim::EMA>(*G_, opt_.ema_decay);
     G_ema_->requires_grad_(false);
   }
@@ -146,6 +209,11 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
 
   Generator noise_gen(opt_.seed ^ 0x0F1E2D3C4B5A6978ull);  // fixed noise: its own stream
   fixed_noise_ = randn({opt_.grid_size, opt_.latent}, {}, &noise_gen);
+  if (mc.num_classes > 0) {  // grid rows cycle through the classes: image i shows class i % K
+    std::vector<int64_t> lab(opt_.grid_size);
+    for (int64_t i = 0; i < opt_.grid_size; ++i) lab[i] = i % mc.num_classes;
+    fixed_labels_ = from_vector<int64_t>(lab, {opt_.grid_size});
+  }
 }
 
 Trainer::~Trainer() {
@@ -179,7 +247,7 @@ void Trainer::check_gradients(const nn::Module& m, int64_t step, const char* net
   }
 }
 
-DCGANGenerator& Trainer::sampler() {
+GeneratorNet& Trainer::sampler() {
   if (ema_) {
     ema_->copy_to(*G_ema_);
     return *G_ema_;
@@ -202,6 +270,11 @@ double mean_prob(const Tensor& logits) {
 }
 }  // namespace
 
+Tensor Trainer::draw_labels(int64_t n) {
+  if (opt_.num_classes() == 0) return Tensor();
+  return randint(0, opt_.num_classes(), {n}, kInt64, &rng_);
+}
+
 StepStats Trainer::train_step() {
   const int64_t s = step_ + 1;
   opt_G_->set_lr(sched_G_->lr_at(step_));
@@ -210,21 +283,36 @@ StepStats Trainer::train_step() {
   D_->train();
   StepStats st;
   st.step = s;
-  Tensor fake;
+  Tensor fake, fake_y;
   for (int64_t k = 0; k < opt_.n_critic; ++k) {
     auto batch = loader_->next();
     st.epoch = batch.epoch;
     const Tensor& real = batch.images;  // [B, C, 28, 28] in [-1, 1]
     const int64_t B = real.size(0);
+    const Tensor real_y = opt_.num_classes() > 0 ? batch.labels : Tensor();  // [B] or undefined
     Tensor z = randn({B, opt_.latent}, {}, &rng_);
+    fake_y = draw_labels(B);
     // Real targets ~ U(lo, hi) (label smoothing).
     Tensor t = add(mul(rand({B}, {}, &rng_), opt_.real_label_max - opt_.real_label_min),
                    opt_.real_label_min);
-    fake = G_->forward(z);  // kept with its graph for the G step when n_critic == 1
-    Tensor d_real = D_->forward(real);
-    Tensor d_fake = D_->forward(fake.detach());
+    fake = G_->generate(z, fake_y);  // kept with its graph for the G step when n_critic == 1
+    Tensor d_real = D_->score(diff_augment(real, opt_.augment, &rng_), real_y);
+    Tensor d_fake = D_->score(diff_augment(fake.detach(), opt_.augment, &rng_), fake_y);
     Tensor d_loss = discriminator_loss(loss_, d_real, d_fake, t);
     st.d_loss = finite_or_throw(d_loss, s, "discriminator");
+    // Penalties on the un-augmented images; they are part of D's objective.
+    st.penalty = 0;
+    if (opt_.penalty == "gp" && opt_.gp_weight > 0) {
+      Tensor gp = mul(gradient_penalty(*D_, real, fake.detach(), fake_y, &rng_), opt_.gp_weight);
+      st.penalty = finite_or_throw(gp, s, "gradient-penalty");
+      d_loss = add(d_loss, gp);
+    } else if (opt_.penalty == "r1" && opt_.r1_gamma > 0 &&
+               (step_ * opt_.n_critic + k) % opt_.r1_every == 0) {
+      // Lazy R1: applied every r1_every-th D step, scaled up by r1_every.
+      Tensor r1 = mul(r1_penalty(*D_, real, real_y), 0.5 * opt_.r1_gamma * opt_.r1_every);
+      st.penalty = finite_or_throw(r1, s, "R1");
+      d_loss = add(d_loss, r1);
+    }
     st.d_real = mean_prob(d_real);
     st.d_fake = mean_prob(d_fake);
     opt_D_->zero_grad();
@@ -234,8 +322,12 @@ StepStats Trainer::train_step() {
   }
   // G step: D frozen, so backward computes no weight gradients for it.
   D_->requires_grad_(false);
-  if (opt_.n_critic > 1) fake = G_->forward(randn({opt_.batch, opt_.latent}, {}, &rng_));
-  Tensor g_loss = generator_loss(loss_, D_->forward(fake));
+  if (opt_.n_critic > 1) {
+    Tensor z = randn({opt_.batch, opt_.latent}, {}, &rng_);
+    fake_y = draw_labels(opt_.batch);
+    fake = G_->generate(z, fake_y);
+  }
+  Tensor g_loss = generator_loss(loss_, D_->score(diff_augment(fake, opt_.augment, &rng_), fake_y));
   try {
     st.g_loss = finite_or_throw(g_loss, s, "generator");
     opt_G_->zero_grad();
@@ -254,10 +346,10 @@ StepStats Trainer::train_step() {
 
 void Trainer::write_samples() const {
   NoGradGuard ng;
-  DCGANGenerator& g = const_cast<Trainer*>(this)->sampler();
+  GeneratorNet& g = const_cast<Trainer*>(this)->sampler();
   const bool was_training = g.is_training();
   g.eval();
-  Tensor imgs = g.forward(fixed_noise_);
+  Tensor imgs = g.generate(fixed_noise_, fixed_labels_);
   if (was_training) g.train();
   fs::create_directories(opt_.out + "/samples");
   char name[64];
@@ -265,18 +357,107 @@ void Trainer::write_samples() const {
   save_png_grid(opt_.out + name, imgs, 8, 2);
 }
 
-void Trainer::log_metrics(const StepStats& s, double ips) {
+void Trainer::log_metrics(const StepStats& s, double ips, const metrics::Report* ev) {
   if (!metrics_) {
     const std::string path = opt_.out + "/metrics.csv";
     const bool fresh = !fs::exists(path);
     metrics_ = std::fopen(path.c_str(), "a");
     GANTRY_CHECK(metrics_ != nullptr, "train: cannot open ", path, " for writing");
-    if (fresh) std::fprintf(metrics_, "step,epoch,d_loss,g_loss,d_real,d_fake,lr_g,lr_d,images_per_s\n");
+    if (fresh) {
+      std::fprintf(metrics_, "step,epoch,d_loss,g_loss,d_real,d_fake,lr_g,lr_d,images_per_s,penalty");
+      if (opt_.eval_every > 0) std::fprintf(metrics_, ",fid_fmnist,kid,precision,recall,class_coverage");
+      std::fprintf(metrics_, "\n");
+    }
   }
-  std::fprintf(metrics_, "%lld,%lld,%.6f,%.6f,%.5f,%.5f,%.6g,%.6g,%.1f\n",
+  std::fprintf(metrics_, "%lld,%lld,%.6f,%.6f,%.5f,%.5f,%.6g,%.6g,%.1f,%.6f",
                static_cast<long long>(s.step), static_cast<long long>(s.epoch), s.d_loss,
-               s.g_loss, s.d_real, s.d_fake, opt_G_->lr(), opt_D_->lr(), ips);
+               s.g_loss, s.d_real, s.d_fake, opt_G_->lr(), opt_D_->lr(), ips, s.penalty);
+  if (opt_.eval_every > 0) {
+    if (ev)
+      std::fprintf(metrics_, ",%.4f,%.6f,%.4f,%.4f,%.4f", ev->fid, ev->kid, ev->precision,
+                   ev->recall, ev->coverage);
+    else
+      std::fprintf(metrics_, ",,,,,");
+  }
+  std::fprintf(metrics_, "\n");
   std::fflush(metrics_);
+}
+
+metrics::Report Trainer::evaluate() {
+  if (!evaluator_) {
+    auto clf = metrics::load_or_train_classifier(opt_.classifier, opt_.data_dir);
+    ImageDataset ref = load_fashion_mnist(opt_.data_dir, /*train=*/false, opt_.eval_n);
+    evaluator_ = std::make_unique<metrics::Evaluator>(clf, ref.images, opt_.seed);
+  }
+  NoGradGuard ng;
+  GeneratorNet& g = sampler();
+  const bool was_training = g.is_training();
+  g.eval();
+  Generator gen(opt_.seed ^ 0x5A5A5A5A12345678ull);  // the same latents at every evaluation
+  std::vector<Tensor> parts;
+  const int64_t n = opt_.eval_n, chunk = 500;
+  for (int64_t s = 0; s < n; s += chunk) {
+    const int64_t b = std::min(chunk, n - s);
+    Tensor z = randn({b, opt_.latent}, {}, &gen);
+    Tensor y;
+    if (g.conditional()) {  // classes in equal shares, as in the test set
+      std::vector<int64_t> lab(b);
+      for (int64_t i = 0; i < b; ++i) lab[i] = (s + i) % g.config.num_classes;
+      y = from_vector<int64_t>(lab, {b});
+    }
+    parts.push_back(g.generate(z, y));
+  }
+  if (was_training) g.train();
+  return evaluator_->evaluate(parts.size() == 1 ? parts[0] : cat(parts, 0));
+}
+
+void Trainer::check_loss_trend(const StepStats& st) {
+  // Exponential mean and variance (time constant ~50 steps); after 100 steps
+  // a loss more than 8 standard deviations off its mean is reported (at most
+  // once per 200 steps: GAN losses are noisy, this flags jumps, not drift).
+  const double x[2] = {st.d_loss, st.g_loss};
+  const char* name[2] = {"D", "G"};
+  const double a = 0.02;
+  for (int i = 0; i < 2; ++i) {
+    if (loss_seen_ == 0) {
+      loss_mean_[i] = x[i];
+      continue;
+    }
+    const double d = x[i] - loss_mean_[i];
+    if (loss_seen_ >= 100 && step_ - last_trend_report_ >= 200 &&
+        std::abs(d) > 8 * std::sqrt(loss_var_[i]) + 1e-6) {
+      std::fprintf(stderr, "\ntrain: step %lld: %s loss %.4f is far off its trend (%.4f +- %.4f): "
+                   "divergence suspected\n", static_cast<long long>(step_), name[i], x[i],
+                   loss_mean_[i], std::sqrt(loss_var_[i]));
+      last_trend_report_ = step_;
+    }
+    loss_mean_[i] += a * d;
+    loss_var_[i] = (1 - a) * (loss_var_[i] + a * d * d);
+  }
+  ++loss_seen_;
+}
+
+void Trainer::check_trend(const metrics::Report& r) {
+  const bool finite = std::isfinite(r.fid) && std::isfinite(r.kid) && std::isfinite(r.precision) &&
+                      std::isfinite(r.recall) && std::isfinite(r.coverage);
+  if (!finite) {
+    std::fprintf(stderr, "\ntrain: step %lld: a metric is not finite (FID %g, KID %g): divergence\n",
+                 static_cast<long long>(step_), r.fid, r.kid);
+    return;
+  }
+  if (have_best_) {
+    // Far off the trend: FID more than doubled over the best so far, or class
+    // coverage fell by more than a quarter (a few classes take over: collapse).
+    if (r.fid > 2 * best_fid_ + 1.0)
+      std::fprintf(stderr, "\ntrain: step %lld: FID-FMNIST %.3f is more than twice the best so far "
+                   "(%.3f): divergence suspected\n", static_cast<long long>(step_), r.fid, best_fid_);
+    if (r.coverage < 0.75 * best_coverage_)
+      std::fprintf(stderr, "\ntrain: step %lld: class coverage %.3f fell from %.3f: mode collapse "
+                   "suspected\n", static_cast<long long>(step_), r.coverage, best_coverage_);
+  }
+  best_fid_ = have_best_ ? std::min(best_fid_, r.fid) : r.fid;
+  best_coverage_ = have_best_ ? std::max(best_coverage_, r.coverage) : r.coverage;
+  have_best_ = true;
 }
 
 void Trainer::run() {
@@ -326,14 +507,27 @@ void Trainer::run() {
       continue;
     }
     window_images += opt_.batch * (opt_.n_critic + 1);
-    const bool log_now = st.step % opt_.log_every == 0 || step_ == total_steps_;
+    check_loss_trend(st);
+    const bool eval_now = opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_);
+    metrics::Report ev;
+    if (eval_now) {
+      const auto e0 = clock::now();
+      ev = evaluate();
+      tw += clock::now() - e0;  // images/s counts training only
+      check_trend(ev);
+      if (!opt_.quiet)
+        std::fprintf(stderr, "%s[step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "
+                     "coverage %.3f\n", tty ? "\n" : "", static_cast<long long>(step_), ev.fid,
+                     ev.kid, ev.precision, ev.recall, ev.coverage);
+    }
+    const bool log_now = st.step % opt_.log_every == 0 || step_ == total_steps_ || eval_now;
     if (log_now) {
       const auto now = clock::now();
       const double dt = std::chrono::duration<double>(now - tw).count();
       ips = dt > 0 ? window_images / dt : 0;
       tw = now;
       window_images = 0;
-      log_metrics(st, ips);
+      log_metrics(st, ips, eval_now ? &ev : nullptr);
       if (!opt_.quiet) {
         const double el = std::chrono::duration<double>(now - t0).count();
         const double per = el / static_cast<double>(step_ - first);
@@ -406,6 +600,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   m["loader_position"] = std::to_string(loader_->position());
   m["latent"] = std::to_string(opt_.latent);
   m["channels"] = std::to_string(G_->config.channels);
+  m["num_classes"] = std::to_string(G_->config.num_classes);
   m["ema"] = ema_ ? "1" : "0";
   char scale[40];
   std::snprintf(scale, sizeof scale, "%.17g", lr_scale_);  // exact round trip

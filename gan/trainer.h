@@ -2,9 +2,20 @@
 //
 // One *step* is n_critic discriminator updates followed by one generator
 // update. Per step the trainer:
-//   D: real batch x, z ~ N(0,1), fake = G(z); loss_D(D(x), D(fake.detach()));
-//      real targets smoothed to U(lo, hi) (the LibTorch example uses 0.8..1.0)
-//   G: D's parameters frozen (no weight-gradient work), loss_G(D(fake))
+//   D: real batch x (labels y), z ~ N(0,1), fake = G(z, y~) with y~ uniform
+//      classes for conditional models; loss_D(D(A(x), y), D(A(fake.detach()), y~))
+//      + penalty, where A is the optional DiffAugment (augment.h) and the
+//      penalty is WGAN-GP's (gp_weight * gp) or R1 (r1_gamma / 2 * r1, lazily:
+//      every r1_every D steps, scaled by r1_every); real targets smoothed to
+//      U(lo, hi) for BCE losses (the LibTorch example uses 0.8..1.0)
+//   G: D's parameters frozen (no weight-gradient work), loss_G(D(A(fake), y~))
+// The model (`model`: dcgan, wgan-gp, r1, sngan, cdcgan; gan/models/model.h)
+// picks the networks; set_model_defaults() gives each its paper's objective.
+// With eval_every > 0 the sampler is scored every eval_every steps with the
+// metrics of gan/metrics/ (FID-FMNIST, KID, precision, recall, class
+// coverage), written to metrics.csv; a non-finite metric or one far off its
+// trend is reported on stderr with the step, as is a loss far off its
+// running mean (check_loss_trend).
 // then updates the EMA generator (if enabled), logs, writes a sample grid of
 // a fixed noise batch every `sample_every` steps and a checkpoint every
 // `checkpoint_every` steps. A non-finite loss stops the run with an error
@@ -24,7 +35,7 @@
 #include "gan/data/idx.h"
 #include "gan/data/loader.h"
 #include "gan/losses.h"
-#include "gan/models/dcgan.h"
+#include "gan/models/model.h"
 #include "optim/adam.h"
 #include "optim/ema.h"
 #include "optim/schedule.h"
@@ -56,6 +67,19 @@ struct TrainOptions {
   double ema_decay = 0.0;              // 0: no EMA generator
   std::string init = "dcgan";          // dcgan | default
 
+  // Penalties and augmentation (see penalties.h, augment.h).
+  std::string penalty = "none";        // none | gp | r1
+  double gp_weight = 10.0;             // WGAN-GP's lambda
+  double r1_gamma = 1.0;               // R1: + r1_gamma / 2 * mean ||grad D(x)||^2
+  int64_t r1_every = 1;                // lazy R1: every k-th D step, scaled by k
+  std::string augment = "none";        // none | translation | cutout | translation,cutout
+
+  // Metrics during training (gan/metrics/): every eval_every steps, eval_n
+  // samples of the sampler against eval_n Fashion-MNIST test images.
+  int64_t eval_every = 0;              // 0: off
+  int64_t eval_n = 2000;
+  std::string classifier = "assets/fmnist_classifier.safetensors";
+
   // Divergence guard: a non-finite loss or gradient either stops the run
   // ("stop", the default; the last checkpoint stays as it was) or reloads the
   // last good checkpoint, multiplies both learning rates by
@@ -71,7 +95,13 @@ struct TrainOptions {
   bool quiet = false;                  // no progress bar
 
   // Applies every key of a config (and rejects unknown keys, naming them).
+  // A `model` key first resets the objective to that model's defaults
+  // (set_model_defaults), so the other keys of the config override them.
   void apply(const Config& c);
+  // The objective each model was published with: loss, n_critic, Adam's
+  // betas and rates, penalty, label smoothing (none outside dcgan/cdcgan).
+  void set_model_defaults(const std::string& model_name);
+  int64_t num_classes() const { return model == "cdcgan" ? 10 : 0; }
   // The options as TOML text (stored in checkpoints).
   std::string to_toml() const;
 };
@@ -84,7 +114,13 @@ struct DivergenceError : Error {
 struct StepStats {
   int64_t step = 0, epoch = 0;
   double d_loss = 0, g_loss = 0, d_real = 0, d_fake = 0;  // d_*: mean sigmoid(logit)
+  double penalty = 0;  // the last D step's scaled penalty (0 when none was applied)
 };
+
+namespace metrics {
+class Evaluator;
+struct Report;
+}  // namespace metrics
 
 class Trainer {
  public:
@@ -105,10 +141,12 @@ class Trainer {
   const TrainOptions& options() const { return opt_; }
   int64_t step() const { return step_; }
   int64_t total_steps() const { return total_steps_; }
-  DCGANGenerator& generator() { return *G_; }
-  DCGANDiscriminator& discriminator() { return *D_; }
+  GeneratorNet& generator() { return *G_; }
+  DiscriminatorNet& discriminator() { return *D_; }
   // The generator used for samples: the EMA copy when enabled, else G.
-  DCGANGenerator& sampler();
+  GeneratorNet& sampler();
+  // Scores eval_n samples of sampler() (eval mode) with gan/metrics/.
+  metrics::Report evaluate();
   std::string checkpoint_path() const;
   double lr_scale() const { return lr_scale_; }
   int64_t rollbacks() const { return rollbacks_; }
@@ -122,19 +160,28 @@ class Trainer {
   void check_gradients(const nn::Module& m, int64_t step, const char* net) const;
   void rebuild_schedules();
   void write_samples() const;
-  void log_metrics(const StepStats& s, double images_per_s);
+  void log_metrics(const StepStats& s, double images_per_s, const metrics::Report* eval);
+  Tensor draw_labels(int64_t n);  // uniform classes (conditional models), else undefined
+  void check_trend(const metrics::Report& r);
+  void check_loss_trend(const StepStats& s);
 
   TrainOptions opt_;
   LossKind loss_;
-  std::shared_ptr<DCGANGenerator> G_, G_ema_;
-  std::shared_ptr<DCGANDiscriminator> D_;
+  std::shared_ptr<GeneratorNet> G_, G_ema_;
+  std::shared_ptr<DiscriminatorNet> D_;
   std::unique_ptr<optim::Adam> opt_G_, opt_D_;
   std::unique_ptr<optim::EMA> ema_;
   std::unique_ptr<optim::LRSchedule> sched_G_, sched_D_;
   ImageDataset data_;
   std::unique_ptr<DataLoader> loader_;
   Generator rng_;     // noise and label smoothing
-  Tensor fixed_noise_;
+  Tensor fixed_noise_, fixed_labels_;
+  std::unique_ptr<metrics::Evaluator> evaluator_;
+  double best_fid_ = 0, best_coverage_ = 0;  // for the collapse report
+  bool have_best_ = false;
+  // Running mean/variance of the losses (exponential, for the trend report).
+  double loss_mean_[2] = {0, 0}, loss_var_[2] = {0, 0};
+  int64_t loss_seen_ = 0, last_trend_report_ = -1000000;
   int64_t step_ = 0, total_steps_ = 0;
   double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
   int64_t rollbacks_ = 0;

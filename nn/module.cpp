@@ -110,6 +110,16 @@ Tensor& Module::register_parameter(const std::string& name, Tensor t, bool requi
   return params_.back().second;
 }
 
+Tensor Module::take_parameter(const std::string& name) {
+  for (auto it = params_.begin(); it != params_.end(); ++it)
+    if (it->first == name) {
+      Tensor t = it->second;
+      params_.erase(it);
+      return t;
+    }
+  throw Error("take_parameter: no parameter '" + name + "' in " + repr());
+}
+
 Tensor& Module::register_buffer(const std::string& name, Tensor t) {
   check_new_name(name, "buffer");
   GANTRY_CHECK(t.defined(), "register_buffer: '", name, "' is undefined");
@@ -208,6 +218,26 @@ void Module::to(Device d) {
       dst->offset = src->offset;
     }
     if (mv.grad.defined()) mv.target.set_grad(mv.grad);
+  }
+}
+
+void Module::to(DType t) {
+  GANTRY_CHECK(is_floating(t), "Module::to: ", dtype_name(t), " is not a floating-point dtype");
+  NamedTensors all = named_parameters();
+  for (auto& b : named_buffers()) all.push_back(b);
+  NoGradGuard ng;
+  std::vector<std::pair<Tensor, Tensor>> conv;  // (live handle, converted copy)
+  for (const auto& e : all)
+    if (is_floating(e.second.dtype()) && e.second.dtype() != t)
+      conv.push_back({e.second, core::contiguous(e.second.to(t))});
+  for (auto& c : conv) {
+    TensorImpl* dst = c.first.impl();
+    const TensorImpl* src = c.second.impl();
+    dst->storage = src->storage;
+    dst->strides = src->strides;
+    dst->offset = src->offset;
+    dst->dtype = src->dtype;
+    c.first.set_grad(Tensor());
   }
 }
 

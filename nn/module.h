@@ -41,6 +41,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // detached first (parameters are leaves).
   Tensor& register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
   Tensor& register_buffer(const std::string& name, Tensor t);
+  // Removes this module's own parameter `name` and returns it (a wrapper such
+  // as SpectralNorm takes over a layer's weight). References returned by
+  // earlier register_parameter calls may dangle afterwards; member handles
+  // (`Tensor weight`) stay valid.
+  Tensor take_parameter(const std::string& name);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     register_module_impl(name, m);
@@ -69,6 +74,10 @@ class Module : public std::enable_shared_from_this<Module> {
   // before any is swapped, so a failure leaves the module as it was. Today
   // only `cpu` has an allocator; asking for `cuda` raises an error saying so.
   void to(Device d);
+  // Converts every floating-point parameter and buffer to dtype `t` in place
+  // (handles stay valid; gradients are dropped). Float64 modules are what
+  // gradcheck/gradgradcheck need.
+  void to(DType t);
 
   // PyTorch's order and names: each module's parameters, then its buffers,
   // then its children's entries ("main.1.weight", "main.1.running_mean").

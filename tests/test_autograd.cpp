@@ -50,7 +50,7 @@ TEST_CASE("backward with an explicit gradient and non-scalar outputs", "[autogra
   CHECK(vals(x.grad()) == std::vector<double>{3, 30});
 }
 
-TEST_CASE("no_grad records nothing; detach cuts the graph", "[autograd]") {
+TEST_CASE("no_grad records nothing, detach cuts the graph", "[autograd]") {
   Tensor x = leaf({1, 2}, {2});
   {
     NoGradGuard g;

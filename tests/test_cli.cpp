@@ -165,3 +165,48 @@ TEST_CASE("cli: bench prints gantry_ms and checks its switches", "[cli]") {
   r = run("bench --device tpu");
   CHECK(r.code == 2);
 }
+
+TEST_CASE("cli: sample truncation, interpolation and class flags, eval usage errors", "[cli][sample]") {
+  const std::string data = image_folder(), out = tmp("gantry_cli_family");
+  fs::remove_all(out);
+  auto r = run("train --model sngan --data " + data + " --steps 2 --batch 8 --out " + out +
+               " --sample-every 0 --checkpoint-every 2 --quiet --augment translation,cutout");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string ck = out + "/checkpoint.safetensors";
+  // Truncation: same seed, smaller threshold -> different codes, still images.
+  r = run("sample --checkpoint " + ck + " --n 6 --out " + out + "/t.npy --truncation 0.5");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(gan::load_npy(out + "/t.npy").shape() == Shape{6, 1, 28, 28});
+  // Interpolation strip: frames from seed 1 to seed 2; its ends are the plain samples of those seeds.
+  r = run("sample --checkpoint " + ck + " --interpolate --seed 1 --seed-b 2 --frames 5 --mode lerp --png " +
+          out + "/strip.png --out " + out + "/strip.npy");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(fs::exists(out + "/strip.png"));
+  Tensor strip = gan::load_npy(out + "/strip.npy");
+  REQUIRE(strip.shape() == Shape{5, 1, 28, 28});
+  r = run("sample --checkpoint " + ck + " --n 1 --seed 2 --out " + out + "/b.npy");
+  REQUIRE(r.code == 0);
+  const auto last = core::contiguous(core::slice(strip, 0, 4, 5, 1)).to_vector<float>();
+  const auto b = gan::load_npy(out + "/b.npy").to_vector<float>();
+  REQUIRE(last.size() == b.size());
+  for (size_t i = 0; i < b.size(); ++i) CHECK(last[i] == Approx(b[i]).margin(1e-5));
+  // Usage errors.
+  r = run("sample --checkpoint " + ck + " --n 2 --out " + out + "/c.npy --class 3");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("not class-conditional") != std::string::npos);
+  r = run("sample --checkpoint " + ck + " --interpolate");
+  CHECK(r.code == 2);
+  r = run("sample --checkpoint " + ck + " --n 2 --out x.npy --truncation -1");
+  CHECK(r.code == 2);
+  r = run("eval");
+  CHECK(r.code == 2);
+  CHECK(one_line(r.output));
+  r = run("eval --samples " + out + "/t.npy --reference val");
+  CHECK(r.code == 2);
+  r = run("train --model biggan --steps 1");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("have: dcgan, wgan-gp, r1, sngan, cdcgan") != std::string::npos);
+}

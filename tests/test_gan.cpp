@@ -241,7 +241,7 @@ TEST_CASE("divergence guard: rollback reloads the last good checkpoint with lowe
   CHECK(r.lr_scale() == 0.5);
 }
 
-TEST_CASE("divergence guard: stop mode throws; NaN weights never overwrite a checkpoint",
+TEST_CASE("divergence guard: stop mode throws, NaN weights never overwrite a checkpoint",
           "[gan][reliability]") {
   const std::string data = synthetic_folder(32);
   const std::string out = (fs::temp_directory_path() / "gantry_nan_save").string();

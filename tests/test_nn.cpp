@@ -540,7 +540,7 @@ TEST_CASE("Module: state_dict round trip copies in place", "[nn]") {
   check_close(vals(net.head->weight), vals(saved[6].second), 1e-7, "converted");
 }
 
-TEST_CASE("Module: strict load errors name every bad entry; non-strict loads what matches",
+TEST_CASE("Module: strict load errors name every bad entry, non-strict loads what matches",
           "[nn]") {
   manual_seed(10);
   Net net;
@@ -582,7 +582,7 @@ TEST_CASE("Module: strict load errors name every bad entry; non-strict loads wha
   CHECK_THROWS_WITH(net.load_state_dict(dup), Catch::Contains("'main.0.weight' appears twice"));
 }
 
-TEST_CASE("Module::to: cpu is a no-op; another device moves in place or says why not", "[nn]") {
+TEST_CASE("Module::to: cpu is a no-op, another device moves in place or says why not", "[nn]") {
   manual_seed(11);
   Net net;
   Tensor w = net.head->weight;

@@ -264,7 +264,7 @@ TEST_CASE("adam_step kernel: the result does not depend on the thread count", "[
   CHECK(one == many);
 }
 
-TEST_CASE("Adam: fused and composed updates agree; frozen parameters are skipped", "[optim]") {
+TEST_CASE("Adam: fused and composed updates agree, frozen parameters are skipped", "[optim]") {
   manual_seed(21);
   nn::Linear a(30, 20), b(30, 20);
   b.load_state_dict(a.state_dict());
@@ -413,7 +413,7 @@ TEST_CASE("Optimizer load_state_dict: errors name the entry, nothing changes on 
 }
 
 // --------------------------------------------------------------------- EMA
-TEST_CASE("EMA: shadow = decay * shadow + (1 - decay) * param; buffers copied", "[optim]") {
+TEST_CASE("EMA: shadow = decay * shadow + (1 - decay) * param, buffers copied", "[optim]") {
   manual_seed(23);
   nn::Sequential net({std::make_shared<nn::Linear>(3, 2), std::make_shared<nn::BatchNorm2d>(2)});
   optim::EMA ema(net, 0.9);
@@ -471,7 +471,7 @@ TEST_CASE("EMA: shadow = decay * shadow + (1 - decay) * param; buffers copied", 
 }
 
 // --------------------------------------------------------------- schedules
-TEST_CASE("Schedules: constant, linear decay, cosine, step; the factory", "[optim]") {
+TEST_CASE("Schedules: constant, linear decay, cosine, step, the factory", "[optim]") {
   optim::ConstantLR c(0.1);
   CHECK(c.lr_at(0) == 0.1);
   CHECK(c.lr_at(1000000) == 0.1);

@@ -6,7 +6,12 @@ namespace gan {
 
 using std::make_shared;
 
-DCGANGenerator::DCGANGenerator(const DCGANConfig& c) : config(c) {
+void check_images(const char* who, const ModelConfig& c, const Tensor& x) {
+  GANTRY_CHECK(x.dim() == 4 && x.size(1) == c.channels && x.size(2) == 28 && x.size(3) == 28, who,
+               ": images must be [N, ", c.channels, ", 28, 28], got ", shape_str(x.shape()));
+}
+
+DCGANGenerator::DCGANGenerator(const DCGANConfig& c) : GeneratorNet(c) {
   const int64_t w = c.g_width;
   main = register_module("main", make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
       make_shared<nn::ConvTranspose2d>(c.latent, 4 * w, 4, 1, 0, false),
@@ -23,13 +28,14 @@ DCGANGenerator::DCGANGenerator(const DCGANConfig& c) : config(c) {
   }));
 }
 
-Tensor DCGANGenerator::forward(const Tensor& z) {
+Tensor DCGANGenerator::generate(const Tensor& z, const Tensor& labels) {
   GANTRY_CHECK(z.dim() == 2 && z.size(1) == config.latent, "DCGANGenerator: latent codes must be [N, ",
                config.latent, "], got ", shape_str(z.shape()));
+  GANTRY_CHECK(!labels.defined(), "DCGANGenerator: unconditional, but labels were given");
   return main->forward(reshape(z, {z.size(0), config.latent, 1, 1}));
 }
 
-DCGANDiscriminator::DCGANDiscriminator(const DCGANConfig& c) : config(c) {
+DCGANDiscriminator::DCGANDiscriminator(const DCGANConfig& c) : DiscriminatorNet(c) {
   const int64_t w = c.d_width;
   main = register_module("main", make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
       make_shared<nn::Conv2d>(c.channels, w, 4, 2, 1, false),
@@ -44,10 +50,9 @@ DCGANDiscriminator::DCGANDiscriminator(const DCGANConfig& c) : config(c) {
   }));
 }
 
-Tensor DCGANDiscriminator::forward(const Tensor& x) {
-  GANTRY_CHECK(x.dim() == 4 && x.size(1) == config.channels && x.size(2) == 28 && x.size(3) == 28,
-               "DCGANDiscriminator: images must be [N, ", config.channels, ", 28, 28], got ",
-               shape_str(x.shape()));
+Tensor DCGANDiscriminator::score(const Tensor& x, const Tensor& labels) {
+  check_images("DCGANDiscriminator", config, x);
+  GANTRY_CHECK(!labels.defined(), "DCGANDiscriminator: unconditional, but labels were given");
   return reshape(main->forward(x), {x.size(0)});
 }
 

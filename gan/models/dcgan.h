@@ -14,37 +14,34 @@
 // The example ends D with a sigmoid and uses BCE; we return logits and use
 // BCE-with-logits: the same objective, numerically stable.
 #pragma once
+#include "gan/models/model.h"
 #include "nn/layers.h"
 
 namespace gantry {
 namespace gan {
 
-struct DCGANConfig {
-  int64_t latent = 100;
-  int64_t channels = 1;  // image channels
-  int64_t g_width = 64;  // G's last hidden width (64 -> 128 -> 256 going up)
-  int64_t d_width = 64;
-};
+using DCGANConfig = ModelConfig;  // num_classes is ignored here (see cdcgan.h)
 
-class DCGANGenerator : public nn::Module {
+class DCGANGenerator : public GeneratorNet {
  public:
   explicit DCGANGenerator(const DCGANConfig& c = {});
   // z [N, latent] -> images [N, channels, 28, 28] in [-1, 1]
-  Tensor forward(const Tensor& z) override;
+  Tensor generate(const Tensor& z, const Tensor& labels) override;
   std::string repr() const override { return "DCGANGenerator"; }
   std::shared_ptr<nn::Sequential> main;
-  DCGANConfig config;
 };
 
-class DCGANDiscriminator : public nn::Module {
+class DCGANDiscriminator : public DiscriminatorNet {
  public:
   explicit DCGANDiscriminator(const DCGANConfig& c = {});
   // images [N, channels, 28, 28] -> logits [N]
-  Tensor forward(const Tensor& x) override;
+  Tensor score(const Tensor& x, const Tensor& labels) override;
   std::string repr() const override { return "DCGANDiscriminator"; }
   std::shared_ptr<nn::Sequential> main;
-  DCGANConfig config;
 };
+
+// Checks x is [N, channels, 28, 28]; `who` names the caller.
+void check_images(const char* who, const ModelConfig& c, const Tensor& x);
 
 }  // namespace gan
 }  // namespace gantry

@@ -1,0 +1,143 @@
+// gan/metrics/classifier.cpp — the Fashion-MNIST feature network, its
+// training recipe and its checksummed weights file (see classifier.h).
+#include "gan/metrics/classifier.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/rng.h"
+#include "gan/data/loader.h"
+#include "gan/metrics/sha256.h"
+#include "nn/safetensors.h"
+#include "optim/adam.h"
+
+namespace gantry {
+namespace gan {
+namespace metrics {
+
+using std::make_shared;
+
+FmnistClassifier::FmnistClassifier() {
+  conv1 = register_module("conv1", make_shared<nn::Conv2d>(1, 32, 3, 1, 1));
+  conv2 = register_module("conv2", make_shared<nn::Conv2d>(32, 64, 3, 1, 1));
+  fc = register_module("fc", make_shared<nn::Linear>(64 * 7 * 7, kFeatures));
+  out = register_module("out", make_shared<nn::Linear>(kFeatures, kClasses));
+}
+
+Tensor FmnistClassifier::features(const Tensor& x) {
+  GANTRY_CHECK(x.dim() == 4 && x.size(1) == 1 && x.size(2) == 28 && x.size(3) == 28,
+               "FmnistClassifier: images must be [N,1,28,28], got ", shape_str(x.shape()));
+  Tensor h = max_pool2d(relu(conv1->forward(x)), {2, 2});  // [N,32,14,14]
+  h = max_pool2d(relu(conv2->forward(h)), {2, 2});         // [N,64,7,7]
+  return relu(fc->forward(flatten(h, 1)));                 // [N,128]
+}
+
+Tensor FmnistClassifier::forward(const Tensor& x) { return out->forward(features(x)); }
+
+double accuracy(FmnistClassifier& c, const ImageDataset& ds, int64_t batch) {
+  NoGradGuard ng;
+  const bool was = c.is_training();
+  c.eval();
+  const int64_t n = ds.images.size(0);
+  int64_t right = 0;
+  for (int64_t s = 0; s < n; s += batch) {
+    const int64_t e = std::min(n, s + batch);
+    std::vector<int64_t> pred = argmax(c.forward(core::slice(ds.images, 0, s, e, 1)), 1).to_vector<int64_t>();
+    std::vector<int64_t> lab = core::contiguous(core::slice(ds.labels, 0, s, e, 1)).to_vector<int64_t>();
+    for (size_t i = 0; i < pred.size(); ++i) right += pred[i] == lab[i];
+  }
+  c.train(was);
+  return static_cast<double>(right) / n;
+}
+
+std::shared_ptr<FmnistClassifier> train_classifier(const std::string& data_dir,
+                                                   const ClassifierTraining& t, double* test_acc) {
+  GANTRY_CHECK(t.epochs >= 1 && t.batch >= 1 && t.lr > 0, "train_classifier: bad settings");
+  ImageDataset train = load_fashion_mnist(data_dir, true, t.train_limit);
+  ImageDataset test = load_fashion_mnist(data_dir, false);
+  manual_seed(t.seed);
+  auto c = make_shared<FmnistClassifier>();  // PyTorch's default init, from the seeded generator
+  optim::AdamOptions ao;
+  ao.lr = t.lr;
+  optim::Adam opt(c->parameters(), ao);
+  DataLoader loader(train, t.batch, t.seed, true, true);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t ep = 0; ep < t.epochs; ++ep) {
+    double loss_sum = 0;
+    c->train();
+    for (int64_t b = 0; b < loader.batches_per_epoch(); ++b) {
+      DataLoader::Batch batch = loader.next();
+      Tensor loss = cross_entropy(c->forward(batch.images), batch.labels);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      loss_sum += loss.item<double>();
+    }
+    if (t.verbose) {
+      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "classifier: epoch %lld/%lld  train loss %.4f  test accuracy %.4f  (%.0f s)\n",
+                   static_cast<long long>(ep + 1), static_cast<long long>(t.epochs),
+                   loss_sum / loader.batches_per_epoch(), accuracy(*c, test), el);
+    }
+  }
+  if (test_acc) *test_acc = accuracy(*c, test);
+  return c;
+}
+
+void save_classifier(const std::string& path, FmnistClassifier& c, double acc,
+                     const ClassifierTraining& t) {
+  std::map<std::string, std::string> m;
+  m["format"] = "gantry-fmnist-classifier-1";
+  m["test_accuracy"] = std::to_string(acc);
+  m["epochs"] = std::to_string(t.epochs);
+  m["batch"] = std::to_string(t.batch);
+  m["lr"] = std::to_string(t.lr);
+  m["seed"] = std::to_string(t.seed);
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  nn::save_safetensors(path, c.state_dict(), m);
+  std::ofstream f(path + ".sha256");
+  f << sha256_file(path) << "  " << std::filesystem::path(path).filename().string() << "\n";
+  GANTRY_CHECK(f.good(), "save_classifier: cannot write ", path, ".sha256");
+}
+
+std::shared_ptr<FmnistClassifier> load_classifier(const std::string& path) {
+  GANTRY_CHECK(std::filesystem::exists(path), "classifier weights ", path, " not found");
+  if (std::filesystem::exists(path + ".sha256")) {
+    std::ifstream f(path + ".sha256");
+    std::string want;
+    f >> want;
+    const std::string got = sha256_file(path);
+    GANTRY_CHECK(got == want, "classifier weights ", path, ": SHA-256 ", got,
+                 " does not match the checksum file (", want,
+                 "); delete both files to retrain, or restore the committed weights");
+  }
+  nn::SafetensorsFile f = nn::load_safetensors(path);
+  auto it = f.metadata.find("format");
+  GANTRY_CHECK(it != f.metadata.end() && it->second == "gantry-fmnist-classifier-1", "classifier weights ",
+               path, ": not a Gantry Fashion-MNIST classifier file");
+  auto c = make_shared<FmnistClassifier>();
+  c->load_state_dict(f.tensors);
+  c->eval();
+  return c;
+}
+
+std::shared_ptr<FmnistClassifier> load_or_train_classifier(const std::string& path,
+                                                           const std::string& data_dir) {
+  if (std::filesystem::exists(path)) return load_classifier(path);
+  std::fprintf(stderr, "classifier weights %s are missing: retraining them (%s)\n", path.c_str(),
+               "gantry train-classifier: 5 epochs, seed 0");
+  ClassifierTraining t;
+  double acc = 0;
+  auto c = train_classifier(data_dir, t, &acc);
+  save_classifier(path, *c, acc, t);
+  std::fprintf(stderr, "classifier: test accuracy %.4f; weights in %s\n", acc, path.c_str());
+  c->eval();
+  return c;
+}
+
+}  // namespace metrics
+}  // namespace gan
+}  // namespace gantry

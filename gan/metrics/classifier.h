@@ -1,0 +1,62 @@
+// gan/metrics/classifier.h — the Fashion-MNIST classifier whose penultimate
+// features define FID-FMNIST, KID and precision/recall, and whose predictions
+// define class coverage. Trained by Gantry itself (train_classifier, or
+// `gantry train-classifier`); the weights live in assets/ with a SHA-256
+// checksum file beside them.
+//
+//   x [N,1,28,28] in [-1,1]
+//   Conv(1->32, k3 p1) -> ReLU -> MaxPool 2     [N,32,14,14]
+//   Conv(32->64, k3 p1) -> ReLU -> MaxPool 2    [N,64, 7, 7]
+//   Flatten -> Linear(3136->128) -> ReLU         [N,128]   <- features()
+//   Linear(128->10)                              [N,10]    <- forward(): logits
+#pragma once
+#include <string>
+
+#include "gan/data/idx.h"
+#include "nn/layers.h"
+
+namespace gantry {
+namespace gan {
+namespace metrics {
+
+class FmnistClassifier : public nn::Module {
+ public:
+  static constexpr int64_t kFeatures = 128, kClasses = 10;
+  FmnistClassifier();
+  Tensor features(const Tensor& x);          // [N,1,28,28] -> [N,128]
+  Tensor forward(const Tensor& x) override;  // [N,1,28,28] -> logits [N,10]
+  std::string repr() const override { return repr_with_children("FmnistClassifier"); }
+  std::shared_ptr<nn::Conv2d> conv1, conv2;
+  std::shared_ptr<nn::Linear> fc, out;
+};
+
+struct ClassifierTraining {
+  int64_t epochs = 5, batch = 128;
+  double lr = 1e-3;  // Adam
+  uint64_t seed = 0;
+  int64_t train_limit = -1;  // first N training images (tests)
+  bool verbose = true;       // one line per epoch on stderr
+};
+
+// Trains a fresh classifier on the training split and returns it with its
+// accuracy on the test split (in [0, 1]).
+std::shared_ptr<FmnistClassifier> train_classifier(const std::string& data_dir,
+                                                   const ClassifierTraining& t,
+                                                   double* test_accuracy);
+// Accuracy of c (eval mode) on a labelled dataset.
+double accuracy(FmnistClassifier& c, const ImageDataset& ds, int64_t batch = 500);
+
+// Writes the weights (safetensors, metadata: accuracy, epochs, seed) and
+// `path + ".sha256"` ("<hex>  <file name>", as sha256sum writes it).
+void save_classifier(const std::string& path, FmnistClassifier& c, double test_accuracy,
+                     const ClassifierTraining& t);
+// Loads the weights; if `path + ".sha256"` exists, the file must match it.
+std::shared_ptr<FmnistClassifier> load_classifier(const std::string& path);
+// load_classifier, or — when the file is missing — train_classifier with the
+// committed recipe (ClassifierTraining{}), save_classifier, and return it.
+std::shared_ptr<FmnistClassifier> load_or_train_classifier(const std::string& path,
+                                                           const std::string& data_dir);
+
+}  // namespace metrics
+}  // namespace gan
+}  // namespace gantry
