@@ -26,6 +26,18 @@ Tensor Adam::new_field(size_t i, const std::string& field) const {
 
 void Adam::step() {
   NoGradGuard ng;
+  kernels::Attrs a;
+  a.scalars = {lr_, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay, 0.0,
+               opt_.decoupled ? 1.0 : 0.0};
+  // Contiguous parameters that share device, dtype and step count go to one
+  // fused adam_step call (one kernel launch for the whole list on CUDA).
+  struct Group {
+    Device device;
+    DType dtype;
+    int64_t t;
+    kernels::Tensors in, out;
+  };
+  std::vector<Group> groups;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = grad_of(i);
     if (!g.defined()) continue;
@@ -36,32 +48,37 @@ void Adam::step() {
     const Tensor& p = params_[i];
     const bool fused =
         opt_.fused && kernels::Registry::instance().has("adam_step", p.device().type, p.dtype());
-    if (fused) {
-      fused_update(i, g, t);
-    } else {
+    if (!fused) {
       composed_update(i, g, t);
+      continue;
     }
+    Tensor& m = state(i, "exp_avg");
+    Tensor& v = state(i, "exp_avg_sq");
+    Tensor gc = core::contiguous(g);
+    if (!p.is_contiguous()) {
+      // A strided parameter (a view): update a contiguous copy, write it back.
+      Tensor pc = core::clone(p);
+      a.scalars[5] = static_cast<double>(t);
+      kernels::run("adam_step", {pc, gc, m, v}, {pc, m, v}, a);
+      core::copy_(p, pc);
+      continue;
+    }
+    Group* grp = nullptr;
+    for (auto& q : groups)
+      if (q.device == p.device() && q.dtype == p.dtype() && q.t == t) grp = &q;
+    if (!grp) {
+      groups.push_back(Group{p.device(), p.dtype(), t, {}, {}});
+      grp = &groups.back();
+    }
+    Tensor pv = core::detach(p);
+    grp->in.insert(grp->in.end(), {pv, gc, m, v});
+    grp->out.insert(grp->out.end(), {pv, m, v});
+  }
+  for (const Group& q : groups) {
+    a.scalars[5] = static_cast<double>(q.t);
+    kernels::run("adam_step", q.in, q.out, a);
   }
   ++steps_;
-}
-
-void Adam::fused_update(size_t i, const Tensor& grad, int64_t t) {
-  const Tensor& p = params_[i];
-  Tensor& m = state(i, "exp_avg");
-  Tensor& v = state(i, "exp_avg_sq");
-  kernels::Attrs a;
-  a.scalars = {lr_, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay,
-               static_cast<double>(t), opt_.decoupled ? 1.0 : 0.0};
-  Tensor g = core::contiguous(grad);
-  if (p.is_contiguous()) {
-    Tensor pv = core::detach(p);
-    kernels::run("adam_step", {pv, g, m, v}, {pv, m, v}, a);
-  } else {
-    // A strided parameter (a view): update a contiguous copy, write it back.
-    Tensor pc = core::clone(p);
-    kernels::run("adam_step", {pc, g, m, v}, {pc, m, v}, a);
-    core::copy_(p, pc);
-  }
 }
 
 void Adam::composed_update(size_t i, const Tensor& grad, int64_t t) {

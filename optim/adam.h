@@ -41,7 +41,6 @@ class Adam : public Optimizer {
   const char* name() const override { return opt_.decoupled ? "AdamW" : "Adam"; }
 
  private:
-  void fused_update(size_t i, const Tensor& g, int64_t t);
   void composed_update(size_t i, const Tensor& g, int64_t t);
   AdamOptions opt_;
 };

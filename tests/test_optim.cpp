@@ -264,6 +264,30 @@ TEST_CASE("adam_step kernel: the result does not depend on the thread count", "[
   CHECK(one == many);
 }
 
+TEST_CASE("adam_step kernel: a list of parameters in one call equals one call each",
+          "[optim][kernel]") {
+  Generator gen(6);
+  Tensor p1 = randn({1000}, kFloat32, &gen), g1 = randn({1000}, kFloat32, &gen);
+  Tensor p2 = randn({7, 3}, kFloat32, &gen), g2 = randn({7, 3}, kFloat32, &gen);
+  Tensor m1 = rand({1000}, kFloat32, &gen), v1 = rand({1000}, kFloat32, &gen);
+  Tensor m2 = rand({7, 3}, kFloat32, &gen), v2 = rand({7, 3}, kFloat32, &gen);
+  kernels::Attrs a;
+  a.scalars = {1e-3, 0.9, 0.999, 1e-8, 0.0, 3, 0};
+  std::vector<Tensor> one = {core::clone(p1), core::clone(m1), core::clone(v1),
+                             core::clone(p2), core::clone(m2), core::clone(v2)};
+  kernels::run("adam_step", {one[0], g1, one[1], one[2]}, {one[0], one[1], one[2]}, a);
+  kernels::run("adam_step", {one[3], g2, one[4], one[5]}, {one[3], one[4], one[5]}, a);
+  std::vector<Tensor> both = {core::clone(p1), core::clone(m1), core::clone(v1),
+                              core::clone(p2), core::clone(m2), core::clone(v2)};
+  kernels::run("adam_step", {both[0], g1, both[1], both[2], both[3], g2, both[4], both[5]},
+               {both[0], both[1], both[2], both[3], both[4], both[5]}, a);
+  for (size_t i = 0; i < one.size(); ++i) CHECK(vals(one[i]) == vals(both[i]));
+  // A list whose lengths do not match is refused, naming the parameter.
+  CHECK_THROWS_WITH(kernels::run("adam_step", {both[0], g1, both[1], both[2], both[3], g1, both[4], both[5]},
+                                 {both[0], both[1], both[2], both[3], both[4], both[5]}, a),
+                    Catch::Contains("parameter 1"));
+}
+
 TEST_CASE("Adam: fused and composed updates agree, frozen parameters are skipped", "[optim]") {
   manual_seed(21);
   nn::Linear a(30, 20), b(30, 20);

@@ -11,8 +11,10 @@
 // parameter's dtype, as PyTorch does (the scalar coefficients are computed in
 // double once): a float32 update is vectorized and memory-bound, where double
 // sqrt/div per element made it 2.5x slower than LibTorch's.
-//   in  = {param, grad, exp_avg, exp_avg_sq}   all [n] (any shape), contiguous
-//   out = {param, exp_avg, exp_avg_sq}         the same tensors, updated in place
+//   in  = {param, grad, exp_avg, exp_avg_sq} x k   each group [n_j] (any shape), contiguous
+//   out = {param, exp_avg, exp_avg_sq} x k         the same tensors, updated in place
+// (k >= 1 parameters with the same settings and step count in one call: the
+// CUDA kernel updates them all in one launch; here they run one after another)
 //   Attrs.scalars = {lr, beta1, beta2, eps, weight_decay, step, decoupled (0/1)}
 // Each element is computed by exactly one thread, so the result does not
 // depend on the thread count. The unfused reference is optim/adam.cpp's
@@ -29,22 +31,12 @@ namespace {
 
 template <typename T>
 void adam_step(const Tensors& in, const Tensors& out, const Attrs& a) {
-  GANTRY_CHECK(in.size() == 4 && out.size() == 3,
-               "adam_step: expects inputs {param, grad, exp_avg, exp_avg_sq} and outputs "
-               "{param, exp_avg, exp_avg_sq}, got ", in.size(), " and ", out.size());
+  GANTRY_CHECK(!in.empty() && in.size() % 4 == 0 && out.size() == in.size() / 4 * 3,
+               "adam_step: expects inputs {param, grad, exp_avg, exp_avg_sq} x k and outputs "
+               "{param, exp_avg, exp_avg_sq} x k, got ", in.size(), " and ", out.size());
   GANTRY_CHECK(a.scalars.size() == 7,
                "adam_step: expects scalars {lr, beta1, beta2, eps, weight_decay, step, "
                "decoupled}, got ", a.scalars.size());
-  const int64_t n = in[0].numel();
-  const char* names[7] = {"param", "grad", "exp_avg", "exp_avg_sq", "param (out)",
-                          "exp_avg (out)", "exp_avg_sq (out)"};
-  for (int i = 0; i < 7; ++i) {
-    const Tensor& t = i < 4 ? in[i] : out[i - 4];
-    GANTRY_CHECK(t.defined() && t.numel() == n && t.dtype() == in[0].dtype() && t.is_contiguous(),
-                 "adam_step: ", names[i], " ", t.defined() ? tensor_desc(t) : "undefined",
-                 " must be contiguous with param's dtype and element count (",
-                 tensor_desc(in[0]), ")");
-  }
   const double lr = a.scalars[0], beta1 = a.scalars[1], beta2 = a.scalars[2],
                eps = a.scalars[3], wd = a.scalars[4], step = a.scalars[5];
   const bool decoupled = a.scalars[6] != 0;
@@ -54,29 +46,41 @@ void adam_step(const Tensors& in, const Tensors& out, const Attrs& a) {
   const double l2 = decoupled ? 0.0 : wd;            // added to the gradient
   const double shrink = decoupled ? 1.0 - lr * wd : 1.0;  // applied to the parameter
   const double c1 = 1.0 - beta1, c2 = 1.0 - beta2;
-
-  const T* g = static_cast<const T*>(in[1].raw_data());
-  const T* p_in = static_cast<const T*>(in[0].raw_data());
-  const T* m_in = static_cast<const T*>(in[2].raw_data());
-  const T* v_in = static_cast<const T*>(in[3].raw_data());
-  T* p_out = static_cast<T*>(out[0].raw_data());
-  T* m_out = static_cast<T*>(out[1].raw_data());
-  T* v_out = static_cast<T*>(out[2].raw_data());
-  // Each iteration reads its element before writing it, so in and out may be
-  // the same tensors; iterations never touch each other's elements, which
-  // `simd` asserts (without it the possible aliasing keeps the loop scalar).
   const T t_beta1 = T(beta1), t_beta2 = T(beta2), t_c1 = T(c1), t_c2 = T(c2), t_l2 = T(l2),
           t_shrink = T(shrink), t_step = T(step_size), t_inv = T(inv_bc2_sqrt), t_eps = T(eps);
+  const char* names[7] = {"param", "grad", "exp_avg", "exp_avg_sq", "param (out)",
+                          "exp_avg (out)", "exp_avg_sq (out)"};
+  for (size_t j = 0; j < in.size() / 4; ++j) {  // parameter j of the list
+    const Tensor& p0 = in[4 * j];
+    const int64_t n = p0.numel();
+    for (int i = 0; i < 7; ++i) {
+      const Tensor& t = i < 4 ? in[4 * j + i] : out[3 * j + i - 4];
+      GANTRY_CHECK(t.defined() && t.numel() == n && t.dtype() == in[0].dtype() && t.is_contiguous(),
+                   "adam_step: ", names[i], " ", t.defined() ? tensor_desc(t) : "undefined",
+                   " of parameter ", j, " must be contiguous with param's dtype and element count (",
+                   tensor_desc(p0), ")");
+    }
+    const T* g = static_cast<const T*>(in[4 * j + 1].raw_data());
+    const T* p_in = static_cast<const T*>(p0.raw_data());
+    const T* m_in = static_cast<const T*>(in[4 * j + 2].raw_data());
+    const T* v_in = static_cast<const T*>(in[4 * j + 3].raw_data());
+    T* p_out = static_cast<T*>(out[3 * j].raw_data());
+    T* m_out = static_cast<T*>(out[3 * j + 1].raw_data());
+    T* v_out = static_cast<T*>(out[3 * j + 2].raw_data());
+    // Each iteration reads its element before writing it, so in and out may be
+    // the same tensors; iterations never touch each other's elements, which
+    // `simd` asserts (without it the possible aliasing keeps the loop scalar).
 #pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    const T p = p_in[i];
-    const T gi = g[i] + t_l2 * p;
-    const T m = t_beta1 * m_in[i] + t_c1 * gi;
-    const T v = t_beta2 * v_in[i] + t_c2 * gi * gi;
-    const T denom = std::sqrt(v) * t_inv + t_eps;
-    p_out[i] = p * t_shrink - t_step * m / denom;
-    m_out[i] = m;
-    v_out[i] = v;
+    for (int64_t i = 0; i < n; ++i) {
+      const T p = p_in[i];
+      const T gi = g[i] + t_l2 * p;
+      const T m = t_beta1 * m_in[i] + t_c1 * gi;
+      const T v = t_beta2 * v_in[i] + t_c2 * gi * gi;
+      const T denom = std::sqrt(v) * t_inv + t_eps;
+      p_out[i] = p * t_shrink - t_step * m / denom;
+      m_out[i] = m;
+      v_out[i] = v;
+    }
   }
 }
 

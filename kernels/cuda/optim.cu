@@ -2,7 +2,9 @@
 // launch for a whole list of parameters ("multi-tensor apply").
 //
 // adam_step, the same element formula as kernels/cpu/optim.cpp (PyTorch's
-// Adam/AdamW), computed in float64 and rounded once per stored value:
+// Adam/AdamW), computed here in float64 and rounded once per stored value
+// (the CPU kernel computes in the parameter's dtype; the two agree to float32
+// rounding):
 //   g  = grad + wd * p              (Adam's L2 decay; decoupled = 0)
 //   p  = p * (1 - lr * wd)          (AdamW's decoupled decay; decoupled = 1)
 //   m  = beta1 * m + (1 - beta1) * g
@@ -11,8 +13,8 @@
 //   in  = {param, grad, exp_avg, exp_avg_sq} x k     (k >= 1 parameters)
 //   out = {param, exp_avg, exp_avg_sq} x k           (usually the same tensors)
 //   Attrs.scalars = {lr, beta1, beta2, eps, weight_decay, step, decoupled (0/1)}
-// With k = 1 this is exactly the CPU op's contract; a caller that steps many
-// parameters with the same settings and step count passes them all at once.
+// The CPU op takes the same k-parameter lists; optim::Adam passes every
+// contiguous parameter with the same device, dtype and step count at once.
 //
 // Multi-tensor apply: each parameter is cut into chunks of kChunk elements;
 // a launch carries (by value, as the kernel's argument — no host-to-device
