@@ -1,9 +1,10 @@
 // tests/test_conv_algorithms.cpp — the CPU convolution algorithms agree.
 //
 // conv2d, conv2d_input_grad and conv2d_weight_grad each have a batched
-// algorithm (the default: im2col of many samples, one GEMM per chunk; a
-// plain GEMM when the kernel covers the whole input) and the simple
-// per-sample one. The conformance table checks the default against float64
+// algorithm (im2col of many samples, one GEMM per chunk; a plain GEMM when
+// the kernel covers the whole input) and the simple per-sample one; the
+// weight gradient also a direct kernel for layers with <= 32 taps (the
+// default where it applies). The conformance table checks the default against float64
 // loops on small shapes; here the two algorithms meet on the DCGAN's layer
 // shapes, with the batch split into several chunks, and the batched one must
 // be bit-identical for 1 and 2 threads.
@@ -78,10 +79,11 @@ TEST_CASE("conv: batched (several chunks) and per-sample algorithms agree") {
     INFO(L.name << (backend == kernels::GemmBackend::Auto ? " (auto GEMM)" : " (Eigen GEMM)"));
     kernels::set_gemm_backend(backend);
     const auto ref = run_all(L, "per_sample");
-    for (int64_t limit : {int64_t(64) << 20, int64_t(1)}) {  // one chunk; one sample per chunk
-      INFO("workspace limit " << limit);
+    for (int64_t limit : {int64_t(64) << 20, int64_t(1)})  // one chunk; one sample per chunk
+    for (const char* algo : {"batched_gemm", ""}) {  // "": the default (direct_thin where it applies)
+      INFO("workspace limit " << limit << ", algorithm '" << algo << "'");
       kernels::set_conv_workspace_limit(limit);
-      const auto got = run_all(L, "batched_gemm");
+      const auto got = run_all(L, algo);
       for (size_t k = 0; k < ref.size(); ++k) {
         double worst = 0, scale = 1;
         for (size_t i = 0; i < ref[k].size(); ++i) {

@@ -534,6 +534,64 @@ void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const Att
   }
 }
 
+// ---- Thin weight gradient: direct, for layers with few taps -----------------
+// A layer on a one-channel image (the DCGAN's D1, and G4 seen from its
+// weight gradient) has R = C*KH*KW = 16 taps: as a GEMM its output has 16
+// columns and wastes half of every 32-wide tile, and K = N*OH*OW is long.
+// Directly instead: im2col of every sample once (cols [N][R][P]), then for
+// each output channel o (one thread each) 16-lane partial dot products over
+// the positions, accumulated over samples in order; lanes summed at the end
+// in a fixed order. Applies to groups = 1, R <= 32, float32 and float64.
+constexpr int64_t kThinTaps = 32;
+
+// A quick filter on the inputs (the kernel size is only known from the
+// output dW): C <= 32 and one group; the kernel hands anything with more than
+// 32 taps to the batched algorithm.
+bool thin_weight_grad_applicable(const Tensors& in, const Attrs& a) {
+  const Tensor& x = in[0];
+  return a.ints.size() >= 7 && a.ints[6] == 1 && x.dim() == 4 && in[1].dim() == 4 &&
+         x.size(1) <= kThinTaps;
+}
+
+template <typename T>
+void conv2d_weight_grad_thin(const Tensors& in, const Tensors& out, const Attrs& a) {
+  const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
+  const Tensor& dw = out[0];
+  const ConvGeom g = geom(x, dw, gy, a);
+  const int64_t R = g.rows(), P = g.cols(), CHW = g.C * g.H * g.W;
+  if (R > kThinTaps || g.N * R * P * int64_t(sizeof(T)) > conv_workspace_limit()) {
+    conv2d_weight_grad_batched<T>(in, out, a);  // not thin after all: the general path
+    return;
+  }
+  const T* px = x.data<T>();
+  const T* pg = gy.data<T>();
+  T* pdw = dw.data<T>();
+  T* cols = scratch<T>(ScratchSlot::ConvCols, g.N * R * P);
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < g.N; ++n) im2col(px + n * CHW, g, 0, cols + n * R * P, P);
+  constexpr int64_t L = 16;
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < g.O; ++o) {
+    T acc[kThinTaps][L] = {};
+    T tail[kThinTaps] = {};
+    for (int64_t n = 0; n < g.N; ++n) {
+      const T* gr = pg + (n * g.O + o) * P;
+      const T* cn = cols + n * R * P;
+      int64_t p0 = 0;
+      for (; p0 + L <= P; p0 += L)
+        for (int64_t r = 0; r < R; ++r)
+          for (int64_t l = 0; l < L; ++l) acc[r][l] += gr[p0 + l] * cn[r * P + p0 + l];
+      for (int64_t p = p0; p < P; ++p)
+        for (int64_t r = 0; r < R; ++r) tail[r] += gr[p] * cn[r * P + p];
+    }
+    for (int64_t r = 0; r < R; ++r) {
+      T s = tail[r];
+      for (int64_t l = 0; l < L; ++l) s += acc[r][l];
+      pdw[o * R + r] = s;
+    }
+  }
+}
+
 }  // namespace
 
 void set_conv_workspace_limit(int64_t bytes) { g_cols_budget.store(std::max<int64_t>(0, bytes)); }
@@ -551,6 +609,10 @@ void register_cpu_conv(Registry& r) {
   r.add("conv2d_input_grad", C, kFloat64, "batched_gemm", conv2d_input_grad_batched<double>);
   r.add("conv2d_input_grad", C, kFloat32, "per_sample", conv2d_input_grad_per_sample<float>);
   r.add("conv2d_input_grad", C, kFloat64, "per_sample", conv2d_input_grad_per_sample<double>);
+  r.add("conv2d_weight_grad", C, kFloat32, "direct_thin", conv2d_weight_grad_thin<float>,
+        thin_weight_grad_applicable);
+  r.add("conv2d_weight_grad", C, kFloat64, "direct_thin", conv2d_weight_grad_thin<double>,
+        thin_weight_grad_applicable);
   r.add("conv2d_weight_grad", C, kFloat32, "batched_gemm", conv2d_weight_grad_batched<float>);
   r.add("conv2d_weight_grad", C, kFloat64, "batched_gemm", conv2d_weight_grad_batched<double>);
   r.add("conv2d_weight_grad", C, kFloat32, "per_sample", conv2d_weight_grad_per_sample<float>);
