@@ -240,6 +240,33 @@ void gather_groups(const T* t, const ConvGeom& g, int64_t grp, int64_t n0, int64
 #if defined(__AVX512F__)
 constexpr bool kImplicit = true;
 
+// The 32 lanes of one packed panel row: lane j reads x[off[j] + base] when
+// its pixel (row[j] + dr, col[j] + dc) lies inside the H x W image, else 0.
+// Forward packing varies the tap (dr, dc) per row and the output position per
+// lane; weight-gradient packing the other way round.
+struct Lanes32 {
+  __m512i row[2], col[2], off[2];
+  Lanes32(const int32_t* r, const int32_t* c, const int32_t* o) {
+    for (int h = 0; h < 2; ++h) {
+      row[h] = _mm512_load_si512(r + 16 * h);
+      col[h] = _mm512_load_si512(c + 16 * h);
+      off[h] = _mm512_load_si512(o + 16 * h);
+    }
+  }
+  void gather(float* dst, const float* x, int32_t dr, int32_t dc, int32_t base, int32_t H,
+              int32_t W) const {
+    const __m512i vdr = _mm512_set1_epi32(dr), vdc = _mm512_set1_epi32(dc);
+    const __m512i vb = _mm512_set1_epi32(base);
+    const __m512i vH = _mm512_set1_epi32(H), vW = _mm512_set1_epi32(W);
+    for (int h = 0; h < 2; ++h) {
+      const __mmask16 m = _mm512_cmplt_epu32_mask(_mm512_add_epi32(row[h], vdr), vH) &
+                          _mm512_cmplt_epu32_mask(_mm512_add_epi32(col[h], vdc), vW);
+      _mm512_store_ps(dst + 16 * h, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
+                                                             _mm512_add_epi32(off[h], vb), x, 4));
+    }
+  }
+};
+
 // Forward: B = cols [R, nc*P] of samples n0.. of group grp; panel columns are
 // output positions, rows are taps r = (c*KH + kh)*KW + kw.
 struct PackColsForward {
@@ -262,24 +289,13 @@ struct PackColsForward {
         pos[j] = 0;
       }
     }
-    const __m512i H = _mm512_set1_epi32(int32_t(G.H)), W = _mm512_set1_epi32(int32_t(G.W));
-    const __m512i ih_a = _mm512_load_si512(ih0), ih_b = _mm512_load_si512(ih0 + 16);
-    const __m512i iw_a = _mm512_load_si512(iw0), iw_b = _mm512_load_si512(iw0 + 16);
-    const __m512i pos_a = _mm512_load_si512(pos), pos_b = _mm512_load_si512(pos + 16);
+    const Lanes32 lanes(ih0, iw0, pos);
     const int64_t KHW = G.KH * G.KW;
     int64_t c = pc / KHW, kh = (pc % KHW) / G.KW, kw = pc % G.KW;
     for (int64_t k = 0; k < kc; ++k) {
       const int32_t dh = int32_t(kh * G.dh), dw = int32_t(kw * G.dw);
-      const __m512i vdh = _mm512_set1_epi32(dh), vdw = _mm512_set1_epi32(dw);
-      const __m512i base = _mm512_set1_epi32(int32_t(c * HW + dh * G.W + dw));
-      const __mmask16 ma = _mm512_cmplt_epu32_mask(_mm512_add_epi32(ih_a, vdh), H) &
-                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(iw_a, vdw), W);
-      const __mmask16 mb = _mm512_cmplt_epu32_mask(_mm512_add_epi32(ih_b, vdh), H) &
-                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(iw_b, vdw), W);
-      _mm512_store_ps(dst + k * 32, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), ma,
-                                                             _mm512_add_epi32(pos_a, base), x, 4));
-      _mm512_store_ps(dst + k * 32 + 16, _mm512_mask_i32gather_ps(
-                                             _mm512_setzero_ps(), mb, _mm512_add_epi32(pos_b, base), x, 4));
+      lanes.gather(dst + k * 32, x, dh, dw, int32_t(c * HW + dh * G.W + dw), int32_t(G.H),
+                   int32_t(G.W));
       if (++kw == G.KW) {
         kw = 0;
         if (++kh == G.KH) {
@@ -313,25 +329,14 @@ struct PackColsTransposed {
         roff[j] = 0;
       }
     }
-    const __m512i H = _mm512_set1_epi32(int32_t(G.H)), W = _mm512_set1_epi32(int32_t(G.W));
-    const __m512i kh_a = _mm512_load_si512(rkh), kh_b = _mm512_load_si512(rkh + 16);
-    const __m512i kw_a = _mm512_load_si512(rkw), kw_b = _mm512_load_si512(rkw + 16);
-    const __m512i off_a = _mm512_load_si512(roff), off_b = _mm512_load_si512(roff + 16);
+    const Lanes32 lanes(rkh, rkw, roff);
     int64_t n = pc / P, p = pc % P;
     int64_t oh = p / G.OW, ow = p % G.OW;
     for (int64_t k = 0; k < kc; ++k) {
       const int32_t ih0 = int32_t(oh * G.sh - G.ph), iw0 = int32_t(ow * G.sw - G.pw);
-      const __m512i vih = _mm512_set1_epi32(ih0), viw = _mm512_set1_epi32(iw0);
-      const __m512i base =
-          _mm512_set1_epi32(int32_t((n0 + n) * G.C * HW + grp * G.Cg() * HW + ih0 * G.W + iw0));
-      const __mmask16 ma = _mm512_cmplt_epu32_mask(_mm512_add_epi32(kh_a, vih), H) &
-                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(kw_a, viw), W);
-      const __mmask16 mb = _mm512_cmplt_epu32_mask(_mm512_add_epi32(kh_b, vih), H) &
-                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(kw_b, viw), W);
-      _mm512_store_ps(dst + k * 32, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), ma,
-                                                             _mm512_add_epi32(off_a, base), x, 4));
-      _mm512_store_ps(dst + k * 32 + 16, _mm512_mask_i32gather_ps(
-                                             _mm512_setzero_ps(), mb, _mm512_add_epi32(off_b, base), x, 4));
+      lanes.gather(dst + k * 32, x, ih0, iw0,
+                   int32_t((n0 + n) * G.C * HW + grp * G.Cg() * HW + ih0 * G.W + iw0),
+                   int32_t(G.H), int32_t(G.W));
       if (++ow == G.OW) {
         ow = 0;
         if (++oh == G.OH) {
