@@ -8,7 +8,7 @@
 //     for every MR x NR tile of C:  micro-kernel over kc (24 zmm accumulators,
 //       two 16-float loads of B and 12 broadcasts of A per k)
 // Packing pads with zeros, so the micro-kernel never branches on edges; edge
-// tiles go through a small buffer. Threads (OpenMP) share the packing and then
+// tiles go through a small buffer (compute_tile). Threads (OpenMP) share the packing and then
 // split the tiles; every tile sums over k in the same order (the kc slices in
 // sequence, k ascending inside), whichever thread computes it, so results are
 // bit-identical for any thread count.
@@ -109,6 +109,27 @@ void pack_b(const float* b, int64_t brs, int64_t bcs, int64_t pc, int64_t kc, in
   }
 }
 
+// A packed for all of K: slice pc holds its mp panels of MR x kc, one slice
+// after another. Panel p of slice pc starts here.
+inline int64_t packed_a_offset(int64_t mp, int64_t pc, int64_t kc, int64_t p) {
+  return pc * mp * MR + p * MR * kc;
+}
+
+// One MR x NR tile of C; an edge tile (rows < MR or cols < NR) goes through a
+// small buffer so the micro-kernel never branches on edges.
+inline void compute_tile(int64_t kc, const float* at, const float* bt, float* ct, int64_t ldc,
+                         int64_t rows, int64_t cols, bool acc) {
+  if (rows == MR && cols == NR) {
+    micro_kernel(kc, at, bt, ct, ldc, acc);
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  if (acc)
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(tile + r * NR, ct + r * ldc, cols * sizeof(float));
+  micro_kernel(kc, at, bt, tile, NR, acc);
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(ct + r * ldc, tile + r * NR, cols * sizeof(float));
+}
+
 // The blocked loops, with B supplied by `pack_b(pc, kc, j0, ncols, dst)`.
 template <typename PackB>
 void driver(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, const PackB& pack_b,
@@ -129,19 +150,19 @@ void driver(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, cons
 #pragma omp parallel if (parallel)
   {
     if (a_once) {
-      // Slice pc holds its mp panels of MR x kc, one slice after another.
 #pragma omp for schedule(static) collapse(2)
       for (int64_t pc = 0; pc < K; pc += KC)
-        for (int64_t p = 0; p < mp; ++p)
-          pack_a(a, M, ars, acs, pc, std::min(KC, K - pc), p,
-                 ap + pc * mp * MR + p * MR * std::min(KC, K - pc));
+        for (int64_t p = 0; p < mp; ++p) {
+          const int64_t kc = std::min(KC, K - pc);
+          pack_a(a, M, ars, acs, pc, kc, p, ap + packed_a_offset(mp, pc, kc, p));
+        }
     }
     for (int64_t jc = 0; jc < N; jc += NC) {
       const int64_t nc = std::min(NC, N - jc), np = (nc + NR - 1) / NR;
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const bool acc = accumulate || pc > 0;
-        const float* aslice = a_once ? ap + pc * mp * MR : ap;
+        const float* aslice = a_once ? ap + packed_a_offset(mp, pc, kc, 0) : ap;
 #pragma omp for schedule(static)
         for (int64_t q = 0; q < np; ++q) {
           const int64_t j0 = jc + q * NR;
@@ -157,20 +178,8 @@ void driver(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, cons
           const int64_t q = t / mp, p = t % mp;
           const int64_t i0 = p * MR, j0 = jc + q * NR;
           const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
-          const float* at = aslice + p * MR * kc;
-          const float* bt = bp + q * NR * kc;
-          float* ct = c + i0 * ldc + j0;
-          if (rows == MR && cols == NR) {
-            micro_kernel(kc, at, bt, ct, ldc, acc);
-          } else {
-            alignas(64) float tile[MR * NR];
-            if (acc)
-              for (int64_t r = 0; r < rows; ++r)
-                std::memcpy(tile + r * NR, ct + r * ldc, cols * sizeof(float));
-            micro_kernel(kc, at, bt, tile, NR, acc);
-            for (int64_t r = 0; r < rows; ++r)
-              std::memcpy(ct + r * ldc, tile + r * NR, cols * sizeof(float));
-          }
+          compute_tile(kc, aslice + p * MR * kc, bp + q * NR * kc, c + i0 * ldc + j0, ldc, rows,
+                       cols, acc);
         }
       }
     }
@@ -199,10 +208,9 @@ int64_t sgemm_packed_a_size(int64_t M, int64_t K) { return ((M + MR - 1) / MR) *
 
 void sgemm_pack_a(const float* a, int64_t M, int64_t K, int64_t ars, int64_t acs, float* dst) {
   const int64_t mp = (M + MR - 1) / MR;
-  // Slice pc holds its mp panels of MR x kc, one slice after another.
   for (int64_t pc = 0; pc < K; pc += KC) {
     const int64_t kc = std::min(KC, K - pc);
-    for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, dst + pc * mp * MR + p * MR * kc);
+    for (int64_t p = 0; p < mp; ++p) pack_a(a, M, ars, acs, pc, kc, p, dst + packed_a_offset(mp, pc, kc, p));
   }
 }
 
@@ -213,23 +221,13 @@ void sgemm_prepacked_serial(const float* ap, int64_t M, int64_t K, const PackBFn
   for (int64_t pc = 0; pc < K; pc += KC) {
     const int64_t kc = std::min(KC, K - pc);
     const bool acc = accumulate || pc > 0;
-    const float* aslice = ap + pc * mp * MR;
     for (int64_t j0 = 0; j0 < N; j0 += NR) {
       const int64_t cols = std::min(NR, N - j0);
       pack(pc, kc, j0, cols, bp);
       for (int64_t p = 0; p < mp; ++p) {
-        const int64_t i0 = p * MR, rows = std::min(MR, M - i0);
-        const float* at = aslice + p * MR * kc;
-        float* ct = c + i0 * ldc + j0;
-        if (rows == MR && cols == NR) {
-          micro_kernel(kc, at, bp, ct, ldc, acc);
-        } else {
-          alignas(64) float tile[MR * NR];
-          if (acc)
-            for (int64_t r = 0; r < rows; ++r) std::memcpy(tile + r * NR, ct + r * ldc, cols * sizeof(float));
-          micro_kernel(kc, at, bp, tile, NR, acc);
-          for (int64_t r = 0; r < rows; ++r) std::memcpy(ct + r * ldc, tile + r * NR, cols * sizeof(float));
-        }
+        const int64_t i0 = p * MR;
+        compute_tile(kc, ap + packed_a_offset(mp, pc, kc, p), bp, c + i0 * ldc + j0, ldc,
+                     std::min(MR, M - i0), cols, acc);
       }
     }
   }
