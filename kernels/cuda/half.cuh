@@ -1,0 +1,76 @@
+// kernels/cuda/half.cuh — the 16-bit floating types of the CUDA backend
+// (bfloat16 and float16) and how kernels compute with them (CUDA code only).
+//
+// Storage is 16 bits; arithmetic is float32. Every kernel loads a value with
+// to_acc (widening to acc_t<T>), computes in acc_t<T>, and stores with
+// from_acc (round to nearest even). For float and double acc_t<T> is T itself,
+// so one template serves all four floating dtypes:
+//
+//   template <typename T> __global__ void scale(T* x, float s, int64_t n) {
+//     ... x[i] = from_acc<T>(to_acc(x[i]) * s);
+//   }
+//
+// cuda_type<DType> maps the runtime dtype to the C++ type (__nv_bfloat16,
+// __half); dispatch_cuda_floating calls f(T{}) for the four floating dtypes.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <type_traits>
+
+#include "core/dtype.h"
+#include "core/error.h"
+
+namespace gantry {
+namespace cuda {
+
+using bf16 = __nv_bfloat16;
+using f16 = __half;
+
+template <typename T> struct AccType { using type = T; };
+template <> struct AccType<bf16> { using type = float; };
+template <> struct AccType<f16> { using type = float; };
+template <typename T> using acc_t = typename AccType<T>::type;
+
+template <typename T> inline constexpr bool is_half_v = false;
+template <> inline constexpr bool is_half_v<bf16> = true;
+template <> inline constexpr bool is_half_v<f16> = true;
+
+template <typename T>
+__host__ __device__ __forceinline__ acc_t<T> to_acc(T v) {
+  if constexpr (std::is_same_v<T, bf16>) return __bfloat162float(v);
+  else if constexpr (std::is_same_v<T, f16>) return __half2float(v);
+  else return v;
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ T from_acc(acc_t<T> v) {
+  if constexpr (std::is_same_v<T, bf16>) return __float2bfloat16_rn(v);
+  else if constexpr (std::is_same_v<T, f16>) return __float2half_rn(v);
+  else return v;
+}
+
+// DType of a C++ element type of the CUDA backend (floating types only).
+template <typename T> constexpr DType floating_dtype() {
+  if constexpr (std::is_same_v<T, float>) return DType::Float32;
+  else if constexpr (std::is_same_v<T, double>) return DType::Float64;
+  else if constexpr (std::is_same_v<T, bf16>) return DType::BFloat16;
+  else return DType::Float16;
+}
+
+// Calls f(T{}) for T in {float, double, bf16, f16}; other dtypes: an error
+// naming `what`.
+template <typename F>
+auto dispatch_cuda_floating(DType t, const char* what, F&& f) {
+  switch (t) {
+    case DType::Float32: return f(float{});
+    case DType::Float64: return f(double{});
+    case DType::BFloat16: return f(bf16{});
+    case DType::Float16: return f(f16{});
+    default: break;
+  }
+  throw Error(str(what, ": dtype ", dtype_name(t), " is not a floating dtype"));
+}
+
+}  // namespace cuda
+}  // namespace gantry
