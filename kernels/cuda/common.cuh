@@ -167,5 +167,8 @@ void register_cuda_elementwise(Registry& r);
 void register_cuda_reduce(Registry& r);
 void register_cuda_gemm(Registry& r);
 void register_cuda_optim(Registry& r);
+void register_cuda_conv(Registry& r);
+void register_cuda_norm(Registry& r);
+void register_cuda_index(Registry& r);
 }  // namespace kernels
 }  // namespace gantry

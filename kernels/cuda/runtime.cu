@@ -417,6 +417,9 @@ void register_cuda_kernels(Registry& r) {
   register_cuda_reduce(r);
   register_cuda_gemm(r);
   register_cuda_optim(r);
+  register_cuda_conv(r);
+  register_cuda_norm(r);
+  register_cuda_index(r);
 }
 }  // namespace kernels
 }  // namespace gantry

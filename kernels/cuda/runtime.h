@@ -12,6 +12,7 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace gantry {
 namespace cuda {
@@ -55,6 +56,24 @@ void set_current_stream_handle(int dev, void* stream);
 // TF32 tensor-core math for float32 GEMMs (cuBLAS). Default: off.
 void set_allow_tf32(bool on);
 bool allow_tf32();
+
+// cuDNN is opened at run time (kernels/cuda/cudnn.cuh). cudnn_status() is its
+// version ("cuDNN 9.19.0") or why it is missing; without it, convolutions use
+// Gantry's own kernels.
+bool cudnn_available();
+std::string cudnn_status();
+
+// The convolution algorithm the registry's timed choice ("auto") settled on
+// for each shape seen so far, one line per shape:
+//   "conv2d float32 x[64,3,64,64] w[64,3,4,4] s2 p1 d1 g1: cudnn 0.041 ms (im2col_gemm 0.093 ms)"
+std::vector<std::string> conv_algorithm_choices();
+// Forgets the choices (the next call of each shape times again).
+void clear_conv_algorithm_choices();
+// Most bytes one convolution call may use as scratch (im2col columns, cuDNN
+// workspace); default 512 MiB. Own kernels process the batch in chunks of
+// samples that fit. Changing it forgets the choices above.
+void set_conv_workspace_limit(size_t bytes);
+size_t conv_workspace_limit();
 
 }  // namespace cuda
 }  // namespace gantry

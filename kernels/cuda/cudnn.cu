@@ -1,0 +1,105 @@
+// kernels/cuda/cudnn.cu — opening cuDNN at run time, its handles and errors
+// (see cudnn.cuh for why it is not linked).
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/cudnn.cuh"
+
+namespace gantry {
+namespace cuda {
+namespace {
+
+std::mutex g_mutex;
+std::string g_status = "not loaded yet";
+
+// GANTRY_CUDNN names a library file to open instead of the default search
+// (LD_LIBRARY_PATH, the runpath, /usr/local/cuda/lib64 last).
+CudnnApi* load() {
+  std::string tried;
+  void* lib = nullptr;
+  std::vector<std::string> names;
+  if (const char* env = std::getenv("GANTRY_CUDNN")) names.push_back(env);
+  names.push_back("libcudnn.so.9");
+  names.push_back("/usr/local/cuda/lib64/libcudnn.so.9");
+  for (const auto& n : names) {
+    lib = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib) break;
+    const char* e = dlerror();
+    tried += str(tried.empty() ? "" : "; ", e ? e : n.c_str());
+  }
+  if (!lib) {
+    g_status = "cuDNN not found (" + tried + ")";
+    return nullptr;
+  }
+  auto* api = new CudnnApi();
+#define GANTRY_CUDNN_LOOKUP(name)                                                    \
+  api->name = reinterpret_cast<decltype(api->name)>(dlsym(lib, #name));              \
+  if (!api->name) {                                                                  \
+    g_status = "cuDNN library lacks " #name;                                         \
+    delete api;                                                                      \
+    return nullptr;                                                                  \
+  }
+  GANTRY_CUDNN_FUNCTIONS(GANTRY_CUDNN_LOOKUP)
+#undef GANTRY_CUDNN_LOOKUP
+  const size_t v = api->cudnnGetVersion();
+  if (v / 10000 != CUDNN_MAJOR) {
+    g_status = str("cuDNN ", v, " found, but Gantry was built against major version ", CUDNN_MAJOR);
+    delete api;
+    return nullptr;
+  }
+  g_status = str("cuDNN ", v / 10000, ".", (v / 100) % 100, ".", v % 100);
+  return api;
+}
+
+}  // namespace
+
+const CudnnApi* cudnn_api() {
+  static CudnnApi* api = [] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    return load();
+  }();
+  return api;
+}
+
+std::string cudnn_status() {
+  cudnn_api();
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return g_status;
+}
+
+bool cudnn_available() { return is_available() && cudnn_api() != nullptr; }
+
+void throw_cudnn_error(cudnnStatus_t s, const char* what, const char* file, int line) {
+  const CudnnApi* api = cudnn_api();
+  const char* text = api ? api->cudnnGetErrorString(s) : "cuDNN not loaded";
+  throw Error(str("cuDNN error in ", what, " (", file, ":", line, "): ", text, " (status ",
+                  static_cast<int>(s), ")"));
+}
+
+cudnnHandle_t cudnn_handle(int dev) {
+  static std::mutex mutex;
+  static std::map<int, cudnnHandle_t> handles;
+  const CudnnApi* api = cudnn_api();
+  GANTRY_CHECK(api, "cudnn: ", cudnn_status());
+  cudnnHandle_t h;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = handles.find(dev);
+    if (it == handles.end()) {
+      DeviceGuard guard(dev);
+      GANTRY_CUDNN_CHECK(api->cudnnCreate(&h));
+      handles[dev] = h;
+    } else {
+      h = it->second;
+    }
+  }
+  GANTRY_CUDNN_CHECK(api->cudnnSetStream(h, current_stream(dev)));
+  return h;
+}
+
+}  // namespace cuda
+}  // namespace gantry
