@@ -28,7 +28,7 @@ int info() {
   std::printf("gantry: threads=%d\n", get_num_threads());
 #ifdef GANTRY_WITH_CUDA
   if (cuda::is_available())
-    std::printf("cuda: %d device(s)\n", cuda::device_count());
+    std::printf("cuda: %d device(s); %s\n", cuda::device_count(), cuda::cudnn_status().c_str());
   else
     std::printf("cuda: built, unavailable (%s)\n", cuda::unavailable_reason().c_str());
 #else
@@ -45,7 +45,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]\n"
                "                    [--data fashion-mnist|PATH] [--epochs E | --steps N] [--batch 64]\n"
-               "                    [--seed S] [--device cpu] [--threads T] [--out DIR] [--resume]\n"
+               "                    [--seed S] [--device cpu|cuda[:N]] [--threads T] [--out DIR] [--resume]\n"
                "                    [--ema DECAY] [--augment translation,cutout] [--eval-every K] [--quiet]\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"

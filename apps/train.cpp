@@ -3,7 +3,7 @@
 //
 //   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]
 //                [--data fashion-mnist|PATH] [--epochs E | --steps N] [--batch 64]
-//                [--seed S] [--device cpu] [--threads T] [--out DIR] [--resume]
+//                [--seed S] [--device cpu|cuda[:N]] [--threads T] [--out DIR] [--resume]
 //                [--ema DECAY] [--penalty none|gp|r1] [--augment POLICY]
 //                [--eval-every K] [--eval-n N] [--quiet]
 // --model NAME alone selects that model's published objective (see

@@ -48,7 +48,7 @@ Tensor random_translation(const Tensor& x, Generator* g, double ratio) {
       for (int64_t i = 0; i < H; ++i)
         for (int64_t j = 0; j < W; ++j) idx[k++] = (i + r - dy[n]) * WP + (j + r - dx[n]);
   Tensor padded = reshape(pad(x, {r, r, r, r}), {N, C, HP * WP});  // [N,C,HP*WP]
-  Tensor out = gather(padded, 2, from_vector<int64_t>(idx, {N, C, H * W}));
+  Tensor out = gather(padded, 2, from_vector<int64_t>(idx, {N, C, H * W}).to(x.device()));
   return reshape(out, {N, C, H, W});
 }
 
@@ -62,7 +62,7 @@ Tensor random_cutout(const Tensor& x, Generator* g, double ratio) {
     for (int64_t i = std::max<int64_t>(0, cy[n] - sh / 2); i < std::min(H, cy[n] - sh / 2 + sh); ++i)
       for (int64_t j = std::max<int64_t>(0, cx[n] - sw / 2); j < std::min(W, cx[n] - sw / 2 + sw); ++j)
         mask[(n * H + i) * W + j] = 0.0;
-  Tensor m = to(from_vector<double>(mask, {N, 1, H, W}), x.dtype());  // [N,1,H,W]
+  Tensor m = to(from_vector<double>(mask, {N, 1, H, W}), x.dtype()).to(x.device());  // [N,1,H,W]
   return mul(x, m);
 }
 

@@ -17,7 +17,8 @@ Tensor gradient_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& f
                         const Tensor& labels, Generator* gen) {
   GANTRY_CHECK(real.dim() == 4 && real.shape() == fake.shape(), "gradient_penalty: real ",
                shape_str(real.shape()), " and fake ", shape_str(fake.shape()), " must be [N,C,H,W] alike");
-  Tensor e = rand({real.size(0), 1, 1, 1}, real.dtype(), gen);
+  // Drawn on the CPU and copied: the same interpolates on every device.
+  Tensor e = rand({real.size(0), 1, 1, 1}, real.dtype(), gen).to(real.device());
   Tensor xhat;
   {
     NoGradGuard ng;

@@ -157,8 +157,16 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   GANTRY_CHECK(opt_.batch >= 2, "train: batch must be at least 2 (batch norm), got ", opt_.batch);
   GANTRY_CHECK(opt_.steps > 0 || opt_.epochs > 0, "train: set steps or epochs to a positive number");
   GANTRY_CHECK(opt_.n_critic >= 1, "train: n_critic must be >= 1, got ", opt_.n_critic);
-  GANTRY_CHECK(opt_.device == "cpu", "train: device '", opt_.device,
-               "' is not available yet (CUDA training arrives with the CUDA issues)");
+  device_ = Device(opt_.device);
+  if (device_.is_cuda()) {
+    // Allocating there fails with the reason when the device is unusable
+    // ("no usable CUDA device (...)", "cuda:3 does not exist").
+    try {
+      (void)empty({1}, Options().device(device_));
+    } catch (const Error& e) {
+      throw Error(str("train: --device ", opt_.device, " cannot be used: ", e.what()));
+    }
+  }
   if (opt_.threads > 0) set_num_threads(opt_.threads);
   manual_seed(opt_.seed);
 
@@ -189,6 +197,10 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
     nn::init::dcgan_(*G_, &init_gen);
     nn::init::dcgan_(*D_, &init_gen);
   }
+  // Initialized on the CPU (the same weights on every device), then moved;
+  // the optimizers below take the moved parameters.
+  G_->to(device_);
+  D_->to(device_);
   optim::AdamOptions ag;
   ag.lr = opt_.lr_g;
   ag.beta1 = opt_.beta1;
@@ -199,6 +211,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   opt_D_ = std::make_unique<optim::Adam>(D_->parameters(), ad);
   if (opt_.ema_decay > 0) {
     G_ema_ = make_generator(opt_.model, mc);
+    G_ema_->to(device_);
     ema_ = std::make_unique<optim::EMA>(*G_, opt_.ema_decay);
     G_ema_->requires_grad_(false);
   }
@@ -208,11 +221,11 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   rebuild_schedules();
 
   Generator noise_gen(opt_.seed ^ 0x0F1E2D3C4B5A6978ull);  // fixed noise: its own stream
-  fixed_noise_ = randn({opt_.grid_size, opt_.latent}, {}, &noise_gen);
+  fixed_noise_ = to_dev(randn({opt_.grid_size, opt_.latent}, {}, &noise_gen));
   if (mc.num_classes > 0) {  // grid rows cycle through the classes: image i shows class i % K
     std::vector<int64_t> lab(opt_.grid_size);
     for (int64_t i = 0; i < opt_.grid_size; ++i) lab[i] = i % mc.num_classes;
-    fixed_labels_ = from_vector<int64_t>(lab, {opt_.grid_size});
+    fixed_labels_ = to_dev(from_vector<int64_t>(lab, {opt_.grid_size}));
   }
 }
 
@@ -272,7 +285,7 @@ double mean_prob(const Tensor& logits) {
 
 Tensor Trainer::draw_labels(int64_t n) {
   if (opt_.num_classes() == 0) return Tensor();
-  return randint(0, opt_.num_classes(), {n}, kInt64, &rng_);
+  return to_dev(randint(0, opt_.num_classes(), {n}, kInt64, &rng_));
 }
 
 StepStats Trainer::train_step() {
@@ -287,14 +300,15 @@ StepStats Trainer::train_step() {
   for (int64_t k = 0; k < opt_.n_critic; ++k) {
     auto batch = loader_->next();
     st.epoch = batch.epoch;
-    const Tensor& real = batch.images;  // [B, C, 28, 28] in [-1, 1]
+    const Tensor real = to_dev(batch.images);  // [B, C, 28, 28] in [-1, 1]
     const int64_t B = real.size(0);
-    const Tensor real_y = opt_.num_classes() > 0 ? batch.labels : Tensor();  // [B] or undefined
-    Tensor z = randn({B, opt_.latent}, {}, &rng_);
+    const Tensor real_y = opt_.num_classes() > 0 ? to_dev(batch.labels) : Tensor();  // [B] or undefined
+    // Noise and labels are drawn on the CPU and copied: the same run on every device.
+    Tensor z = to_dev(randn({B, opt_.latent}, {}, &rng_));
     fake_y = draw_labels(B);
     // Real targets ~ U(lo, hi) (label smoothing).
-    Tensor t = add(mul(rand({B}, {}, &rng_), opt_.real_label_max - opt_.real_label_min),
-                   opt_.real_label_min);
+    Tensor t = to_dev(add(mul(rand({B}, {}, &rng_), opt_.real_label_max - opt_.real_label_min),
+                          opt_.real_label_min));
     fake = G_->generate(z, fake_y);  // kept with its graph for the G step when n_critic == 1
     Tensor d_real = D_->score(diff_augment(real, opt_.augment, &rng_), real_y);
     Tensor d_fake = D_->score(diff_augment(fake.detach(), opt_.augment, &rng_), fake_y);
@@ -323,7 +337,7 @@ StepStats Trainer::train_step() {
   // G step: D frozen, so backward computes no weight gradients for it.
   D_->requires_grad_(false);
   if (opt_.n_critic > 1) {
-    Tensor z = randn({opt_.batch, opt_.latent}, {}, &rng_);
+    Tensor z = to_dev(randn({opt_.batch, opt_.latent}, {}, &rng_));
     fake_y = draw_labels(opt_.batch);
     fake = G_->generate(z, fake_y);
   }
@@ -349,7 +363,7 @@ void Trainer::write_samples() const {
   GeneratorNet& g = const_cast<Trainer*>(this)->sampler();
   const bool was_training = g.is_training();
   g.eval();
-  Tensor imgs = g.generate(fixed_noise_, fixed_labels_);
+  Tensor imgs = g.generate(fixed_noise_, fixed_labels_).to(kCPU);
   if (was_training) g.train();
   fs::create_directories(opt_.out + "/samples");
   char name[64];
@@ -398,14 +412,14 @@ metrics::Report Trainer::evaluate() {
   const int64_t n = opt_.eval_n, chunk = 500;
   for (int64_t s = 0; s < n; s += chunk) {
     const int64_t b = std::min(chunk, n - s);
-    Tensor z = randn({b, opt_.latent}, {}, &gen);
+    Tensor z = to_dev(randn({b, opt_.latent}, {}, &gen));
     Tensor y;
     if (g.conditional()) {  // classes in equal shares, as in the test set
       std::vector<int64_t> lab(b);
       for (int64_t i = 0; i < b; ++i) lab[i] = (s + i) % g.config.num_classes;
-      y = from_vector<int64_t>(lab, {b});
+      y = to_dev(from_vector<int64_t>(lab, {b}));
     }
-    parts.push_back(g.generate(z, y));
+    parts.push_back(g.generate(z, y).to(kCPU));  // the evaluator runs on the CPU
   }
   if (was_training) g.train();
   return evaluator_->evaluate(parts.size() == 1 ? parts[0] : cat(parts, 0));

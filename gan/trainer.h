@@ -175,6 +175,8 @@ class Trainer {
   ImageDataset data_;
   std::unique_ptr<DataLoader> loader_;
   Generator rng_;     // noise and label smoothing
+  Device device_ = kCPU;  // where the models, batches and optimizer states live
+  Tensor to_dev(const Tensor& t) const { return t.defined() ? t.to(device_) : t; }
   Tensor fixed_noise_, fixed_labels_;
   std::unique_ptr<metrics::Evaluator> evaluator_;
   double best_fid_ = 0, best_coverage_ = 0;  // for the collapse report

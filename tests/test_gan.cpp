@@ -12,6 +12,7 @@
 #include "gan/losses.h"
 #include "gan/models/dcgan.h"
 #include "gan/trainer.h"
+#include "tests/test_images.h"
 
 using namespace gantry;
 using namespace gantry::gan;
@@ -22,20 +23,8 @@ namespace {
 double val(const Tensor& t) { return t.item<double>(); }
 double sp(double x) { return std::log1p(std::exp(x)); }  // softplus
 
-// A folder of 28x28 grayscale PNGs (random blobs), so trainer tests do not
-// need the real data set.
 std::string synthetic_folder(int n) {
-  std::string dir = (fs::temp_directory_path() / "gantry_test_images").string();
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Generator g(77);
-  for (int i = 0; i < n; ++i) {
-    Tensor img = tanh(mul(randn({1, 1, 28, 28}, {}, &g), 1.5));
-    char name[64];
-    std::snprintf(name, sizeof name, "/img_%03d.png", i);
-    save_png_grid(dir + name, img, 1, 0);
-  }
-  return dir;
+  return testutil::synthetic_image_folder("gantry_test_images", n, 77);
 }
 
 TrainOptions small_options(const std::string& data, const std::string& out) {

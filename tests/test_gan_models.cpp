@@ -22,6 +22,7 @@
 #include "gan/trainer.h"
 #include "nn/safetensors.h"
 #include "nn/spectral_norm.h"
+#include "tests/test_images.h"
 
 using namespace gantry;
 using namespace gantry::gan;
@@ -41,18 +42,8 @@ double top_singular(const Tensor& w, int64_t rows) {
   return Eigen::JacobiSVD<Eigen::MatrixXd>(m).singularValues()(0);
 }
 
-// A folder of 28x28 grayscale PNGs, for runs without the real data set.
 std::string synthetic_folder(int n) {
-  std::string dir = (fs::temp_directory_path() / "gantry_test_models_images").string();
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Generator g(11);
-  for (int i = 0; i < n; ++i) {
-    char name[64];
-    std::snprintf(name, sizeof name, "/img_%03d.png", i);
-    save_png_grid(dir + name, tanh(mul(randn({1, 1, 28, 28}, {}, &g), 1.5)), 1, 0);
-  }
-  return dir;
+  return testutil::synthetic_image_folder("gantry_test_models_images", n, 11);
 }
 
 bool all_finite(const Tensor& t) {
