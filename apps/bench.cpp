@@ -1,6 +1,6 @@
 // apps/bench.cpp — `gantry bench`: one command that checks the speed claim.
 //
-//   gantry bench [--device cpu] [--threads T] [--steps N] [--rounds R] [--batch B] [--profile]
+//   gantry bench [--device cpu|cuda[:N]] [--threads T] [--steps N] [--rounds R] [--batch B] [--profile]
 //                [--gemm auto|eigen] [--force OP=ALGO[,OP=ALGO...]] [--cpu-cache-mb MB]
 //
 // The last three switch Gantry's own optimizations off for an ablation:
@@ -18,6 +18,10 @@
 // in the G step, as Gantry does) and ratio = gantry_ms / libtorch_ms — the
 // medians over rounds. LibTorch's columns are absent when the twin was not
 // built (no libtorch-dev). --profile adds a per-op table of Gantry's kernels.
+// --device cuda times the same iteration on the GPU (each iteration ends with
+// a device synchronization) and prints the convolution algorithms the timed
+// choice settled on; the LibTorch twin is CPU-only, so on cuda the comparison
+// is bench/dcgan_torch.py (PyTorch, same iteration), run by scripts/gpu-check.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,10 +50,12 @@ double median(std::vector<double> v) {
 // Median ms per iteration over `steps` timed iterations after `warmup`.
 double time_gantry(bench::DCGANStep& step, int64_t warmup, int64_t steps) {
   for (int64_t i = 0; i < warmup; ++i) step.run();
+  step.sync();
   std::vector<double> ms;
   for (int64_t i = 0; i < steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     step.run();
+    step.sync();
     ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
@@ -107,16 +113,20 @@ int run_bench(int argc, char** argv) {
       throw UsageError{"--force wants OP=ALGO[,OP=ALGO...], got '" + item + "'"};
     const std::string op = item.substr(0, eq), algo = item.substr(eq + 1);
     bool known = false;
-    for (const auto& a : kernels::Registry::instance().algorithms(op, DeviceType::CPU, kFloat32))
-      known = known || a.name == algo;
-    if (!known) throw UsageError{"--force: no CPU float32 algorithm '" + algo + "' for op '" + op + "'"};
+    for (DeviceType d : {DeviceType::CPU, DeviceType::CUDA})
+      for (const auto& a : kernels::Registry::instance().algorithms(op, d, kFloat32))
+        known = known || a.name == algo;
+    if (!known) throw UsageError{"--force: no float32 algorithm '" + algo + "' for op '" + op + "'"};
     kernels::Registry::instance().force_algorithm(op, algo);
   }
   const std::string device = f.str("device", "cpu");
-  if (device != "cpu")
-    throw UsageError{"--device " + device +
-                     ": only cpu can be benchmarked in this build (the CUDA DCGAN path arrives "
-                     "with the CUDA II issue)"};
+  Device dev;
+  try {
+    dev = Device(device);
+  } catch (const Error& e) {
+    throw UsageError{std::string("--device: ") + e.what()};
+  }
+  if (dev.is_cuda()) (void)empty({1}, Options().device(dev));  // says why cuda is unusable
   const long long threads = f.integer("threads", get_num_threads());
   const long long steps = f.integer("steps", 20), rounds = f.integer("rounds", 3);
   const long long batch = f.integer("batch", 64), warmup = f.integer("warmup", 3);
@@ -125,14 +135,17 @@ int run_bench(int argc, char** argv) {
     throw UsageError{"--steps, --rounds and --batch must be >= 1, --warmup >= 0"};
   set_num_threads(static_cast<int>(threads));
 
-  const std::string twin = f.has("no-libtorch") ? "" : libtorch_twin();
-  std::printf("gantry bench: DCGAN iteration (D step + G step, Adam), batch %lld, device cpu, "
+  const std::string twin = f.has("no-libtorch") || dev.is_cuda() ? "" : libtorch_twin();
+  std::printf("gantry bench: DCGAN iteration (D step + G step, Adam), batch %lld, device %s, "
               "threads %lld, %lld steps x %lld rounds (median), gemm %s%s%s\n",
-              batch, threads, steps, rounds, gemm.c_str(), f.has("force") ? ", force " : "",
-              f.str("force", "").c_str());
-  if (twin.empty()) std::printf("libtorch twin: not built (install libtorch-dev and rebuild)\n");
+              batch, dev.str().c_str(), threads, steps, rounds, gemm.c_str(),
+              f.has("force") ? ", force " : "", f.str("force", "").c_str());
+  if (dev.is_cuda())
+    std::printf("libtorch twin: CPU-only here; on cuda compare with bench/dcgan_torch.py\n");
+  else if (twin.empty())
+    std::printf("libtorch twin: not built (install libtorch-dev and rebuild)\n");
 
-  bench::DCGANStep step(batch);
+  bench::DCGANStep step(batch, 0, dev);
   std::vector<double> g, t, tf;
   for (long long r = 0; r < rounds; ++r) {
     g.push_back(time_gantry(step, r == 0 ? warmup : 1, steps));
@@ -159,6 +172,7 @@ int run_bench(int argc, char** argv) {
     kernels::Profiler::enable(true);
     const auto t0 = std::chrono::steady_clock::now();
     for (long long i = 0; i < steps; ++i) step.run();
+    step.sync();
     const double wall =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     kernels::Profiler::enable(false);
@@ -166,6 +180,12 @@ int run_bench(int argc, char** argv) {
                 "allocation and graph bookkeeping):\n%s",
                 steps, wall, kernels::Profiler::report().c_str());
   }
+#ifdef GANTRY_WITH_CUDA
+  if (dev.is_cuda()) {
+    std::printf("\n%s; convolution algorithms chosen (auto):\n", cuda::cudnn_status().c_str());
+    for (const auto& line : cuda::conv_algorithm_choices()) std::printf("  %s\n", line.c_str());
+  }
+#endif
   return 0;
 }
 

@@ -44,9 +44,9 @@ int info() {
 void usage() {
   std::fprintf(stderr,
                "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]\n"
-               "                    [--data fashion-mnist|PATH] [--epochs E | --steps N] [--batch 64]\n"
+               "                    [--data fashion-mnist|PATH] [--data-dir DIR] [--epochs E | --steps N]\n"
                "                    [--seed S] [--device cpu|cuda[:N]] [--threads T] [--out DIR] [--resume]\n"
-               "                    [--ema DECAY] [--augment translation,cutout] [--eval-every K] [--quiet]\n"
+               "                    [--batch B] [--ema DECAY] [--augment translation,cutout] [--eval-every K] [--quiet]\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"
                "       gantry sample --checkpoint FILE --interpolate --png STRIP.png [--seed A]\n"
@@ -54,7 +54,7 @@ void usage() {
                "       gantry eval --samples FILE.npy [--reference test|train] [--n N]\n"
                "       gantry train-classifier [--out FILE] [--epochs E] [--seed S]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
-               "       gantry bench [--device cpu] [--threads T] [--steps N] [--rounds R]\n"
+               "       gantry bench [--device cpu|cuda[:N]] [--threads T] [--steps N] [--rounds R]\n"
                "                    [--batch B] [--warmup W] [--profile] [--no-libtorch]\n"
                "                    [--gemm auto|eigen] [--force OP=ALGO,...] [--cpu-cache-mb MB]\n"
                "       gantry info\n");

@@ -2,7 +2,7 @@
 // folder) from a TOML config plus command-line overrides.
 //
 //   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]
-//                [--data fashion-mnist|PATH] [--epochs E | --steps N] [--batch 64]
+//                [--data fashion-mnist|PATH] [--data-dir IDX_DIR] [--epochs E | --steps N] [--batch 64]
 //                [--seed S] [--device cpu|cuda[:N]] [--threads T] [--out DIR] [--resume]
 //                [--ema DECAY] [--penalty none|gp|r1] [--augment POLICY]
 //                [--eval-every K] [--eval-n N] [--quiet]
@@ -29,7 +29,7 @@ extern "C" void on_stop_signal(int sig) {
 
 int run_train(int argc, char** argv) {
   Flags f(argc, argv, 2,
-          {"config", "model", "data", "epochs", "steps", "batch", "seed", "device", "threads",
+          {"config", "model", "data", "data-dir", "epochs", "steps", "batch", "seed", "device", "threads",
            "out", "ema", "data-limit", "sample-every", "checkpoint-every", "loss", "n-critic",
            "lr-g", "lr-d", "log-every", "on-divergence", "penalty", "gp-weight", "r1-gamma",
            "r1-every", "augment", "eval-every", "eval-n", "classifier"},
@@ -59,10 +59,10 @@ int run_train(int argc, char** argv) {
   gan::TrainOptions opt;
   opt.apply(cfg);
   gan::Trainer trainer(opt);
-  std::fprintf(stderr, "gantry train: %s on %s, %lld steps of batch %lld, seed %llu, out %s\n",
+  std::fprintf(stderr, "gantry train: %s on %s, %lld steps of batch %lld, seed %llu, device %s, out %s\n",
                opt.model.c_str(), opt.data.c_str(), static_cast<long long>(trainer.total_steps()),
                static_cast<long long>(opt.batch), static_cast<unsigned long long>(opt.seed),
-               opt.out.c_str());
+               opt.device.c_str(), opt.out.c_str());
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);

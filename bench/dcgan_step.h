@@ -6,6 +6,8 @@
 //   G step: D's parameters frozen (no weight-gradient work); loss_G = BCE(D(fake), 1)
 //   Adam (lr 2e-4, betas 0.5/0.999) on both.
 // Shapes: z [B,100], real/fake [B,1,28,28], D(x) [B,1,1,1].
+// On cuda the weights are initialized on the CPU and moved; the noise is drawn
+// on the device; sync() waits for the device (a no-op on the CPU).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -16,6 +18,9 @@
 #include "gan/models/dcgan.h"
 #include "nn/init.h"
 #include "optim/adam.h"
+#ifdef GANTRY_WITH_CUDA
+#include "kernels/cuda/runtime.h"
+#endif
 
 namespace gantry {
 namespace bench {
@@ -27,21 +32,31 @@ struct DCGANStep {
   Generator rng;
   Tensor real;  // [B,1,28,28]
   int64_t batch;
+  Device device;
 
-  explicit DCGANStep(int64_t batch_size = 64, uint64_t seed = 0) : rng(seed + 8), batch(batch_size) {
+  explicit DCGANStep(int64_t batch_size = 64, uint64_t seed = 0, Device dev = kCPU)
+      : rng(seed + 8), batch(batch_size), device(dev) {
     manual_seed(seed);
     nn::init::dcgan_(G);
     nn::init::dcgan_(D);
+    G.to(dev);
+    D.to(dev);
     optim::AdamOptions o;
     o.lr = 2e-4;
     o.beta1 = 0.5;
     opt_g = std::make_unique<optim::Adam>(G.parameters(), o);
     opt_d = std::make_unique<optim::Adam>(D.parameters(), o);
-    real = tanh(randn({batch, 1, 28, 28}, {}, &rng));
+    real = tanh(randn({batch, 1, 28, 28}, {}, &rng)).to(dev);
+  }
+
+  void sync() const {
+#ifdef GANTRY_WITH_CUDA
+    if (device.is_cuda()) cuda::synchronize(device.index);
+#endif
   }
 
   void run() {
-    Tensor fake = G.forward(randn({batch, 100}, {}, &rng));  // [B,1,28,28]
+    Tensor fake = G.forward(randn({batch, 100}, Options().device(device), &rng));  // [B,1,28,28]
     Tensor d_loss = gan::discriminator_loss(gan::LossKind::NonSaturating, D.forward(real),
                                             D.forward(fake.detach()));
     opt_d->zero_grad();
