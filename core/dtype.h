@@ -3,14 +3,17 @@
 //
 // float32 everywhere; float64 on CPU for references and gradcheck; int64/int32
 // for labels and indices; uint8 for images and masks (comparison results).
-// bfloat16/float16 are in the enum for the CUDA backend (mixed precision);
-// the CPU backend stores none of them yet.
+// bfloat16/float16 compute on the CUDA backend (mixed precision); the CPU
+// stores them (core/half.h) only to cast, copy, fill, print and save them —
+// CPU kernels reject them (dispatch_dtype below names the op and the dtype).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
+#include "core/half.h"
 
 namespace gantry {
 
@@ -63,6 +66,8 @@ template <> struct dtype_of<double> { static constexpr DType value = DType::Floa
 template <> struct dtype_of<int64_t> { static constexpr DType value = DType::Int64; };
 template <> struct dtype_of<int32_t> { static constexpr DType value = DType::Int32; };
 template <> struct dtype_of<uint8_t> { static constexpr DType value = DType::UInt8; };
+template <> struct dtype_of<BFloat16> { static constexpr DType value = DType::BFloat16; };
+template <> struct dtype_of<Float16> { static constexpr DType value = DType::Float16; };
 
 // Calls f(T{}) with T the C++ type of a CPU dtype. `what` names the caller in errors.
 template <typename F>
@@ -75,7 +80,22 @@ auto dispatch_dtype(DType t, const char* what, F&& f) {
     case DType::UInt8: return f(uint8_t{});
     default: break;
   }
-  throw Error(str(what, ": dtype ", dtype_name(t), " is not supported on cpu"));
+  throw Error(str(what, ": dtype ", dtype_name(t), " is not supported on cpu",
+                 t == DType::BFloat16 || t == DType::Float16
+                     ? " (the cpu stores 16-bit floats only for casts and copies; compute on "
+                       "cuda, or cast to float32 first)"
+                     : ""));
+}
+
+// Like dispatch_dtype, plus the 16-bit storage types (BFloat16, Float16):
+// for core's copy, cast and fill, which every dtype supports on the CPU.
+template <typename F>
+auto dispatch_storage_dtype(DType t, const char* what, F&& f) {
+  switch (t) {
+    case DType::BFloat16: return f(BFloat16{});
+    case DType::Float16: return f(Float16{});
+    default: return dispatch_dtype(t, what, std::forward<F>(f));
+  }
 }
 
 }  // namespace gantry

@@ -355,9 +355,9 @@ void copy_(const Tensor& dst, const Tensor& src) {
   }
   Tensor s = src.shape() == dst.shape() ? src : expand(src, dst.shape());
   StridedLayout<2> L(dst.shape(), {dst.strides(), s.strides()});
-  dispatch_dtype(dst.dtype(), "copy_", [&](auto dt) {
+  dispatch_storage_dtype(dst.dtype(), "copy_", [&](auto dt) {
     using D = decltype(dt);
-    dispatch_dtype(s.dtype(), "copy_", [&](auto st) {
+    dispatch_storage_dtype(s.dtype(), "copy_", [&](auto st) {
       using S = decltype(st);
       D* dp = static_cast<D*>(dst.raw_data());
       const S* sp = static_cast<const S*>(s.raw_data());
@@ -365,9 +365,9 @@ void copy_(const Tensor& dst, const Tensor& src) {
         D* d = dp + off[0];
         const S* q = sp + off[1];
         if (is[0] == 1 && is[1] == 1) {
-          for (int64_t i = 0; i < n; ++i) d[i] = static_cast<D>(q[i]);
+          for (int64_t i = 0; i < n; ++i) d[i] = convert<D>(q[i]);
         } else {
-          for (int64_t i = 0; i < n; ++i) d[i * is[0]] = static_cast<D>(q[i * is[1]]);
+          for (int64_t i = 0; i < n; ++i) d[i * is[0]] = convert<D>(q[i * is[1]]);
         }
       });
     });
@@ -380,9 +380,9 @@ void fill_(const Tensor& t, double value) {
     return;
   }
   StridedLayout<1> L(t.shape(), {t.strides()});
-  dispatch_dtype(t.dtype(), "fill_", [&](auto z) {
+  dispatch_storage_dtype(t.dtype(), "fill_", [&](auto z) {
     using T = decltype(z);
-    T v = static_cast<T>(value);
+    T v = convert<T>(value);
     T* p = static_cast<T*>(t.raw_data());
     for_each_row(L, [&](std::array<int64_t, 1> off, int64_t n, std::array<int64_t, 1> is) {
       for (int64_t i = 0; i < n; ++i) p[off[0] + i * is[0]] = v;

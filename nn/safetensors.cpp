@@ -41,8 +41,10 @@ const char* st_dtype_name(DType t) {
     case DType::Int64: return "I64";
     case DType::Int32: return "I32";
     case DType::UInt8: return "U8";
-    default: return nullptr;
+    case DType::BFloat16: return "BF16";
+    case DType::Float16: return "F16";
   }
+  return nullptr;
 }
 
 bool st_dtype_from_name(const std::string& s, DType* t) {
@@ -51,6 +53,8 @@ bool st_dtype_from_name(const std::string& s, DType* t) {
   else if (s == "I64") *t = kInt64;
   else if (s == "I32") *t = kInt32;
   else if (s == "U8") *t = kUInt8;
+  else if (s == "BF16") *t = kBFloat16;
+  else if (s == "F16") *t = kFloat16;
   else return false;
   return true;
 }
@@ -156,7 +160,8 @@ void save_safetensors(const std::string& path,
     GANTRY_CHECK(t.defined(), "save_safetensors: '", path, "': tensor '", name, "' is undefined");
     const char* dn = st_dtype_name(t.dtype());
     GANTRY_CHECK(dn != nullptr, "save_safetensors: '", path, "': tensor '", name, "' has dtype ",
-                 dtype_name(t.dtype()), "; supported: float32, float64, int64, int32, uint8");
+                 dtype_name(t.dtype()),
+                 "; supported: float32, float64, int64, int32, uint8, bfloat16, float16");
     Tensor c = t;
     if (!c.device().is_cpu()) c = core::to_device(c, kCPU);
     c = core::contiguous(c);

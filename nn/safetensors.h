@@ -8,7 +8,7 @@
 //              padded with spaces to a multiple of 8
 //   [rest]     raw little-endian data; offsets are relative to its start
 //
-// dtypes: F32, F64, I64, I32, U8. Saving writes path + ".tmp", flushes and
+// dtypes: F32, F64, I64, I32, U8, BF16, F16. Saving writes path + ".tmp", flushes and
 // fsyncs it, then rename()s it over `path`, so an existing checkpoint is never
 // half-overwritten. Loading validates every size and offset against the file
 // before reading and throws gantry::Error naming the file and the problem.

@@ -6,8 +6,19 @@
 // build of this file (GANTRY_TEST_CUDA) runs the same table on the GPU for
 // every op the CUDA backend registers, and also compares every gradient-
 // checked case's backward on the GPU with the same backward on the CPU.
+//
+// bfloat16/float16 (CUDA only: the CPU stores them only for casts): a case
+// runs in a 16-bit dtype when the backend registers it for the case's op
+// (composite cases: when every op they dispatch has a 16-bit kernel). Inputs
+// are rounded to the dtype first and the float64 reference is computed from
+// the rounded values, so the tolerance covers only the op's own roundings:
+// u = 2^-8 (bfloat16) or 2^-11 (float16) per rounding, tolerance 2u x the
+// case's multiplier, 4x that for composite cases (several roundings in a row).
+// Backward in 16 bits is compared with the CPU's float64 backward of the same
+// rounded inputs at 8u (32u for composites), relative to 1 + |g|.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/registry.h"
@@ -46,18 +57,45 @@ Tensor non_contiguous(const Tensor& t) {
 struct Tol {
   double atol, rtol;
 };
+// Unit roundoff of the 16-bit floats (half an ulp, relative).
+double half_u(DType d) { return d == kBFloat16 ? 0x1p-8 : 0x1p-11; }
+bool is_half(DType d) { return d == kBFloat16 || d == kFloat16; }
+
 Tol tolerance(DType d, double scale) {
   if (d == kFloat64) return {1e-10 * scale, 1e-10 * scale};
   if (d == kFloat32) return {1e-5 * scale, 1e-5 * scale};
+  if (is_half(d)) return {2 * half_u(d) * scale, 2 * half_u(d) * scale};
   return {0, 0};  // integers and masks: exact
 }
 
-// Dtypes this case runs in on the backend: those registered for its op
-// (float32 and float64 for composite cases).
-std::vector<DType> case_dtypes(const OpCase& c) {
-  if (c.op.empty()) return {kFloat32, kFloat64};
-  return kernels::Registry::instance().dtypes(c.op, kDev.type);
+// Cases whose result means nothing in 16 bits, with the reason.
+bool half_excluded(const OpCase& c) {
+  // x + 1000 is rounded to a multiple of 4 (bfloat16) or 0.5 (float16)
+  // before the variance sees it: the case tests float32/64 accuracy.
+  return c.name == "var/large_mean";
 }
+
+// Dtypes this case runs in on the backend: those registered for its op
+// (float32 and float64 for composite cases, and the 16-bit floats on a
+// backend that has them; backend_supports then checks every op).
+std::vector<DType> case_dtypes(const OpCase& c) {
+  std::vector<DType> r;
+  if (c.op.empty()) {
+    r = {kFloat32, kFloat64};
+    if (!kDev.is_cpu()) {
+      r.push_back(kBFloat16);
+      r.push_back(kFloat16);
+    }
+  } else {
+    r = kernels::Registry::instance().dtypes(c.op, kDev.type);
+  }
+  if (half_excluded(c)) r.erase(std::remove_if(r.begin(), r.end(), is_half), r.end());
+  return r;
+}
+
+// The dtype a CPU run uses to learn which ops a case dispatches: the CPU
+// computes nothing in 16 bits, and the ops are the same in float32.
+DType trace_dtype(DType dt) { return is_half(dt) ? kFloat32 : dt; }
 
 // On a backend other than the CPU, a case runs only if the backend has a
 // kernel for every op the case dispatches (learned from a CPU run).
@@ -67,7 +105,7 @@ bool backend_supports(const OpCase& c, DType dt, std::string* missing) {
   try {
     Tensors ins = tbl::make_inputs(c, tbl::case_seed(c.name));
     for (auto& t : ins)
-      if (is_floating(t.dtype())) t = core::cast(t, dt);
+      if (is_floating(t.dtype())) t = core::cast(t, trace_dtype(dt));
     c.run(ins);
   } catch (const Error&) {
   }
@@ -114,7 +152,9 @@ void check_case(const OpCase& c) {
       REQUIRE_NOTHROW(got = c.run(xs));
       REQUIRE(got.device() == kDev);
       REQUIRE(got.shape() == expect.shape);
-      const Tol tol = tolerance(got.dtype(), c.tol);
+      Tol tol = tolerance(got.dtype(), c.tol);
+      if (is_half(dt) && is_floating(got.dtype())) REQUIRE(got.dtype() == dt);  // no upcast
+      if (is_half(dt) && c.op.empty()) tol = {4 * tol.atol, 4 * tol.rtol};
       auto gv = got.to_vector<double>();
       size_t bad = 0, first = 0;
       for (size_t i = 0; i < gv.size(); ++i) {
@@ -166,7 +206,7 @@ bool backward_supported(const OpCase& c, DType dt, std::string* missing) {
   try {
     Tensors xs;
     for (auto& t : tbl::make_inputs(c, tbl::case_seed(c.name))) {
-      Tensor x = is_floating(t.dtype()) ? core::clone(core::cast(t, dt)) : t;
+      Tensor x = is_floating(t.dtype()) ? core::clone(core::cast(t, trace_dtype(dt))) : t;
       if (is_floating(x.dtype())) x.requires_grad_(true);
       xs.push_back(x);
     }
@@ -182,11 +222,15 @@ bool backward_supported(const OpCase& c, DType dt, std::string* missing) {
   return true;
 }
 
-// Gradients of sum(c.run(inputs) * w) w.r.t. each float input, on device d.
-std::vector<std::vector<double>> grads_on(const OpCase& c, DType dt, const Device& d) {
+// Gradients of sum(c.run(inputs) * w) w.r.t. each float input, on device d,
+// computed in dtype dt from inputs (and w) first rounded to `round` (a 16-bit
+// dtype whose values a float64 CPU run should see; = dt otherwise).
+std::vector<std::vector<double>> grads_on(const OpCase& c, DType dt, const Device& d,
+                                          DType round) {
+  auto as_dt = [&](const Tensor& t) { return core::cast(core::cast(t, round), dt); };
   Tensors xs;
   for (auto& t : tbl::make_inputs(c, tbl::case_seed(c.name))) {
-    Tensor x = is_floating(t.dtype()) ? core::clone(core::cast(t, dt)) : t;
+    Tensor x = is_floating(t.dtype()) ? core::clone(as_dt(t)) : t;
     x = core::to_device(x, d);
     if (is_floating(x.dtype())) x.requires_grad_(true);
     xs.push_back(x);
@@ -194,7 +238,7 @@ std::vector<std::vector<double>> grads_on(const OpCase& c, DType dt, const Devic
   Tensor out = c.run(xs);
   std::vector<double> wv(out.numel());
   for (size_t i = 0; i < wv.size(); ++i) wv[i] = 0.5 + 0.125 * static_cast<double>(i % 13);
-  Tensor w = core::to_device(core::cast(from_vector<double>(wv, out.shape()), dt), d);
+  Tensor w = core::to_device(as_dt(from_vector<double>(wv, out.shape())), d);
   sum(mul(out, w)).backward();
   std::vector<std::vector<double>> r;
   for (auto& x : xs) {
@@ -206,7 +250,8 @@ std::vector<std::vector<double>> grads_on(const OpCase& c, DType dt, const Devic
 }
 
 void check_backward(const OpCase& c) {
-  for (DType dt : {kFloat64, kFloat32}) {
+  for (DType dt : {kFloat64, kFloat32, kBFloat16, kFloat16}) {
+    if (is_half(dt) && half_excluded(c)) continue;
     std::string missing;
     if (!backward_supported(c, dt, &missing)) {
       WARN("skipping backward of " << c.name << " on " << kDev.str() << "/" << dtype_name(dt)
@@ -214,11 +259,13 @@ void check_backward(const OpCase& c) {
       continue;
     }
     INFO("case " << c.name << " dtype " << dtype_name(dt) << " seed " << tbl::case_seed(c.name));
-    auto want = grads_on(c, dt, kCPU);
+    // 16 bits: the CPU reference runs in float64 on the same rounded inputs.
+    auto want = grads_on(c, is_half(dt) ? kFloat64 : dt, kCPU, dt);
     std::vector<std::vector<double>> got;
-    REQUIRE_NOTHROW(got = grads_on(c, dt, kDev));
+    REQUIRE_NOTHROW(got = grads_on(c, dt, kDev, dt));
     REQUIRE(got.size() == want.size());
-    const double tol = dt == kFloat64 ? 1e-9 : 1e-4 * c.tol;
+    double tol = dt == kFloat64 ? 1e-9 : 1e-4 * c.tol;
+    if (is_half(dt)) tol = 8 * half_u(dt) * c.tol * (c.op.empty() ? 4 : 1);
     for (size_t k = 0; k < got.size(); ++k) {
       INFO("gradient of input " << k);
       REQUIRE(got[k].size() == want[k].size());

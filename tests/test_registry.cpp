@@ -3,7 +3,9 @@
 // nature) a gradient check; every op the table expects must actually be
 // registered on the CPU (catches a registration dropped at link time). In
 // CUDA builds, every CPU kernel must also have a CUDA kernel for the same
-// dtype, unless listed below as a deliberate exception.
+// dtype, unless listed below as a deliberate exception; every CUDA kernel
+// needs a CPU one except in bfloat16/float16 (GPU-only compute dtypes), and
+// every floating CUDA op needs bfloat16 and float16 kernels unless listed.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -95,11 +97,42 @@ TEST_CASE("registry: every cpu kernel has a cuda kernel, or is a listed exceptio
     CHECK_FALSE(r.dtypes(e.first, DeviceType::CPU).empty());
     CHECK(r.dtypes(e.first, DeviceType::CUDA).empty());
   }
-  // And no CUDA kernel without a CPU one (the CPU is every op's reference).
+  // And no CUDA kernel without a CPU one (the CPU is every op's reference) —
+  // except in bfloat16/float16: the CPU stores those only for casts and
+  // copies (core/half.h), so their CUDA kernels are checked against the
+  // float64 reference on half-rounded inputs (test_conformance_cuda) instead.
   for (const auto& k : r.keys()) {
     if (k.device != DeviceType::CUDA) continue;
+    if (k.dtype == kBFloat16 || k.dtype == kFloat16) continue;
     INFO("cuda op " << k.op << " dtype " << dtype_name(k.dtype));
     CHECK(r.has(k.op, DeviceType::CPU, k.dtype));
+  }
+}
+
+TEST_CASE("registry: every floating cuda op has bfloat16 and float16 kernels, or is listed",
+          "[registry][cuda][half]") {
+  // op -> why it has no 16-bit CUDA kernels.
+  const std::map<std::string, std::string> exceptions = {
+      {"adam_step", "fused optimizer: 16-bit parameters come with mixed-precision training"},
+  };
+  auto& r = kernels::Registry::instance();
+  int checked = 0;
+  for (const auto& op : r.ops()) {
+    if (!r.has(op, DeviceType::CUDA, kFloat32) || exceptions.count(op)) continue;
+    INFO("cuda op " << op);
+    CHECK(r.has(op, DeviceType::CUDA, kBFloat16));
+    CHECK(r.has(op, DeviceType::CUDA, kFloat16));
+    ++checked;
+  }
+  CHECK(checked >= 48);  // elementwise, activations, reductions, mm/bmm, conv, norm, index
+  // No stale exception: each names an op with a float32 CUDA kernel and no
+  // 16-bit ones.
+  for (const auto& e : exceptions) {
+    INFO("exception " << e.first << ": " << e.second);
+    CHECK_FALSE(r.dtypes(e.first, DeviceType::CPU).empty());
+    CHECK_FALSE(r.has(e.first, DeviceType::CUDA, kBFloat16));
+    CHECK_FALSE(r.has(e.first, DeviceType::CUDA, kFloat16));
+    CHECK(r.has(e.first, DeviceType::CUDA, kFloat32));
   }
 }
 #endif

@@ -8,7 +8,10 @@
 //   leaky_relu_backward{slope}(x, g)              (relu's too, slope 0)
 //
 // float32 calls the single-precision functions (expf, ...); nvcc's default
-// accurate (non --use_fast_math) versions are within 1-2 ulp.
+// accurate (non --use_fast_math) versions are within 1-2 ulp. bfloat16 and
+// float16 (GPU only) run the float32 functors on widened values and round the
+// result once (elementwise.cuh), so they are within half an ulp of the
+// float32 result's rounding.
 #include <cmath>
 
 #include "kernels/cuda/elementwise.cuh"
@@ -102,7 +105,7 @@ template <typename T> struct Clamp {  // NaN passes through
 template <typename T>
 void leaky_relu(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
   launch_elementwise<T, T, 1>("leaky_relu", in, out.at(0),
-                              LeakyRelu<T>{static_cast<T>(a.scalars.at(0))});
+                              LeakyRelu<acc_t<T>>{static_cast<acc_t<T>>(a.scalars.at(0))});
 }
 // leaky_relu_backward: in = {x, g}, scalars = {slope}; dx = x > 0 ? g : slope * g
 // (relu's first-order backward with slope 0), as on the CPU.
@@ -113,20 +116,23 @@ struct LeakyReluBackward {
 };
 template <typename T>
 void leaky_relu_backward(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+  using A = acc_t<T>;
   launch_elementwise<T, T, 2>("leaky_relu_backward", in, out.at(0),
-                              LeakyReluBackward<T>{static_cast<T>(a.scalars.at(0))});
+                              LeakyReluBackward<A>{static_cast<A>(a.scalars.at(0))});
 }
 // elu: scalars = {alpha}
 template <typename T>
 void elu(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
-  launch_elementwise<T, T, 1>("elu", in, out.at(0), Elu<T>{static_cast<T>(a.scalars.at(0))});
+  launch_elementwise<T, T, 1>("elu", in, out.at(0),
+                              Elu<acc_t<T>>{static_cast<acc_t<T>>(a.scalars.at(0))});
 }
 // clamp: scalars = {lo, hi} (-inf / +inf for a missing bound)
 template <typename T>
 void clamp(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
   launch_elementwise<T, T, 1>(
       "clamp", in, out.at(0),
-      Clamp<T>{static_cast<T>(a.scalars.at(0)), static_cast<T>(a.scalars.at(1))});
+      Clamp<acc_t<T>>{static_cast<acc_t<T>>(a.scalars.at(0)),
+                     static_cast<acc_t<T>>(a.scalars.at(1))});
 }
 
 template <typename T>
@@ -156,6 +162,8 @@ namespace kernels {
 void register_cuda_activation(Registry& r) {
   cuda::register_for<float>(r, kFloat32);
   cuda::register_for<double>(r, kFloat64);
+  cuda::register_for<cuda::bf16>(r, kBFloat16);
+  cuda::register_for<cuda::f16>(r, kFloat16);
 }
 }  // namespace kernels
 }  // namespace gantry

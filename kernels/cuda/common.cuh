@@ -11,6 +11,8 @@
 //                              strides, coalesced on the host (core/strided.h)
 //                              and unravelled per element on the device
 //   grid_for(n)                a 1-D launch size for a grid-stride loop
+//   dispatch_cuda_dtype        f(T{}) for every dtype of the backend, the
+//                              16-bit floats included (half.cuh)
 //
 // Kernels receive raw pointers, sizes, strides and a stream; they never see
 // the autograd graph. Host entry points take Tensors, check devices/dtypes,
@@ -27,6 +29,7 @@
 
 #include "core/strided.h"
 #include "core/tensor.h"
+#include "kernels/cuda/half.cuh"
 #include "kernels/cuda/runtime.h"
 #include "kernels/registry.h"
 
@@ -145,12 +148,15 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(b);
 }
 
-// Host/device-visible dtypes of the CUDA backend (CUDA II adds half types).
+// Every dtype of the CUDA backend: f(T{}) with T float, double, bf16, f16
+// (kernels/cuda/half.cuh), int64_t, int32_t or uint8_t.
 template <typename F>
 auto dispatch_cuda_dtype(DType t, const char* what, F&& f) {
   switch (t) {
     case DType::Float32: return f(float{});
     case DType::Float64: return f(double{});
+    case DType::BFloat16: return f(bf16{});
+    case DType::Float16: return f(f16{});
     case DType::Int64: return f(int64_t{});
     case DType::Int32: return f(int32_t{});
     case DType::UInt8: return f(uint8_t{});

@@ -5,8 +5,12 @@
 //   copy_strided(dst, src)  dst[i] = D(src[i]) for every element of dst's
 //                           shape; src may be a broadcast (stride-0) view;
 //                           both on the same device, any strides, any of the
-//                           CUDA dtypes (float32/64, int64/32, uint8)
-//   fill(t, v)              t[i] = T(v), any strides
+//                           CUDA dtypes (float32/64, bfloat16, float16,
+//                           int64/32, uint8); conversions as cast_to
+//                           (half.cuh): one rounding to nearest even into a
+//                           16-bit float, the CPU's bits (core/half.h)
+//   fill(t, v)              t[i] = T(v), any strides (v rounded on the host by
+//                           core/half.h for 16-bit floats)
 // Same-dtype contiguous copies are a cudaMemcpyAsync; zero fills of
 // contiguous memory are a cudaMemsetAsync (0 is all-zero bits for every dtype).
 #include <cmath>
@@ -21,7 +25,7 @@ template <typename D, typename S>
 __global__ void copy_contiguous_kernel(int64_t n, D* __restrict__ dst, const S* __restrict__ src) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x)
-    dst[i] = static_cast<D>(src[i]);
+    dst[i] = cast_to<D>(src[i]);
 }
 
 template <typename D, typename S>
@@ -30,7 +34,7 @@ __global__ void copy_strided_kernel(int64_t n, Geometry<2> g, D* dst, const S* s
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[2];
     g.offsets(i, off);
-    dst[off[0]] = static_cast<D>(src[off[1]]);
+    dst[off[0]] = cast_to<D>(src[off[1]]);
   }
 }
 
@@ -91,7 +95,7 @@ void fill(const Tensor& t, double value) {
   dispatch_cuda_dtype(t.dtype(), "fill_", [&](auto z) {
     using T = decltype(z);
     fill_kernel<T><<<grid_for(n), kThreads, 0, s>>>(n, g, static_cast<T*>(t.raw_data()),
-                                                    static_cast<T>(value));
+                                                    host_value<T>(value));
     GANTRY_CUDA_LAUNCH_CHECK();
   });
 }

@@ -7,6 +7,8 @@
 //           div pow                                 float32 float64
 //   compare eq ne lt le gt ge -> uint8              float32 float64 int64 int32
 //   where(a, b, cond uint8) = cond ? a : b          float32 float64 int64 int32
+// and every one of them in bfloat16 and float16 (GPU only: the CPU has no
+// half kernels), computed in float32 and rounded once (elementwise.cuh).
 //
 // maximum/minimum propagate NaN (as PyTorch). Launch paths: elementwise.cuh.
 #include <cmath>
@@ -164,8 +166,12 @@ void register_cuda_elementwise(Registry& r) {
   cuda::register_arith<double>(r, kFloat64);
   cuda::register_arith<int64_t>(r, kInt64);
   cuda::register_arith<int32_t>(r, kInt32);
+  cuda::register_arith<cuda::bf16>(r, kBFloat16);
+  cuda::register_arith<cuda::f16>(r, kFloat16);
   cuda::register_float_binary<float>(r, kFloat32);
   cuda::register_float_binary<double>(r, kFloat64);
+  cuda::register_float_binary<cuda::bf16>(r, kBFloat16);
+  cuda::register_float_binary<cuda::f16>(r, kFloat16);
   register_cuda_activation(r);
 }
 }  // namespace kernels

@@ -16,6 +16,12 @@
 //               sliced inputs alike.
 // Both are grid-stride loops over 64-bit indices; each output element is
 // computed by exactly one thread, so results do not depend on the launch.
+//
+// 16-bit floats (half.cuh): elements are loaded as A (8 per 16-byte vector),
+// widened with to_acc, handed to the functor as acc_t<A> (float), and the
+// result is rounded back with store_as<O> (to nearest even). So every functor
+// is instantiated on acc_t<T> — F<float> serves float32, bfloat16 and float16 —
+// and a half op rounds once, like float32 math followed by one conversion.
 #pragma once
 #include <cstdint>
 
@@ -34,12 +40,13 @@ struct InPtrs {
   const A* p[NIN];
 };
 
+// f on the widened inputs, stored as O.
 template <typename O, typename A, int NIN, typename F>
 __device__ __forceinline__ O apply_fn(const F& f, const A (&a)[NIN]) {
   if constexpr (NIN == 1) {
-    return f(a[0]);
+    return store_as<O>(f(to_acc(a[0])));
   } else {
-    return f(a[0], a[1]);
+    return store_as<O>(f(to_acc(a[0]), to_acc(a[1])));
   }
 }
 
@@ -127,17 +134,18 @@ void launch_elementwise(const char* op, const Tensors& in, const Tensor& out, F 
 }
 
 // Registration helpers: kernel entry points in the registry's KernelFn form.
+// T is the element type; the functor computes in acc_t<T>.
 template <typename T, template <typename> class F>
 void unary_entry(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
-  launch_elementwise<T, T, 1>(F<T>::name, in, out.at(0), F<T>{});
+  launch_elementwise<T, T, 1>(F<acc_t<T>>::name, in, out.at(0), F<acc_t<T>>{});
 }
 template <typename T, template <typename> class F>
 void binary_entry(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
-  launch_elementwise<T, T, 2>(F<T>::name, in, out.at(0), F<T>{});
+  launch_elementwise<T, T, 2>(F<acc_t<T>>::name, in, out.at(0), F<acc_t<T>>{});
 }
 template <typename T, template <typename> class F>
 void compare_entry(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
-  launch_elementwise<uint8_t, T, 2>(F<T>::name, in, out.at(0), F<T>{});
+  launch_elementwise<uint8_t, T, 2>(F<acc_t<T>>::name, in, out.at(0), F<acc_t<T>>{});
 }
 
 }  // namespace cuda

@@ -2,7 +2,10 @@
 //
 // Ops: mm  (in: A [M,K], B [K,N]; out: C [M,N] contiguous)
 //      bmm (in: A [B,M,K], B [B,K,N]; out: C [B,M,N] contiguous)
-// float32 (cublasSgemmStridedBatched) and float64 (cublasDgemmStridedBatched);
+// float32 (cublasSgemmStridedBatched), float64 (cublasDgemmStridedBatched),
+// bfloat16 and float16 (cublasGemmStridedBatchedEx: 16-bit A, B and C,
+// CUBLAS_COMPUTE_32F — products accumulate in float32, C is rounded once;
+// cuBLAS may use tensor cores for these whatever the TF32 setting);
 // matmul and linear reach these through autograd/ops_linalg.cpp.
 //
 // Row-major meets column-major: cuBLAS reads matrices column-major, and a
@@ -21,6 +24,7 @@
 // CPU's to rounding; cuda::set_allow_tf32(true) switches the handle to
 // CUBLAS_TF32_TENSOR_OP_MATH (kernels/cuda/runtime.cu).
 #include <climits>
+#include <type_traits>
 
 #include "kernels/cuda/common.cuh"
 
@@ -78,6 +82,28 @@ cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperat
                                    sc, batch);
 }
 
+// 16-bit floats: float32 alpha/beta and accumulation (CUBLAS_COMPUTE_32F).
+template <typename T>
+cublasStatus_t gemm_batched_ex(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
+                               int m, int n, int k, const T* a, int lda, long long sa, const T* b,
+                               int ldb, long long sb, T* c, int ldc, long long sc, int batch) {
+  const cudaDataType dt = std::is_same<T, bf16>::value ? CUDA_R_16BF : CUDA_R_16F;
+  const float one = 1.0f, zero = 0.0f;
+  return cublasGemmStridedBatchedEx(h, ta, tb, m, n, k, &one, a, dt, lda, sa, b, dt, ldb, sb,
+                                    &zero, c, dt, ldc, sc, batch, CUBLAS_COMPUTE_32F,
+                                    CUBLAS_GEMM_DEFAULT);
+}
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                            int n, int k, const bf16* a, int lda, long long sa, const bf16* b,
+                            int ldb, long long sb, bf16* c, int ldc, long long sc, int batch) {
+  return gemm_batched_ex(h, ta, tb, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, batch);
+}
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                            int n, int k, const f16* a, int lda, long long sa, const f16* b,
+                            int ldb, long long sb, f16* c, int ldc, long long sc, int batch) {
+  return gemm_batched_ex(h, ta, tb, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, batch);
+}
+
 // C[batch] = A[batch] @ B[batch]; a, b are [batch, M, K] / [batch, K, N] views
 // (mm passes them with a batch dim of 1 added).
 template <typename T>
@@ -121,6 +147,10 @@ void register_cuda_gemm(Registry& r) {
   r.add("mm", DeviceType::CUDA, kFloat64, "cublas", cuda::mm<double>);
   r.add("bmm", DeviceType::CUDA, kFloat32, "cublas", cuda::bmm<float>);
   r.add("bmm", DeviceType::CUDA, kFloat64, "cublas", cuda::bmm<double>);
+  r.add("mm", DeviceType::CUDA, kBFloat16, "cublas", cuda::mm<cuda::bf16>);
+  r.add("mm", DeviceType::CUDA, kFloat16, "cublas", cuda::mm<cuda::f16>);
+  r.add("bmm", DeviceType::CUDA, kBFloat16, "cublas", cuda::bmm<cuda::bf16>);
+  r.add("bmm", DeviceType::CUDA, kFloat16, "cublas", cuda::bmm<cuda::f16>);
 }
 }  // namespace kernels
 }  // namespace gantry

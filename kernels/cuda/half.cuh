@@ -12,6 +12,16 @@
 //
 // cuda_type<DType> maps the runtime dtype to the C++ type (__nv_bfloat16,
 // __half); dispatch_cuda_floating calls f(T{}) for the four floating dtypes.
+//
+// Conversions between element types (copy.cu, reduce.cu, rng.cu):
+//   cast_to<D>(s)      device: D(s) for any two CUDA element types with one
+//                      rounding, as core/half.h's convert<D>(s) on the CPU
+//                      (half -> anything through float; double and integers
+//                      -> half by cvt.rn from double; float -> half by cvt.rn)
+//   store_as<O>(v)     a computed acc_t value (or a comparison's uint8) into
+//                      an output element of type O
+//   host_value<T>(d)   a host double as a T, rounded by core/half.h, so a
+//                      fill on the GPU stores the CPU's bits
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -48,6 +58,46 @@ __host__ __device__ __forceinline__ T from_acc(acc_t<T> v) {
   if constexpr (std::is_same_v<T, bf16>) return __float2bfloat16_rn(v);
   else if constexpr (std::is_same_v<T, f16>) return __float2half_rn(v);
   else return v;
+}
+
+template <typename D, typename S>
+__device__ __forceinline__ D cast_to(S s) {
+  if constexpr (std::is_same_v<D, S>) {
+    return s;
+  } else if constexpr (is_half_v<S>) {
+    const float f = to_acc(s);
+    if constexpr (is_half_v<D>) return from_acc<D>(f);
+    else return static_cast<D>(f);
+  } else if constexpr (std::is_same_v<D, bf16>) {
+    if constexpr (std::is_same_v<S, float>) return __float2bfloat16_rn(s);
+    else return __double2bfloat16(static_cast<double>(s));
+  } else if constexpr (std::is_same_v<D, f16>) {
+    if constexpr (std::is_same_v<S, float>) return __float2half_rn(s);
+    else return __double2half(static_cast<double>(s));
+  } else {
+    return static_cast<D>(s);
+  }
+}
+
+template <typename O, typename V>
+__device__ __forceinline__ O store_as(V v) {
+  if constexpr (is_half_v<O>) return from_acc<O>(v);
+  else return static_cast<O>(v);
+}
+
+template <typename T>
+inline T host_value(double d) {
+  if constexpr (std::is_same_v<T, bf16>) {
+    __nv_bfloat16_raw r;
+    r.x = BFloat16(d).bits;
+    return T(r);
+  } else if constexpr (std::is_same_v<T, f16>) {
+    __half_raw r;
+    r.x = Float16(d).bits;
+    return T(r);
+  } else {
+    return static_cast<T>(d);
+  }
 }
 
 // DType of a C++ element type of the CUDA backend (floating types only).

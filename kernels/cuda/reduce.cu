@@ -2,13 +2,16 @@
 // semantics of kernels/cpu/reduce.cpp:
 //
 //   sum mean var{unbiased} max min (values)   argmax argmin (int64 indices)
-//   float32 and float64; Attrs.dims: sorted, non-negative dims to reduce.
+//   float32, float64, bfloat16 and float16 (GPU only); Attrs.dims: sorted,
+//   non-negative dims to reduce.
 //   The output is contiguous with the kept dims in order (keepdim or not).
 //   argmax/argmin return the index within the flattened reduced dims; ties
 //   go to the first index, NaN wins (as PyTorch and the CPU).
-//   Sums accumulate in float64 for both dtypes ("wide accumulator"); var is
+//   Sums accumulate in float64 for every dtype ("wide accumulator"); var is
 //   two-pass (means first, then squared deviations), accurate for data with
-//   a large mean.
+//   a large mean. 16-bit inputs are widened on load (to_acc); a sum, mean or
+//   var is rounded once into the output (cast_to from double); max/min keep
+//   the widened value (exact) and store it back.
 //
 // Geometry: output o starts at x + kept.offset(o); reduced element r (0..R-1,
 // row-major over the reduced dims) is at that + red.offset(r). Two schedules:
@@ -43,9 +46,11 @@ struct SumOp {
   OT* out;
   double scale;  // 1 for sum, 1/R for mean
   __device__ Acc init() const { return 0.0; }
-  __device__ void step(Acc& a, T v, int64_t, int64_t) const { a += static_cast<double>(v); }
+  __device__ void step(Acc& a, T v, int64_t, int64_t) const {
+    a += static_cast<double>(to_acc(v));
+  }
   __device__ void merge(Acc& a, const Acc& b) const { a += b; }
-  __device__ void finish(int64_t o, const Acc& a) const { out[o] = static_cast<OT>(a * scale); }
+  __device__ void finish(int64_t o, const Acc& a) const { out[o] = cast_to<OT>(a * scale); }
 };
 
 // var's second pass: squared deviations from the means of the first.
@@ -57,12 +62,12 @@ struct SqDevOp {
   double denom;  // R - (unbiased ? 1 : 0)
   __device__ Acc init() const { return 0.0; }
   __device__ void step(Acc& a, T v, int64_t, int64_t o) const {
-    const double d = static_cast<double>(v) - means[o];
+    const double d = static_cast<double>(to_acc(v)) - means[o];
     a += d * d;
   }
   __device__ void merge(Acc& a, const Acc& b) const { a += b; }
   __device__ void finish(int64_t o, const Acc& a) const {
-    out[o] = static_cast<T>(denom > 0 ? a / denom : CUDART_NAN);
+    out[o] = cast_to<T>(denom > 0 ? a / denom : CUDART_NAN);
   }
 };
 
@@ -73,19 +78,21 @@ struct ExtAcc {
   int any;
 };
 
-// max/min/argmax/argmin: best value and its first index.
+// max/min/argmax/argmin: best value (widened: V = acc_t<T>) and its first index.
 template <typename T, bool IsMax>
 struct ExtremumOp {
-  using Acc = ExtAcc<T>;
+  using V = acc_t<T>;
+  using Acc = ExtAcc<V>;
   T* vals;        // null for arg-ops
   int64_t* idxs;  // null for value ops
-  __device__ static bool better(T cand, T cur) {
+  __device__ static bool better(V cand, V cur) {
     if (isnan(cur)) return false;
     if (isnan(cand)) return true;
     return IsMax ? cand > cur : cand < cur;
   }
-  __device__ Acc init() const { return {T(0), -1, 0}; }
-  __device__ void step(Acc& a, T v, int64_t r, int64_t) const {
+  __device__ Acc init() const { return {V(0), -1, 0}; }
+  __device__ void step(Acc& a, T x, int64_t r, int64_t) const {
+    const V v = to_acc(x);
     if (!a.any || better(v, a.v)) a = {v, r, 1};
   }
   // Order-independent: a tie goes to the smaller index.
@@ -94,7 +101,7 @@ struct ExtremumOp {
     if (!a.any || better(b.v, a.v) || (!better(a.v, b.v) && b.i < a.i)) a = b;
   }
   __device__ void finish(int64_t o, const Acc& a) const {
-    if (vals) vals[o] = a.v;
+    if (vals) vals[o] = store_as<T>(a.v);
     if (idxs) idxs[o] = a.i;
   }
 };
@@ -301,6 +308,8 @@ namespace kernels {
 void register_cuda_reduce(Registry& r) {
   cuda::register_for<float>(r, kFloat32);
   cuda::register_for<double>(r, kFloat64);
+  cuda::register_for<cuda::bf16>(r, kBFloat16);
+  cuda::register_for<cuda::f16>(r, kFloat16);
 }
 }  // namespace kernels
 }  // namespace gantry

@@ -4,6 +4,9 @@
 //   uniform float32/float64 and randint draws are bit-identical to the CPU's;
 //   normal draws agree to a few ulp (the GPU's log/cos/sqrt round differently).
 // Reached through core's DeviceOps::random (rand, randn, randint, *_like).
+// bfloat16/float16 (GPU only): uniform draws take the top 8 (bf16) or 11
+// (f16) bits of word 0, so they are exact in [0, 1); normal draws are the
+// float64 draw rounded once.
 //
 //   t: a fresh contiguous tensor [numel]; each thread computes whole elements
 //   in a grid-stride loop, so the result does not depend on the launch shape.
@@ -28,16 +31,22 @@ __global__ void random_kernel(int64_t n, T* __restrict__ out, int kind, uint64_t
     if (kind == kUniform) {
       if constexpr (std::is_same<T, float>::value) {
         out[i] = Philox::uniform_f32(w);
+      } else if constexpr (is_half_v<T>) {
+        // The top p bits of word 0 times 2^-p (p: the type's significand
+        // bits): exactly representable, so the result stays in [0, 1)
+        // (rounding a float draw could give 1).
+        constexpr int p = std::is_same<T, bf16>::value ? 8 : 11;
+        out[i] = from_acc<T>(static_cast<float>(w[0] >> (32 - p)) * (1.0f / (1u << p)));
       } else {
         out[i] = static_cast<T>(Philox::uniform_f64(w[0], w[1]));
       }
     } else if (kind == kNormal) {
-      out[i] = static_cast<T>(Philox::normal(w));
+      out[i] = cast_to<T>(Philox::normal(w));  // one rounding from double
     } else {
       // randint: the high 64 bits of the 128-bit product x * range (as the CPU).
       const uint64_t x = static_cast<uint64_t>(w[0]) << 32 | w[1];
       const uint64_t r = __umul64hi(x, range);
-      out[i] = static_cast<T>(low + static_cast<int64_t>(r));
+      out[i] = cast_to<T>(low + static_cast<int64_t>(r));
     }
   }
 }
