@@ -57,7 +57,7 @@ CDCGANDiscriminator::CDCGANDiscriminator(const ModelConfig& c) : DiscriminatorNe
       make_shared<nn::BatchNorm2d>(4 * w),
       make_shared<nn::LeakyReLU>(0.2),
   }));
-  head = register_module("head", make_shared<nn::Conv2d>(4 * w, 1, 3, 1, 0, false));
+  head = register_module("head", make_shared<nn::Linear>(4 * w, 1));
   embed = register_module("embed", make_shared<nn::Embedding>(c.num_classes, 4 * w));
   // Start the projection small so the conditional term does not dominate at step 0.
   nn::init::normal_(embed->weight, 0.0, 0.02);
@@ -66,10 +66,9 @@ CDCGANDiscriminator::CDCGANDiscriminator(const ModelConfig& c) : DiscriminatorNe
 Tensor CDCGANDiscriminator::score(const Tensor& x, const Tensor& y) {
   check_images("CDCGANDiscriminator", config, x);
   check_labels("CDCGANDiscriminator", config, y, x.size(0));
-  Tensor f = body->forward(x);                                 // [N,4w,3,3]
-  Tensor h = sum(f, {2, 3});                                   // [N,4w]
+  Tensor h = sum(body->forward(x), {2, 3});                   // [N,4w]
   Tensor proj = sum(mul(embed->forward(y), h), {1});           // [N]
-  return add(reshape(head->forward(f), {x.size(0)}), proj);    // [N]
+  return add(reshape(head->forward(h), {x.size(0)}), proj);    // [N]
 }
 
 // ------------------------------------------------------------------ registry

@@ -173,7 +173,8 @@ void gemm(int dev, cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_
 
 // Samples per chunk so that `per_sample` elements of T stay within the limit.
 int64_t chunk_samples(int64_t N, int64_t per_sample, size_t elem) {
-  const int64_t cap = std::max<int64_t>(1, int64_t(g_workspace_limit.load() / std::max<size_t>(1, per_sample * elem)));
+  const size_t bytes = std::max<size_t>(1, per_sample * elem);
+  const int64_t cap = std::max<int64_t>(1, int64_t(g_workspace_limit.load() / bytes));
   return std::min(N, cap);
 }
 
@@ -191,6 +192,10 @@ void conv2d_im2col(const Tensors& in, const Tensors& out, const kernels::Attrs& 
   const Geom g = geometry("conv2d", x.shape(), w.shape(), y.shape(), a.ints);
   if (y.numel() == 0) return;
   cudaStream_t st = current_stream(dev);
+  if (g.R == 0) {  // no input channels: an empty sum (cuBLAS is not asked for k = 0)
+    GANTRY_CUDA_CHECK(cudaMemsetAsync(y.raw_data(), 0, y.numel() * sizeof(T), st));
+    return;
+  }
   const int64_t nb = chunk_samples(g.N, g.G * g.R * g.P, sizeof(T));
   Tensor cols = workspace(g.G * g.R * nb * g.P, x);
   const T* px = static_cast<const T*>(x.raw_data());
@@ -345,8 +350,9 @@ std::string shape_key(const char* op, DType t, const Tensors& in, const Tensors&
   k << op << " " << dtype_name(t) << " cuda:" << dev;
   for (const Tensor& v : in) k << " " << shape_str(v.shape());
   for (const Tensor& v : out) k << " ->" << shape_str(v.shape());
-  k << " ws" << (g_workspace_limit.load() >> 10) << "k s" << a.ints[0] << "," << a.ints[1] << " p" << a.ints[2] << "," << a.ints[3] << " d"
-    << a.ints[4] << "," << a.ints[5] << " g" << a.ints[6];
+  k << " ws" << (g_workspace_limit.load() >> 10) << "k s" << a.ints[0] << "," << a.ints[1]
+    << " p" << a.ints[2] << "," << a.ints[3] << " d" << a.ints[4] << "," << a.ints[5] << " g"
+    << a.ints[6];
   return k.str();
 }
 
@@ -593,10 +599,7 @@ size_t conv_workspace_limit() { return g_workspace_limit.load(); }
 
 namespace kernels {
 void register_cuda_conv(Registry& r) {
-  cuda::register_type<float>(r);
-  cuda::register_type<double>(r);
-  cuda::register_type<cuda::bf16>(r);
-  cuda::register_type<cuda::f16>(r);
+  cuda::for_each_floating_type([&](auto t) { cuda::register_type<decltype(t)>(r); });
 }
 }  // namespace kernels
 }  // namespace gantry

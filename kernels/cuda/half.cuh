@@ -108,6 +108,17 @@ template <typename T> constexpr DType floating_dtype() {
   else return DType::Float16;
 }
 
+// Calls f(T{}) once for each T in {float, double, bf16, f16}: registering a
+// family's kernels for every floating dtype is
+//   for_each_floating_type([&](auto t) { register_type<decltype(t)>(r); });
+template <typename F>
+void for_each_floating_type(F&& f) {
+  f(float{});
+  f(double{});
+  f(bf16{});
+  f(f16{});
+}
+
 // Calls f(T{}) for T in {float, double, bf16, f16}; other dtypes: an error
 // naming `what`.
 template <typename F>

@@ -283,10 +283,7 @@ void register_type(kernels::Registry& r) {
 
 namespace kernels {
 void register_cuda_index(Registry& r) {
-  cuda::register_type<float>(r);
-  cuda::register_type<double>(r);
-  cuda::register_type<cuda::bf16>(r);
-  cuda::register_type<cuda::f16>(r);
+  cuda::for_each_floating_type([&](auto t) { cuda::register_type<decltype(t)>(r); });
 }
 }  // namespace kernels
 }  // namespace gantry
