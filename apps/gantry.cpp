@@ -30,7 +30,8 @@ int info() {
   if (cuda::is_available())
     std::printf("cuda: %d device(s); %s\n", cuda::device_count(), cuda::cudnn_status().c_str());
   else
-    std::printf("cuda: built, unavailable (%s)\n", cuda::unavailable_reason().c_str());
+    std::printf("cuda: built, unavailable (%s); %s\n", cuda::unavailable_reason().c_str(),
+                cuda::cudnn_status().c_str());
 #else
   std::printf("cuda: not built (GANTRY_CUDA=OFF)\n");
 #endif
