@@ -11,8 +11,8 @@
 // Known weakness (docs/results.md): after 5 epochs G has collapsed within
 // each class (recall 0.005, FID-FMNIST 81.8). Giving the unconditional term
 // the DCGAN's 3x3 convolution head instead of the Linear made it worse (175.7,
-// recall 0.0002), so the Linear stays; spectral norm in D or a lower D rate
-// are the next things to try.
+// recall 0.0002), so the Linear stays; a lower D rate did not help either.
+// Spectral norm on D (convs, head, projection) is the next thing to try.
 #pragma once
 #include "gan/models/dcgan.h"
 
