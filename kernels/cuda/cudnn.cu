@@ -2,6 +2,7 @@
 // (see cudnn.cuh for why it is not linked).
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -71,7 +72,23 @@ std::string cudnn_status() {
   return g_status;
 }
 
-bool cudnn_available() { return is_available() && cudnn_api() != nullptr; }
+// Set when the library loaded but a handle could not be created (e.g. a cuDNN
+// built for another CUDA major version than the driver offers): from then on
+// cuDNN counts as unavailable and the timed choice uses Gantry's own kernels.
+std::atomic<bool> g_unusable{false};
+
+bool cudnn_available() {
+  if (!is_available() || cudnn_api() == nullptr) return false;
+  static std::once_flag probe;  // a handle on cuda:0 once, so "available" means usable
+  std::call_once(probe, [] {
+    try {
+      cudnn_handle(0);
+    } catch (const Error&) {
+      // g_unusable is set and the status says why
+    }
+  });
+  return !g_unusable.load();
+}
 
 void throw_cudnn_error(cudnnStatus_t s, const char* what, const char* file, int line) {
   const CudnnApi* api = cudnn_api();
@@ -91,7 +108,16 @@ cudnnHandle_t cudnn_handle(int dev) {
     auto it = handles.find(dev);
     if (it == handles.end()) {
       DeviceGuard guard(dev);
-      GANTRY_CUDNN_CHECK(api->cudnnCreate(&h));
+      const cudnnStatus_t st = api->cudnnCreate(&h);
+      if (st != CUDNN_STATUS_SUCCESS) {
+        g_unusable = true;
+        {
+          std::lock_guard<std::mutex> status_lock(g_mutex);
+          g_status += str(" (unusable: cudnnCreate on cuda:", dev, " failed: ",
+                          api->cudnnGetErrorString(st), ")");
+        }
+        throw_cudnn_error(st, "cudnnCreate", __FILE__, __LINE__);
+      }
       handles[dev] = h;
     } else {
       h = it->second;
