@@ -20,7 +20,7 @@
 //   im2col_gemm  Gantry's own: for a chunk of nb samples, im2col writes
 //                cols[g][r][s*P + p] (r = (c*KH + kh)*KW + kw over the group's
 //                input channels, s the sample in the chunk, p = oh*OW + ow),
-//                and cuBLAS multiplies:
+//                and cuBLAS multiplies (blas.cuh):
 //                  y[s, g]   = W_g [O/G, R] @ cols[g][:, s*P : s*P+P]     (batched over s)
 //                  dcols     = W_g^T @ g[s, g]; col2im sums each input
 //                              pixel's taps in a fixed order (no atomics)
@@ -38,6 +38,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "kernels/cuda/blas.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cudnn.cuh"
 #include "kernels/cuda/half.cuh"
@@ -143,34 +144,6 @@ __global__ void regroup_kernel(const T* __restrict__ gy, T* __restrict__ g2, int
   }
 }
 
-// ------------------------------------------------------------ cuBLAS
-template <typename T> cudaDataType_t blas_type();
-template <> cudaDataType_t blas_type<float>() { return CUDA_R_32F; }
-template <> cudaDataType_t blas_type<double>() { return CUDA_R_64F; }
-template <> cudaDataType_t blas_type<bf16>() { return CUDA_R_16BF; }
-template <> cudaDataType_t blas_type<f16>() { return CUDA_R_16F; }
-
-// Column-major strided-batched GEMM C = alpha op(A) op(B) + beta C with the
-// accumulation of acc_t<T> widened to float for half types (float32 for
-// float: the handle's math mode decides TF32; float64 for double).
-template <typename T>
-void gemm(int dev, cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k,
-          const T* A, int64_t lda, int64_t sA, const T* B, int64_t ldb, int64_t sB, double beta,
-          T* C, int64_t ldc, int64_t sC, int64_t batch) {
-  for (int64_t v : {m, n, k, lda, ldb, ldc, batch})
-    GANTRY_CHECK(v <= INT32_MAX, "conv (cuda): GEMM size ", v, " exceeds cuBLAS's int range");
-  const cublasComputeType_t ct =
-      std::is_same_v<T, double> ? CUBLAS_COMPUTE_64F : CUBLAS_COMPUTE_32F;
-  const double one_d = 1.0, beta_d = beta;
-  const float one_f = 1.0f, beta_f = static_cast<float>(beta);
-  const void* alpha = std::is_same_v<T, double> ? static_cast<const void*>(&one_d) : &one_f;
-  const void* betap = std::is_same_v<T, double> ? static_cast<const void*>(&beta_d) : &beta_f;
-  GANTRY_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-      cublas_handle(dev), ta, tb, int(m), int(n), int(k), alpha, A, blas_type<T>(), int(lda), sA,
-      B, blas_type<T>(), int(ldb), sB, betap, C, blas_type<T>(), int(ldc), sC, int(batch), ct,
-      CUBLAS_GEMM_DEFAULT));
-}
-
 // Samples per chunk so that `per_sample` elements of T stay within the limit.
 int64_t chunk_samples(int64_t N, int64_t per_sample, size_t elem) {
   const size_t bytes = std::max<size_t>(1, per_sample * elem);
@@ -209,9 +182,10 @@ void conv2d_im2col(const Tensors& in, const Tensors& out, const kernels::Attrs& 
     GANTRY_CUDA_LAUNCH_CHECK();
     // Y_s,g^T [P, Og] = cols_s,g^T [P, R] @ W_g^T [R, Og], batched over s.
     for (int64_t grp = 0; grp < g.G; ++grp)
-      gemm<T>(dev, CUBLAS_OP_N, CUBLAS_OP_N, g.P, g.Og, g.R, pc + grp * g.R * cnt * g.P, cnt * g.P,
-              g.P, pw + grp * g.Og * g.R, g.R, 0, 0.0, py + (n0 * g.O + grp * g.Og) * g.P, g.P,
-              g.O * g.P, cnt);
+      gemm_strided_batched<T>("conv2d", dev, CUBLAS_OP_N, CUBLAS_OP_N, g.P, g.Og, g.R,
+                              pc + grp * g.R * cnt * g.P, cnt * g.P, g.P, pw + grp * g.Og * g.R,
+                              g.R, 0, 0.0, py + (n0 * g.O + grp * g.Og) * g.P, g.P, g.O * g.P,
+                              cnt);
   }
 }
 
@@ -235,9 +209,10 @@ void conv2d_input_grad_im2col(const Tensors& in, const Tensors& out, const kerne
     if (g.P > 0 && g.Og > 0) {
       // dcols_s,g^T [P, R] = g_s,g^T [P, Og] @ W_g [Og, R], batched over s.
       for (int64_t grp = 0; grp < g.G; ++grp)
-        gemm<T>(dev, CUBLAS_OP_N, CUBLAS_OP_T, g.P, g.R, g.Og, pg + (n0 * g.O + grp * g.Og) * g.P,
-                g.P, g.O * g.P, pw + grp * g.Og * g.R, g.R, 0, 0.0, pc + grp * g.R * cnt * g.P,
-                cnt * g.P, g.P, cnt);
+        gemm_strided_batched<T>("conv2d_input_grad", dev, CUBLAS_OP_N, CUBLAS_OP_T, g.P, g.R,
+                                g.Og, pg + (n0 * g.O + grp * g.Og) * g.P, g.P, g.O * g.P,
+                                pw + grp * g.Og * g.R, g.R, 0, 0.0, pc + grp * g.R * cnt * g.P,
+                                cnt * g.P, g.P, cnt);
     } else {
       GANTRY_CUDA_CHECK(cudaMemsetAsync(pc, 0, dcols.numel() * sizeof(T), st));
     }
@@ -277,8 +252,9 @@ void conv2d_weight_grad_im2col(const Tensors& in, const Tensors& out, const kern
                                                               g.P);
     GANTRY_CUDA_LAUNCH_CHECK();
     // dW_g^T [R, Og] (+)= cols_g [R, K] @ g2_g^T [K, Og], batched over groups.
-    gemm<T>(dev, CUBLAS_OP_T, CUBLAS_OP_N, g.R, g.Og, K, pc, K, g.R * K, pg2, K, g.Og * K,
-            n0 == 0 ? 0.0 : 1.0, pdw, g.R, g.Og * g.R, g.G);
+    gemm_strided_batched<T>("conv2d_weight_grad", dev, CUBLAS_OP_T, CUBLAS_OP_N, g.R, g.Og, K, pc,
+                            K, g.R * K, pg2, K, g.Og * K, n0 == 0 ? 0.0 : 1.0, pdw, g.R,
+                            g.Og * g.R, g.G);
   }
 }
 
@@ -344,10 +320,32 @@ struct DnnChoice {
   size_t workspace = 0;
 };
 
-std::string shape_key(const char* op, DType t, const Tensors& in, const Tensors& out,
-                      const kernels::Attrs& a, int dev) {
+enum class Pass { Forward, InputGrad, WeightGrad };
+const char* op_name(Pass p) {
+  return p == Pass::Forward ? "conv2d" : p == Pass::InputGrad ? "conv2d_input_grad"
+                                                              : "conv2d_weight_grad";
+}
+
+// What a cached choice depends on: pass, dtype, device, workspace limit, every
+// operand's shape, the attrs. Built on every call, so plain integers (no text).
+using ShapeKey = std::vector<int64_t>;
+ShapeKey shape_key(Pass p, DType t, const Tensors& in, const Tensors& out,
+                   const kernels::Attrs& a, int dev) {
+  ShapeKey k = {int64_t(p), int64_t(t), dev, int64_t(g_workspace_limit.load())};
+  for (const Tensors* ts : {&in, &out})
+    for (const Tensor& v : *ts) {
+      k.push_back(v.dim());
+      k.insert(k.end(), v.shape().begin(), v.shape().end());
+    }
+  k.insert(k.end(), a.ints.begin(), a.ints.end());
+  return k;
+}
+
+// The same, readable, for conv_algorithm_choices() (built once per shape).
+std::string shape_text(Pass p, DType t, const Tensors& in, const Tensors& out,
+                       const kernels::Attrs& a, int dev) {
   std::ostringstream k;
-  k << op << " " << dtype_name(t) << " cuda:" << dev;
+  k << op_name(p) << " " << dtype_name(t) << " cuda:" << dev;
   for (const Tensor& v : in) k << " " << shape_str(v.shape());
   for (const Tensor& v : out) k << " ->" << shape_str(v.shape());
   k << " ws" << (g_workspace_limit.load() >> 10) << "k s" << a.ints[0] << "," << a.ints[1]
@@ -370,13 +368,11 @@ DnnChoice pick(const char* op, Query query) {
 }
 
 std::mutex g_dnn_mutex;
-std::map<std::string, DnnChoice> g_dnn_choices;
-
-enum class Pass { Forward, InputGrad, WeightGrad };
+std::map<ShapeKey, DnnChoice> g_dnn_choices;
 
 template <typename T>
-void run_cudnn(Pass pass, const char* op, const Tensors& in, const Tensors& out,
-               const kernels::Attrs& a) {
+void run_cudnn(Pass pass, const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+  const char* op = op_name(pass);
   const int dev = check_same_cuda_device(op, in, out);
   DeviceGuard guard(dev);
   const CudnnApi* api = cudnn_api();
@@ -395,7 +391,7 @@ void run_cudnn(Pass pass, const char* op, const Tensors& in, const Tensors& out,
   }
   Descriptors d(*api, g, T{});
   cudnnHandle_t h = cudnn_handle(dev);
-  const std::string key = shape_key(op, floating_dtype<T>(), in, out, a, dev);
+  const ShapeKey key = shape_key(pass, floating_dtype<T>(), in, out, a, dev);
   DnnChoice c;
   {
     std::lock_guard<std::mutex> lock(g_dnn_mutex);
@@ -445,15 +441,15 @@ void run_cudnn(Pass pass, const char* op, const Tensors& in, const Tensors& out,
 
 template <typename T>
 void conv2d_cudnn(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
-  run_cudnn<T>(Pass::Forward, "conv2d", in, out, a);
+  run_cudnn<T>(Pass::Forward, in, out, a);
 }
 template <typename T>
 void conv2d_input_grad_cudnn(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
-  run_cudnn<T>(Pass::InputGrad, "conv2d_input_grad", in, out, a);
+  run_cudnn<T>(Pass::InputGrad, in, out, a);
 }
 template <typename T>
 void conv2d_weight_grad_cudnn(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
-  run_cudnn<T>(Pass::WeightGrad, "conv2d_weight_grad", in, out, a);
+  run_cudnn<T>(Pass::WeightGrad, in, out, a);
 }
 
 bool cudnn_applicable(const Tensors&, const kernels::Attrs&) { return cudnn_available(); }
@@ -466,11 +462,11 @@ struct Candidate {
 };
 
 struct Choice {
-  std::string algo;
+  int index;         // into the op's candidates
   std::string line;  // for conv_algorithm_choices()
 };
 std::mutex g_auto_mutex;
-std::map<std::string, Choice> g_auto;
+std::map<ShapeKey, Choice> g_auto;
 
 // Milliseconds per call of fn (one warm-up, then the mean of 3), or a
 // negative number when the algorithm throws (e.g. no cuDNN algorithm fits).
@@ -496,18 +492,17 @@ double time_call(kernels::KernelFn fn, const Tensors& in, const Tensors& out,
 }
 
 template <typename T>
-void run_auto(const char* op, const Candidate (&cands)[2], const Tensors& in, const Tensors& out,
+void run_auto(Pass pass, const Candidate (&cands)[2], const Tensors& in, const Tensors& out,
               const kernels::Attrs& a) {
-  const int dev = check_same_cuda_device(op, in, out);
-  const std::string key = shape_key(op, floating_dtype<T>(), in, out, a, dev);
+  const int dev = check_same_cuda_device(op_name(pass), in, out);
+  const ShapeKey key = shape_key(pass, floating_dtype<T>(), in, out, a, dev);
+  int chosen = -1;
   {
     std::lock_guard<std::mutex> lock(g_auto_mutex);
     auto it = g_auto.find(key);
-    if (it != g_auto.end()) {
-      for (const auto& c : cands)
-        if (it->second.algo == c.name) return c.fn(in, out, a);
-    }
+    if (it != g_auto.end()) chosen = it->second.index;
   }
+  if (chosen >= 0) return cands[chosen].fn(in, out, a);
   DeviceGuard guard(dev);
   cudaStream_t st = current_stream(dev);
   cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
@@ -533,10 +528,11 @@ void run_auto(const char* op, const Candidate (&cands)[2], const Tensors& in, co
     }
   }
   std::ostringstream line;
-  line << key << ": " << winner->name << " " << best << " ms" << others.str();
+  line << shape_text(pass, floating_dtype<T>(), in, out, a, dev) << ": " << winner->name << " "
+       << best << " ms" << others.str();
   {
     std::lock_guard<std::mutex> lock(g_auto_mutex);
-    g_auto[key] = Choice{winner->name, line.str()};
+    g_auto[key] = Choice{int(winner - cands), line.str()};
   }
   winner->fn(in, out, a);  // the result the caller sees comes from the chosen algorithm
 }
@@ -545,19 +541,19 @@ template <typename T>
 void conv2d_auto(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
   static const Candidate c[2] = {{"cudnn", conv2d_cudnn<T>, cudnn_applicable},
                                  {"im2col_gemm", conv2d_im2col<T>, nullptr}};
-  run_auto<T>("conv2d", c, in, out, a);
+  run_auto<T>(Pass::Forward, c, in, out, a);
 }
 template <typename T>
 void conv2d_input_grad_auto(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
   static const Candidate c[2] = {{"cudnn", conv2d_input_grad_cudnn<T>, cudnn_applicable},
                                  {"im2col_gemm", conv2d_input_grad_im2col<T>, nullptr}};
-  run_auto<T>("conv2d_input_grad", c, in, out, a);
+  run_auto<T>(Pass::InputGrad, c, in, out, a);
 }
 template <typename T>
 void conv2d_weight_grad_auto(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
   static const Candidate c[2] = {{"cudnn", conv2d_weight_grad_cudnn<T>, cudnn_applicable},
                                  {"im2col_gemm", conv2d_weight_grad_im2col<T>, nullptr}};
-  run_auto<T>("conv2d_weight_grad", c, in, out, a);
+  run_auto<T>(Pass::WeightGrad, c, in, out, a);
 }
 
 template <typename T>

@@ -23,9 +23,8 @@
 // TF32 is off by default (CUBLAS_DEFAULT_MATH), so float32 results match the
 // CPU's to rounding; cuda::set_allow_tf32(true) switches the handle to
 // CUBLAS_TF32_TENSOR_OP_MATH (kernels/cuda/runtime.cu).
-#include <climits>
-#include <type_traits>
 
+#include "kernels/cuda/blas.cuh"
 #include "kernels/cuda/common.cuh"
 
 namespace gantry {
@@ -62,48 +61,6 @@ Operand prepare(Tensor& t) {
   return operand_of(t.size(d - 2), t.size(d - 1), t.stride(d - 2), t.stride(d - 1));
 }
 
-int as_int(int64_t v, const char* what) {
-  GANTRY_CHECK(v <= INT_MAX, "mm (cuda): ", what, " ", v, " exceeds cuBLAS's int range");
-  return static_cast<int>(v);
-}
-
-cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
-                            int n, int k, const float* a, int lda, long long sa, const float* b,
-                            int ldb, long long sb, float* c, int ldc, long long sc, int batch) {
-  const float one = 1.0f, zero = 0.0f;
-  return cublasSgemmStridedBatched(h, ta, tb, m, n, k, &one, a, lda, sa, b, ldb, sb, &zero, c, ldc,
-                                   sc, batch);
-}
-cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
-                            int n, int k, const double* a, int lda, long long sa, const double* b,
-                            int ldb, long long sb, double* c, int ldc, long long sc, int batch) {
-  const double one = 1.0, zero = 0.0;
-  return cublasDgemmStridedBatched(h, ta, tb, m, n, k, &one, a, lda, sa, b, ldb, sb, &zero, c, ldc,
-                                   sc, batch);
-}
-
-// 16-bit floats: float32 alpha/beta and accumulation (CUBLAS_COMPUTE_32F).
-template <typename T>
-cublasStatus_t gemm_batched_ex(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
-                               int m, int n, int k, const T* a, int lda, long long sa, const T* b,
-                               int ldb, long long sb, T* c, int ldc, long long sc, int batch) {
-  const cudaDataType dt = std::is_same<T, bf16>::value ? CUDA_R_16BF : CUDA_R_16F;
-  const float one = 1.0f, zero = 0.0f;
-  return cublasGemmStridedBatchedEx(h, ta, tb, m, n, k, &one, a, dt, lda, sa, b, dt, ldb, sb,
-                                    &zero, c, dt, ldc, sc, batch, CUBLAS_COMPUTE_32F,
-                                    CUBLAS_GEMM_DEFAULT);
-}
-cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
-                            int n, int k, const bf16* a, int lda, long long sa, const bf16* b,
-                            int ldb, long long sb, bf16* c, int ldc, long long sc, int batch) {
-  return gemm_batched_ex(h, ta, tb, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, batch);
-}
-cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
-                            int n, int k, const f16* a, int lda, long long sa, const f16* b,
-                            int ldb, long long sb, f16* c, int ldc, long long sc, int batch) {
-  return gemm_batched_ex(h, ta, tb, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, batch);
-}
-
 // C[batch] = A[batch] @ B[batch]; a, b are [batch, M, K] / [batch, K, N] views
 // (mm passes them with a batch dim of 1 added).
 template <typename T>
@@ -121,11 +78,11 @@ void batched_product(const char* name, Tensor a, Tensor b, const Tensor& c) {
   }
   Operand oa = prepare(a), ob = prepare(b);
   // C^T[N,M] = op(B') [N,K] @ op(A') [K,M]
-  GANTRY_CUBLAS_CHECK(gemm_batched(
-      cublas_handle(dev), ob.op, oa.op, as_int(N, "N"), as_int(M, "M"), as_int(K, "K"),
-      static_cast<const T*>(b.raw_data()), as_int(ob.ld, "ldb"), batch == 1 ? 0 : b.stride(0),
-      static_cast<const T*>(a.raw_data()), as_int(oa.ld, "lda"), batch == 1 ? 0 : a.stride(0),
-      static_cast<T*>(c.raw_data()), as_int(N, "ldc"), M * N, as_int(batch, "batch")));
+  gemm_strided_batched<T>(name, dev, ob.op, oa.op, N, M, K, static_cast<const T*>(b.raw_data()),
+                          ob.ld, batch == 1 ? 0 : b.stride(0),
+                          static_cast<const T*>(a.raw_data()), oa.ld,
+                          batch == 1 ? 0 : a.stride(0), 0.0, static_cast<T*>(c.raw_data()), N,
+                          M * N, batch);
 }
 
 template <typename T>

@@ -10,8 +10,9 @@
 //     ... x[i] = from_acc<T>(to_acc(x[i]) * s);
 //   }
 //
-// cuda_type<DType> maps the runtime dtype to the C++ type (__nv_bfloat16,
-// __half); dispatch_cuda_floating calls f(T{}) for the four floating dtypes.
+// bf16/f16 name __nv_bfloat16/__half; for_each_floating_type calls f(T{})
+// for the four floating dtypes (dispatch_cuda_dtype in common.cuh maps a
+// runtime dtype to its type).
 //
 // Conversions between element types (copy.cu, reduce.cu, rng.cu):
 //   cast_to<D>(s)      device: D(s) for any two CUDA element types with one
@@ -117,20 +118,6 @@ void for_each_floating_type(F&& f) {
   f(double{});
   f(bf16{});
   f(f16{});
-}
-
-// Calls f(T{}) for T in {float, double, bf16, f16}; other dtypes: an error
-// naming `what`.
-template <typename F>
-auto dispatch_cuda_floating(DType t, const char* what, F&& f) {
-  switch (t) {
-    case DType::Float32: return f(float{});
-    case DType::Float64: return f(double{});
-    case DType::BFloat16: return f(bf16{});
-    case DType::Float16: return f(f16{});
-    default: break;
-  }
-  throw Error(str(what, ": dtype ", dtype_name(t), " is not a floating dtype"));
 }
 
 }  // namespace cuda
