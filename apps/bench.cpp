@@ -111,12 +111,14 @@ int run_bench(int argc, char** argv) {
     const size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
       throw UsageError{"--force wants OP=ALGO[,OP=ALGO...], got '" + item + "'"};
-    const std::string op = item.substr(0, eq), algo = item.substr(eq + 1);
+    const std::string name = item.substr(0, eq), algo = item.substr(eq + 1);
+    if (!kernels::is_op(name)) throw UsageError{"--force: no op named '" + name + "'"};
+    const kernels::OpId op = kernels::op_id(name);
     bool known = false;
     for (DeviceType d : {DeviceType::CPU, DeviceType::CUDA})
       for (const auto& a : kernels::Registry::instance().algorithms(op, d, kFloat32))
         known = known || a.name == algo;
-    if (!known) throw UsageError{"--force: no float32 algorithm '" + algo + "' for op '" + op + "'"};
+    if (!known) throw UsageError{"--force: no float32 algorithm '" + algo + "' for op '" + name + "'"};
     kernels::Registry::instance().force_algorithm(op, algo);
   }
   const std::string device = f.str("device", "cpu");

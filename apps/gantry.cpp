@@ -37,7 +37,7 @@ int info() {
 #endif
   auto ops = kernels::Registry::instance().ops();
   std::printf("registered ops (%zu):", ops.size());
-  for (auto& o : ops) std::printf(" %s", o.c_str());
+  for (auto o : ops) std::printf(" %s", kernels::op_name(o));
   std::printf("\n");
   return 0;
 }

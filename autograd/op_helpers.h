@@ -8,6 +8,11 @@
 #include "kernels/registry.h"
 
 namespace gantry {
+
+// What an op definition records its backward with (autograd/node.h).
+using autograd::record;
+using NeedMask = std::vector<bool>;
+
 namespace detail {
 
 inline void check_defined(const char* op, const Tensor& t, const char* which = "input") {
@@ -36,6 +41,24 @@ inline Tensor new_output(const Tensor& like, const Shape& s, DType d) {
 // A 0-d tensor holding v, with t's dtype and device.
 inline Tensor scalar_like(const Tensor& t, double v) {
   return scalar_tensor(v, Options(t.dtype()).device(t.device()));
+}
+
+// Per-channel parameter [C] reshaped to broadcast over [N,C,*].
+inline Tensor channel_view(const char* op, const char* what, const Tensor& p, const Tensor& x) {
+  detail::check_same(op, x, p);
+  GANTRY_CHECK(p.dim() == 1 && p.size(0) == x.size(1), op, ": ", what, " ",
+               shape_str(p.shape()), " does not match ", x.size(1), " channels of input ",
+               shape_str(x.shape()));
+  Shape s(x.dim(), 1);
+  s[1] = x.size(1);
+  return reshape(p, s);
+}
+
+inline Tensor affine(const char* op, const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
+  Tensor r = y;
+  if (w.defined()) r = mul(r, channel_view(op, "weight", w, x));
+  if (b.defined()) r = add(r, channel_view(op, "bias", b, x));
+  return r;
 }
 
 }  // namespace detail

@@ -14,33 +14,12 @@
 
 namespace gantry {
 
-using autograd::record;
-using NeedMask = std::vector<bool>;
-
 namespace {
 
 void check_4d(const char* op, const Tensor& x) {
   detail::check_defined(op, x);
   detail::check_floating(op, x);
   GANTRY_CHECK(x.dim() == 4, op, ": input must be [N,C,H,W], got ", shape_str(x.shape()));
-}
-
-// Per-channel parameter [C] reshaped to broadcast over [N,C,*].
-Tensor channel_view(const char* op, const char* what, const Tensor& p, const Tensor& x) {
-  detail::check_same(op, x, p);
-  GANTRY_CHECK(p.dim() == 1 && p.size(0) == x.size(1), op, ": ", what, " ",
-               shape_str(p.shape()), " does not match ", x.size(1), " channels of input ",
-               shape_str(x.shape()));
-  Shape s(x.dim(), 1);
-  s[1] = x.size(1);
-  return reshape(p, s);
-}
-
-Tensor affine(const char* op, const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
-  Tensor r = y;
-  if (w.defined()) r = mul(r, channel_view(op, "weight", w, x));
-  if (b.defined()) r = add(r, channel_view(op, "bias", b, x));
-  return r;
 }
 
 // out[n,c] = Mh @ x[n,c] @ Mw^T; Mh [OH,H], Mw [OW,W] (constants, x's dtype/device).
@@ -115,83 +94,6 @@ void check_loss_pair(const char* op, const Tensor& x, const Tensor& t) {
 }  // namespace
 
 // ----------------------------------------------------------- normalization
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps) {
-  const char* op = "batch_norm";
-  detail::check_defined(op, x);
-  detail::check_floating(op, x);
-  GANTRY_CHECK(x.dim() >= 2, op, ": input must be [N,C,*], got ", shape_str(x.shape()));
-  std::vector<int64_t> dims = {0};
-  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-  const int64_t per_channel = x.numel() / std::max<int64_t>(x.size(1), 1);
-  if (running_mean.defined()) channel_view(op, "running_mean", running_mean, x);
-  if (running_var.defined()) channel_view(op, "running_var", running_var, x);
-  Tensor mu, var_b;
-  if (training) {
-    GANTRY_CHECK(per_channel > 1, op, ": training needs more than one value per channel, got ",
-                 "input ", shape_str(x.shape()));
-    if (weight.defined()) channel_view(op, "weight", weight, x);
-    if (bias.defined()) channel_view(op, "bias", bias, x);
-    // One fused kernel: y, and the batch mean and biased variance [C].
-    const Options o = Options(x.dtype()).device(x.device());
-    const int64_t C = x.size(1);
-    const Tensor w = weight.defined() ? weight : ones({C}, o);
-    const Tensor b = bias.defined() ? bias : zeros({C}, o);
-    Tensor y = detail::new_output(x, x.shape(), x.dtype());
-    Tensor bmean = detail::new_output(x, {C}, x.dtype()), bvar = detail::new_output(x, {C}, x.dtype());
-    kernels::Attrs at;
-    at.scalars = {eps};
-    kernels::run("batch_norm_train", {x.detach(), w.detach(), b.detach()}, {y, bmean, bvar}, at);
-    if (running_mean.defined() || running_var.defined()) {
-      NoGradGuard ng;
-      const double unbias = static_cast<double>(per_channel) / (per_channel - 1);
-      if (running_mean.defined())
-        core::copy_(running_mean, add(mul(running_mean, 1 - momentum), mul(bmean, momentum)));
-      if (running_var.defined())
-        core::copy_(running_var, add(mul(running_var, 1 - momentum), mul(bvar, momentum * unbias)));
-    }
-    record("BatchNormBackward", {x, w, b}, {y},
-           [x, w, b, bmean, bvar, dims, eps](const Tensors& g, const NeedMask& need) {
-             if (!GradMode::is_enabled()) {
-               // First-order backward: the fused kernel.
-               Tensor dx = detail::new_output(x, x.shape(), x.dtype());
-               Tensor dw = detail::new_output(x, w.shape(), x.dtype());
-               Tensor db = detail::new_output(x, w.shape(), x.dtype());
-               kernels::Attrs a;
-               a.scalars = {eps};
-               kernels::run("batch_norm_train_backward",
-                            {x.detach(), g[0].detach(), w.detach(), bmean, bvar}, {dx, dw, db}, a);
-               return Tensors{need[0] ? dx : Tensor(), need[1] ? dw : Tensor(),
-                              need[2] ? db : Tensor()};
-             }
-             // Building a graph (double backward): the same gradient composed
-             // from differentiable ops, so it can be differentiated again.
-             // xhat = (x - mean) * r;  gw = g * weight
-             // dx = r * (gw - mean(gw) - xhat * mean(gw * xhat))
-             Tensor xc = sub(x, mean(x, dims, true));
-             Tensor r = rsqrt(add(mean(mul(xc, xc), dims, true), eps));
-             Tensor xhat = mul(xc, r);
-             Tensor gw = mul(g[0], channel_view("batch_norm", "weight", w, x));
-             Tensor dx = mul(r, sub(sub(gw, mean(gw, dims, true)),
-                                    mul(xhat, mean(mul(gw, xhat), dims, true))));
-             Tensor dw = need[1] ? sum(mul(g[0], xhat), dims) : Tensor();
-             Tensor db = need[2] ? sum(g[0], dims) : Tensor();
-             return Tensors{dx, dw, db};
-           });
-    return y;
-  } else {
-    GANTRY_CHECK(running_mean.defined() && running_var.defined(), op,
-                 ": eval mode needs running_mean and running_var");
-    // Buffers normally; if a caller makes them require grad, the formula
-    // differentiates through them like any other input.
-    mu = channel_view(op, "running_mean", running_mean, x);
-    var_b = channel_view(op, "running_var", running_var, x);
-  }
-  Tensor y = mul(sub(x, mu), rsqrt(add(var_b, eps)));
-  return affine(op, y, x, weight, bias);
-}
-
 Tensor layer_norm(const Tensor& x, const Shape& ns, const Tensor& weight, const Tensor& bias,
                   double eps) {
   const char* op = "layer_norm";
@@ -226,7 +128,7 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const T
                " groups");
   Tensor g = reshape(x, {x.size(0), groups, -1});  // [N, G, C/G * spatial]
   Tensor y = mul(sub(g, mean(g, {2}, true)), rsqrt(add(var(g, {2}, false, true), eps)));
-  return affine(op, reshape(y, x.shape()), x, weight, bias);
+  return detail::affine(op, reshape(y, x.shape()), x, weight, bias);
 }
 
 // ---------------------------------------------------------------- pooling
@@ -259,10 +161,9 @@ Tensor max_pool2d(const Tensor& x, Pair k, Pair stride, Pair padding, Pair dilat
                  " is larger than the padded input ", shape_str(x.shape()));
     out[2 + i] = (x.size(2 + i) + 2 * padding[i] - span) / stride[i] + 1;
   }
-  kernels::Attrs a;
-  a.ints = {k[0], k[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
+  const kernels::PoolAttrs a{k[0], k[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
   Tensor idx = detail::new_output(x, out, kInt64);
-  kernels::run("max_pool2d_indices", {x}, {idx}, a);
+  kernels::run(kernels::OpId::max_pool2d_indices, {x}, {idx}, a);
   Tensor flat = reshape(x, {x.size(0), x.size(1), -1});
   return reshape(gather(flat, 2, core::reshape(idx, {out[0], out[1], -1})), out);
 }

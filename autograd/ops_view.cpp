@@ -13,9 +13,6 @@
 
 namespace gantry {
 
-using autograd::record;
-using NeedMask = std::vector<bool>;
-
 namespace {
 
 // Records a view whose backward is "reshape the gradient back to x's shape".

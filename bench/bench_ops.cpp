@@ -100,24 +100,23 @@ void BM_conv(benchmark::State& st) {
   const Shape xs = {L.N, L.Cin, L.H, L.W}, ys = {L.N, L.Cout, L.OH(), L.OW()};
   const Shape ws = L.transposed ? Shape{L.Cin, L.Cout, L.K, L.K} : Shape{L.Cout, L.Cin, L.K, L.K};
   Tensor x = randn(xs, {}, &g), w = randn(ws, {}, &g), y = randn(ys, {}, &g);
-  kernels::Attrs a;
-  a.ints = {L.stride, L.stride, L.pad, L.pad, 1, 1, 1};
+  const kernels::ConvAttrs a{L.stride, L.stride, L.pad, L.pad, 1, 1, 1};
   // (op, inputs, output) of each pass; for a transposed layer the roles of x and y swap.
-  std::string op;
+  kernels::OpId op;
   kernels::Tensors in;
   Tensor out;
   const Tensor& big = L.transposed ? y : x;    // the conv's "input" side
   const Tensor& small = L.transposed ? x : y;  // the conv's "output" side
   if (pass == 0) {
-    op = L.transposed ? "conv2d_input_grad" : "conv2d";
+    op = L.transposed ? kernels::OpId::conv2d_input_grad : kernels::OpId::conv2d;
     in = {x, w};
     out = empty_like(y);
   } else if (pass == 1) {
-    op = L.transposed ? "conv2d" : "conv2d_input_grad";
+    op = L.transposed ? kernels::OpId::conv2d : kernels::OpId::conv2d_input_grad;
     in = {y, w};
     out = empty_like(x);
   } else {
-    op = "conv2d_weight_grad";
+    op = kernels::OpId::conv2d_weight_grad;
     in = {big, small};
     out = empty_like(w);
   }

@@ -16,11 +16,8 @@
 #include <cstdint>
 #include <mutex>
 
-#if defined(__CUDACC__)
-#define GANTRY_HD __host__ __device__ inline
-#else
-#define GANTRY_HD inline
-#endif
+#include "core/hd.h"
+
 
 namespace gantry {
 

@@ -5,95 +5,91 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 namespace gantry {
 namespace kernels {
 
-namespace {
-std::pair<int, int> slot(DeviceType d, DType t) {
-  return {static_cast<int>(d), static_cast<int>(t)};
-}
-}  // namespace
-
 Registry& Registry::instance() {
-  static Registry* r = [] {
-    auto* reg = new Registry();
-    register_cpu_kernels(*reg);
-#ifdef GANTRY_WITH_CUDA
-    register_cuda_kernels(*reg);
-#endif
-    return reg;
-  }();
+  // Built on first use (kernel files register from static initializers, in
+  // any order), never destroyed (kernels may run from other static destructors).
+  static Registry* r = new Registry();
   return *r;
 }
 
-void Registry::add(const std::string& op, DeviceType dev, DType dtype, const std::string& algo,
-                   KernelFn fn, Applicable applicable) {
-  auto& v = table_[op][slot(dev, dtype)];
+void Registry::add(OpId op, DeviceType dev, DType dtype, const std::string& algo, KernelFn fn,
+                   Applicable applicable) {
+  auto& v = table_[op_index(op)][static_cast<int>(dev)][static_cast<int>(dtype)];
   for (const auto& a : v)
-    GANTRY_CHECK(a.name != algo, "Registry: ", op, "/", Device(dev).str(), "/",
+    GANTRY_CHECK(a.name != algo, "Registry: ", op_name(op), "/", Device(dev).str(), "/",
                  dtype_name(dtype), " algorithm '", algo, "' registered twice");
   v.push_back(Algorithm{algo, fn, applicable});
 }
 
-const Algorithm& Registry::select(const std::string& op, DeviceType dev, DType dtype,
-                                  const Tensors& in, const Attrs& attrs) const {
-  auto it = table_.find(op);
-  GANTRY_CHECK(it != table_.end(), op, ": no such op in the kernel registry");
-  auto jt = it->second.find(slot(dev, dtype));
-  GANTRY_CHECK(jt != it->second.end() && !jt->second.empty(), op, ": no kernel for device ",
-               Device(dev).str(), " and dtype ", dtype_name(dtype));
-  const auto& algos = jt->second;
-  auto f = forced_.find(op);
-  if (f != forced_.end()) {
-    for (const auto& a : algos)
-      if (a.name == f->second) return a;
-    throw Error(str(op, ": forced algorithm '", f->second, "' is not registered for ",
-                    Device(dev).str(), "/", dtype_name(dtype)));
+const Algorithm& Registry::select(OpId op, DeviceType dev, DType dtype, const Tensors& in,
+                                  const OpAttrs& attrs) const {
+  const Slot& algos = slot(op, dev, dtype);
+  GANTRY_CHECK(!algos.empty(), op_name(op), ": no kernel for device ", Device(dev).str(),
+               " and dtype ", dtype_name(dtype));
+  if (num_forced_.load(std::memory_order_relaxed) > 0) {
+    const std::string& f = forced_[op_index(op)];
+    if (!f.empty()) {
+      for (const auto& a : algos)
+        if (a.name == f) return a;
+      throw Error(str(op_name(op), ": forced algorithm '", f, "' is not registered for ",
+                      Device(dev).str(), "/", dtype_name(dtype)));
+    }
   }
   for (const auto& a : algos)
     if (!a.applicable || a.applicable(in, attrs)) return a;
-  throw Error(str(op, ": no registered algorithm accepts this call on ", Device(dev).str(), "/",
-                  dtype_name(dtype)));
+  throw Error(str(op_name(op), ": no registered algorithm accepts this call on ",
+                  Device(dev).str(), "/", dtype_name(dtype)));
 }
 
-bool Registry::has(const std::string& op, DeviceType dev, DType dtype) const {
-  auto it = table_.find(op);
-  return it != table_.end() && it->second.count(slot(dev, dtype));
+bool Registry::has(OpId op, DeviceType dev, DType dtype) const {
+  return !slot(op, dev, dtype).empty();
 }
 
-std::vector<Algorithm> Registry::algorithms(const std::string& op, DeviceType dev,
-                                            DType dtype) const {
-  if (!has(op, dev, dtype)) return {};
-  return table_.at(op).at(slot(dev, dtype));
+std::vector<Algorithm> Registry::algorithms(OpId op, DeviceType dev, DType dtype) const {
+  return slot(op, dev, dtype);
+}
+
+void Registry::force_algorithm(OpId op, const std::string& algo) {
+  std::string& f = forced_[op_index(op)];
+  if (f.empty() && !algo.empty()) ++num_forced_;
+  if (!f.empty() && algo.empty()) --num_forced_;
+  f = algo;
 }
 
 void Registry::force_algorithm(const std::string& op, const std::string& algo) {
-  if (algo.empty()) forced_.erase(op);
-  else forced_[op] = algo;
+  force_algorithm(op_id(op), algo);
 }
 
-std::vector<std::string> Registry::ops() const {
-  std::vector<std::string> r;
-  for (const auto& kv : table_) r.push_back(kv.first);
+std::vector<OpId> Registry::ops() const {
+  std::vector<OpId> r;
+  for (int i = 0; i < kNumOps; ++i) {
+    bool any = false;
+    for (const auto& dev : table_[i])
+      for (const auto& s : dev) any = any || !s.empty();
+    if (any) r.push_back(static_cast<OpId>(i));
+  }
   return r;
 }
 
 std::vector<Key> Registry::keys() const {
   std::vector<Key> r;
-  for (const auto& kv : table_)
-    for (const auto& s : kv.second)
-      r.push_back(Key{kv.first, static_cast<DeviceType>(s.first.first),
-                      static_cast<DType>(s.first.second)});
+  for (int i = 0; i < kNumOps; ++i)
+    for (int d = 0; d < kNumDeviceTypes; ++d)
+      for (int t = 0; t < kNumDTypes; ++t)
+        if (!table_[i][d][t].empty())
+          r.push_back(Key{static_cast<OpId>(i), static_cast<DeviceType>(d), static_cast<DType>(t)});
   return r;
 }
 
-std::vector<DType> Registry::dtypes(const std::string& op, DeviceType dev) const {
+std::vector<DType> Registry::dtypes(OpId op, DeviceType dev) const {
   std::vector<DType> r;
-  auto it = table_.find(op);
-  if (it == table_.end()) return r;
-  for (const auto& s : it->second)
-    if (s.first.first == static_cast<int>(dev)) r.push_back(static_cast<DType>(s.first.second));
+  for (int t = 0; t < kNumDTypes; ++t)
+    if (!table_[op_index(op)][static_cast<int>(dev)][t].empty()) r.push_back(static_cast<DType>(t));
   return r;
 }
 
@@ -103,7 +99,8 @@ thread_local DispatchTrace* g_trace = nullptr;
 
 DispatchTrace::DispatchTrace() : prev_(g_trace) { g_trace = this; }
 DispatchTrace::~DispatchTrace() { g_trace = prev_; }
-void DispatchTrace::add(const std::string& op) {
+void DispatchTrace::add(OpId id) {
+  const char* op = op_name(id);
   for (const auto& o : ops_)
     if (o == op) return;
   ops_.push_back(op);
@@ -154,8 +151,11 @@ std::string Profiler::report() {
   return s;
 }
 
-void run(const std::string& op, const Tensors& in, const Tensors& out, const Attrs& attrs) {
-  GANTRY_CHECK(!in.empty() && in[0].defined(), op, ": called with no input");
+void run(OpId op, const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  GANTRY_CHECK(!in.empty() && in[0].defined(), op_name(op), ": called with no input");
+  const OpInfo& info = op_info(op);
+  GANTRY_CHECK(attrs.kind() == info.attrs, op_name(op), ": takes ", attr_kind_name(info.attrs),
+               ", called with ", attr_kind_name(attrs.kind()));
   if (g_trace) g_trace->add(op);
   const Tensor& x = in[0];
   // Kernels read raw pointers: every operand must live on in[0]'s device.
@@ -165,11 +165,10 @@ void run(const std::string& op, const Tensors& in, const Tensors& out, const Att
         std::string all;
         for (const auto& u : in) all += (all.empty() ? "" : ", ") + tensor_desc(u);
         for (const auto& u : out) all += (all.empty() ? "" : ", ") + tensor_desc(u);
-        throw Error(str(op, ": tensors on different devices (", x.device().str(), " and ",
-                        t.device().str(), "): ", all));
+        throw Error(str(op_name(op), ": tensors on different devices (", x.device().str(),
+                        " and ", t.device().str(), "): ", all));
       }
-  const Algorithm& a =
-      Registry::instance().select(op, x.device().type, x.dtype(), in, attrs);
+  const Algorithm& a = Registry::instance().select(op, x.device().type, x.dtype(), in, attrs);
   if (!g_profiling.load(std::memory_order_relaxed)) {
     a.fn(in, out, attrs);
     return;
@@ -179,8 +178,8 @@ void run(const std::string& op, const Tensors& in, const Tensors& out, const Att
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> lock(g_profile_mu);
-  ProfileRow& row = profile_table()[{op, a.name}];
-  row.op = op;
+  ProfileRow& row = profile_table()[{op_name(op), a.name}];
+  row.op = op_name(op);
   row.algorithm = a.name;
   row.calls += 1;
   row.total_ms += ms;

@@ -1,43 +1,41 @@
-// kernels/registry.h — the one table that maps (op, device, dtype) to kernels.
+// kernels/registry.h — maps (op, device, dtype) to kernels.
 //
 // A kernel is a plain function that reads input tensors and writes into
 // outputs the caller has already allocated (contiguous, right shape/dtype).
 // Kernels never see autograd: they get tensors (pointers, shapes, strides)
-// and an Attrs bag of op parameters. One key may hold several algorithms
-// (e.g. convolution: im2col+GEMM, direct, cuDNN); `Registry::select` picks the
-// first whose `applicable` predicate accepts the call, unless a setting forces
-// one by name.
+// and the op's typed attributes (kernels/attrs.h). One key may hold several
+// algorithms (e.g. convolution: im2col+GEMM, direct, cuDNN); `select` picks
+// the first whose `applicable` predicate accepts the call, unless a setting
+// forces one by name.
 //
-// Registration is explicit: Registry::instance() calls register_cpu_kernels()
-// (and register_cuda_kernels() in CUDA builds) on first use, so static linking
-// cannot drop an op, and tests/test_registry.cpp walks the table.
+// Ops are the typed ids of the op table (kernels/op.h); the table is a flat
+// array indexed by (op, device, dtype), so dispatch costs no string compare.
+//
+// Registration is one line next to each kernel:
+//   GANTRY_KERNEL(mm, DeviceType::CPU, kFloat32, "eigen", mm<float>);
+//   GANTRY_KERNEL_IF(conv2d, DeviceType::CUDA, kFloat32, "cudnn", cudnn_ok, conv_cudnn<float>);
+// Each expands to a static object whose constructor adds the kernel. Static
+// linking would drop an object file nothing refers to, so the kernels library
+// is linked whole (CMake: $<LINK_LIBRARY:WHOLE_ARCHIVE,...>; see
+// CMakeLists.txt), and tests/test_registry.cpp walks the table so a dropped
+// registration fails a test.
 #pragma once
-#include <functional>
-#include <map>
+#include <array>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/op.h"
 
 namespace gantry {
 namespace kernels {
 
 using Tensors = std::vector<Tensor>;
 
-// Op parameters. Each op documents which fields it reads.
-struct Attrs {
-  std::vector<double> scalars;  // leaky_relu {slope}, elu {alpha}, clamp {lo, hi}
-  std::vector<int64_t> dims;    // reductions: sorted, non-negative dims to reduce
-  bool keepdim = false;         // reductions: keep reduced dims as size 1
-  bool unbiased = false;        // var: divide by N-1
-  std::vector<int64_t> ints;    // conv*: {stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups}
-                                // max_pool2d_indices: {kh, kw, sh, sw, ph, pw, dh, dw}
-                                // gather, scatter_add: {dim}
-};
-
-using KernelFn = void (*)(const Tensors& in, const Tensors& out, const Attrs& attrs);
-using Applicable = bool (*)(const Tensors& in, const Attrs& attrs);
+using KernelFn = void (*)(const Tensors& in, const Tensors& out, const OpAttrs& attrs);
+using Applicable = bool (*)(const Tensors& in, const OpAttrs& attrs);
 
 struct Algorithm {
   std::string name;
@@ -46,10 +44,13 @@ struct Algorithm {
 };
 
 struct Key {
-  std::string op;
+  OpId op;
   DeviceType device;
   DType dtype;
 };
+
+constexpr int kNumDeviceTypes = 2;  // DeviceType::CPU, DeviceType::CUDA
+constexpr int kNumDTypes = 7;       // every DType (core/dtype.h)
 
 class Registry {
  public:
@@ -57,28 +58,67 @@ class Registry {
 
   // Adds an algorithm for (op, device, dtype). dtype is the dtype of the
   // op's first input (the dispatch dtype).
-  void add(const std::string& op, DeviceType dev, DType dtype, const std::string& algo,
-           KernelFn fn, Applicable applicable = nullptr);
+  void add(OpId op, DeviceType dev, DType dtype, const std::string& algo, KernelFn fn,
+           Applicable applicable = nullptr);
 
   // The algorithm to run for this call; throws naming the op, device and dtype
   // when nothing is registered.
-  const Algorithm& select(const std::string& op, DeviceType dev, DType dtype, const Tensors& in,
-                          const Attrs& attrs) const;
-  bool has(const std::string& op, DeviceType dev, DType dtype) const;
-  std::vector<Algorithm> algorithms(const std::string& op, DeviceType dev, DType dtype) const;
+  const Algorithm& select(OpId op, DeviceType dev, DType dtype, const Tensors& in,
+                          const OpAttrs& attrs) const;
+  bool has(OpId op, DeviceType dev, DType dtype) const;
+  std::vector<Algorithm> algorithms(OpId op, DeviceType dev, DType dtype) const;
 
   // Forces algorithm `algo` for `op` ("" clears the choice).
+  void force_algorithm(OpId op, const std::string& algo);
+  // The same by name (`--force OP=ALGO`); throws when no op has that name.
   void force_algorithm(const std::string& op, const std::string& algo);
 
-  std::vector<std::string> ops() const;                 // every op name, sorted
-  std::vector<Key> keys() const;                        // every (op, device, dtype)
-  std::vector<DType> dtypes(const std::string& op, DeviceType dev) const;
+  std::vector<OpId> ops() const;   // every op with at least one kernel, in table order
+  std::vector<Key> keys() const;   // every (op, device, dtype) with a kernel
+  std::vector<DType> dtypes(OpId op, DeviceType dev) const;
 
  private:
   Registry() = default;
-  std::map<std::string, std::map<std::pair<int, int>, std::vector<Algorithm>>> table_;
-  std::map<std::string, std::string> forced_;
+  using Slot = std::vector<Algorithm>;
+  const Slot& slot(OpId op, DeviceType dev, DType dtype) const {
+    return table_[op_index(op)][static_cast<int>(dev)][static_cast<int>(dtype)];
+  }
+  std::array<std::array<std::array<Slot, kNumDTypes>, kNumDeviceTypes>, kNumOps> table_;
+  std::array<std::string, kNumOps> forced_;
+  std::atomic<int> num_forced_{0};  // fast path: no op is forced
 };
+
+// A static object that registers one kernel when the program starts
+// (GANTRY_KERNEL below).
+struct Registrar {
+  Registrar(OpId op, DeviceType dev, DType dtype, const char* algo, KernelFn fn,
+            Applicable applicable = nullptr) {
+    Registry::instance().add(op, dev, dtype, algo, fn, applicable);
+  }
+  // Runs `f()` at start-up: for kernel files that register a family in a loop.
+  template <typename F>
+  explicit Registrar(F&& f) {
+    f(Registry::instance());
+  }
+};
+
+#define GANTRY_REG_CAT2_(a, b) a##b
+#define GANTRY_REG_CAT_(a, b) GANTRY_REG_CAT2_(a, b)
+// One kernel: op (a name in the op table), device, dtype, algorithm name, and
+// the function last (it may be a template-id with commas: extremum<T, true>).
+#define GANTRY_KERNEL(OP, DEV, DTYPE, ALGO, ...)                                          \
+  static const ::gantry::kernels::Registrar GANTRY_REG_CAT_(gantry_kernel_, __COUNTER__)( \
+      ::gantry::kernels::OpId::OP, DEV, DTYPE, ALGO, __VA_ARGS__)
+// The same, used only where `applicable(in, attrs)` accepts the call.
+#define GANTRY_KERNEL_IF(OP, DEV, DTYPE, ALGO, APPLICABLE, ...)                           \
+  static const ::gantry::kernels::Registrar GANTRY_REG_CAT_(gantry_kernel_, __COUNTER__)( \
+      ::gantry::kernels::OpId::OP, DEV, DTYPE, ALGO, __VA_ARGS__, APPLICABLE)
+// A block of registrations run at start-up: GANTRY_REGISTER_KERNELS(r) { r.add(...); }
+#define GANTRY_REGISTER_KERNELS(R)                                                         \
+  static void GANTRY_REG_CAT_(gantry_register_, __LINE__)(::gantry::kernels::Registry&);   \
+  static const ::gantry::kernels::Registrar GANTRY_REG_CAT_(gantry_kernels_, __LINE__)(    \
+      [](::gantry::kernels::Registry& r_) { GANTRY_REG_CAT_(gantry_register_, __LINE__)(r_); }); \
+  static void GANTRY_REG_CAT_(gantry_register_, __LINE__)(::gantry::kernels::Registry & R)
 
 // While alive, records the name of every op dispatched on this thread (tests
 // use it to learn which kernels a composite op needs on a backend).
@@ -89,7 +129,7 @@ class DispatchTrace {
   DispatchTrace(const DispatchTrace&) = delete;
   DispatchTrace& operator=(const DispatchTrace&) = delete;
   const std::vector<std::string>& ops() const { return ops_; }
-  void add(const std::string& op);
+  void add(OpId op);
 
  private:
   std::vector<std::string> ops_;
@@ -115,14 +155,9 @@ class Profiler {
   static std::string report();            // a printable table with percentages
 };
 
-// Dispatches `op` on the device and dtype of in[0].
-void run(const std::string& op, const Tensors& in, const Tensors& out, const Attrs& attrs = {});
-
-// Explicit registration entry points (one per backend).
-void register_cpu_kernels(Registry& r);
-#ifdef GANTRY_WITH_CUDA
-void register_cuda_kernels(Registry& r);
-#endif
+// Dispatches `op` on the device and dtype of in[0]. `attrs` must be the
+// attribute struct the op's table entry names (checked).
+void run(OpId op, const Tensors& in, const Tensors& out, const OpAttrs& attrs = {});
 
 }  // namespace kernels
 }  // namespace gantry

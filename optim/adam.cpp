@@ -26,9 +26,8 @@ Tensor Adam::new_field(size_t i, const std::string& field) const {
 
 void Adam::step() {
   NoGradGuard ng;
-  kernels::Attrs a;
-  a.scalars = {lr_, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay, 0.0,
-               opt_.decoupled ? 1.0 : 0.0};
+  kernels::AdamAttrs a{lr_, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay, 0,
+                       opt_.decoupled};
   // Contiguous parameters that share device, dtype and step count go to one
   // fused adam_step call (one kernel launch for the whole list on CUDA).
   struct Group {
@@ -47,7 +46,7 @@ void Adam::step() {
     core::fill_(count, static_cast<double>(t));
     const Tensor& p = params_[i];
     const bool fused =
-        opt_.fused && kernels::Registry::instance().has("adam_step", p.device().type, p.dtype());
+        opt_.fused && kernels::Registry::instance().has(kernels::OpId::adam_step, p.device().type, p.dtype());
     if (!fused) {
       composed_update(i, g, t);
       continue;
@@ -58,8 +57,8 @@ void Adam::step() {
     if (!p.is_contiguous()) {
       // A strided parameter (a view): update a contiguous copy, write it back.
       Tensor pc = core::clone(p);
-      a.scalars[5] = static_cast<double>(t);
-      kernels::run("adam_step", {pc, gc, m, v}, {pc, m, v}, a);
+      a.step = t;
+      kernels::run(kernels::OpId::adam_step, {pc, gc, m, v}, {pc, m, v}, a);
       core::copy_(p, pc);
       continue;
     }
@@ -75,8 +74,8 @@ void Adam::step() {
     grp->out.insert(grp->out.end(), {pv, m, v});
   }
   for (const Group& q : groups) {
-    a.scalars[5] = static_cast<double>(q.t);
-    kernels::run("adam_step", q.in, q.out, a);
+    a.step = q.t;
+    kernels::run(kernels::OpId::adam_step, q.in, q.out, a);
   }
   ++steps_;
 }

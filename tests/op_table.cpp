@@ -79,15 +79,6 @@ OpCase make_case(const std::string& name, const std::string& op, Family fam,
   return c;
 }
 
-const std::vector<std::string>& non_differentiable_ops() {
-  static const std::vector<std::string> v = {"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin",
-                                              "max_pool2d_indices", "adam_step",
-                                              // fused backward kernels: their derivative is
-                                              // the forward op's second derivative
-                                              "batch_norm_train_backward", "leaky_relu_backward"};
-  return v;
-}
-
 namespace {
 
 using F1 = std::function<double(double)>;
@@ -498,9 +489,9 @@ std::vector<OpCase> build() {
         [sc](const Tensors& x) {
           Tensor p = core::clone(x[0]), g = core::clone(x[1]), m = core::clone(x[2]),
                  v = core::clone(x[3]);
-          kernels::Attrs a;
-          a.scalars = sc;
-          kernels::run("adam_step", {p, g, m, v}, {p, m, v}, a);
+          const kernels::AdamAttrs a{sc[0], sc[1], sc[2], sc[3], sc[4],
+                                     static_cast<int64_t>(sc[5]), sc[6] != 0};
+          kernels::run(kernels::OpId::adam_step, {p, g, m, v}, {p, m, v}, a);
           return cat({p.reshape({-1}), m.reshape({-1}), v.reshape({-1})});
         },
         [sc](const R& x) {

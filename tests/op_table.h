@@ -60,10 +60,6 @@ const std::vector<OpCase>& op_cases();
 // pooling, resampling, padding, joining/indexing, softmax and losses.
 void add_nn_cases(std::vector<OpCase>& v);
 
-// Ops that have no derivative by nature (their results are indices or
-// booleans). Every other registered op must have a gradient-checked case.
-const std::vector<std::string>& non_differentiable_ops();
-
 // Inputs for a case as CPU tensors: float64 for float inputs (integer-valued
 // when `integers` is set, for integer-dtype runs), uint8 for masks, int64 for
 // indices. Backends convert only the float inputs to the dtype under test.

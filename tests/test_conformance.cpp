@@ -87,7 +87,7 @@ std::vector<DType> case_dtypes(const OpCase& c) {
       r.push_back(kFloat16);
     }
   } else {
-    r = kernels::Registry::instance().dtypes(c.op, kDev.type);
+    r = kernels::Registry::instance().dtypes(kernels::op_id(c.op), kDev.type);
   }
   if (half_excluded(c)) r.erase(std::remove_if(r.begin(), r.end(), is_half), r.end());
   return r;
@@ -110,7 +110,7 @@ bool backend_supports(const OpCase& c, DType dt, std::string* missing) {
   } catch (const Error&) {
   }
   for (const auto& op : trace.ops())
-    if (!kernels::Registry::instance().has(op, kDev.type, dt)) {
+    if (!kernels::Registry::instance().has(kernels::op_id(op), kDev.type, dt)) {
       *missing = op;
       return false;
     }
@@ -175,7 +175,7 @@ void run_family(tbl::Family f) {
   for (const auto& c : tbl::op_cases()) {
     if (c.family != f) continue;
     if (!c.op.empty() && case_dtypes(c).empty()) continue;  // not on this backend
-    if (!kDev.is_cpu() && c.op.empty() && !kernels::Registry::instance().has("add", kDev.type, kFloat32))
+    if (!kDev.is_cpu() && c.op.empty() && !kernels::Registry::instance().has(kernels::OpId::add, kDev.type, kFloat32))
       continue;  // composites need at least the elementwise kernels
     DYNAMIC_SECTION(c.name) { check_case(c); }
     ++n;
@@ -215,7 +215,7 @@ bool backward_supported(const OpCase& c, DType dt, std::string* missing) {
   } catch (const Error&) {
   }
   for (const auto& op : trace.ops())
-    if (!kernels::Registry::instance().has(op, kDev.type, dt)) {
+    if (!kernels::Registry::instance().has(kernels::op_id(op), kDev.type, dt)) {
       *missing = op;
       return false;
     }

@@ -50,13 +50,14 @@ Shape out_shape(const Layer& L) {
 std::vector<std::vector<float>> run_all(const Layer& L, const std::string& algo) {
   Generator g(42);
   Tensor x = randn(L.x, {}, &g), w = randn(L.w, {}, &g), gy = randn(out_shape(L), {}, &g);
-  kernels::Attrs a;
-  a.ints = L.ints;
+  const auto& p = L.ints;
+  const kernels::ConvAttrs a{p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
   auto& reg = kernels::Registry::instance();
   std::vector<std::vector<float>> r;
-  for (const char* op : {"conv2d", "conv2d_input_grad", "conv2d_weight_grad"}) {
+  using kernels::OpId;
+  for (OpId op : {OpId::conv2d, OpId::conv2d_input_grad, OpId::conv2d_weight_grad}) {
     reg.force_algorithm(op, algo);
-    const std::string o = op;
+    const std::string o = kernels::op_name(op);
     Tensor out = o == "conv2d" ? empty(out_shape(L)) : o == "conv2d_input_grad" ? empty(L.x) : empty(L.w);
     kernels::Tensors in = o == "conv2d" ? kernels::Tensors{x, w}
                           : o == "conv2d_input_grad" ? kernels::Tensors{gy, w}

@@ -152,7 +152,7 @@ TEST_CASE("cuda: operands on two devices are refused, naming both", "[cuda]") {
   Tensor g = on_cuda(ones({3}));
   CHECK_THROWS_WITH(add(c, g), Catch::Contains("different devices") && Catch::Contains("cuda:0") &&
                                    Catch::Contains("cpu"));
-  CHECK_THROWS_WITH(kernels::run("exp", {g}, {empty({3})}),
+  CHECK_THROWS_WITH(kernels::run(kernels::OpId::exp, {g}, {empty({3})}),
                     Catch::Contains("exp") && Catch::Contains("different devices"));
   CHECK_THROWS_WITH(where(ones({3}, kUInt8), g, g), Catch::Contains("device"));
 }
@@ -165,8 +165,7 @@ TEST_CASE("cuda: fused multi-tensor Adam matches the CPU kernel", "[cuda][optim]
   sizes.push_back(0);
   sizes.push_back(65536 * 300 + 5);
   for (bool decoupled : {false, true}) {
-    kernels::Attrs a;
-    a.scalars = {1e-3, 0.9, 0.999, 1e-8, 0.01, 5, decoupled ? 1.0 : 0.0};
+    const kernels::AdamAttrs a{1e-3, 0.9, 0.999, 1e-8, 0.01, 5, decoupled};
     Generator gen(99);
     Tensors cpu_in, cpu_out, dev_in, dev_out;
     std::vector<Tensor> cpu_params, dev_params;
@@ -174,12 +173,12 @@ TEST_CASE("cuda: fused multi-tensor Adam matches the CPU kernel", "[cuda][optim]
       Tensor p = randn({n}, kFloat32, &gen), g = randn({n}, kFloat32, &gen),
              m = mul(randn({n}, kFloat32, &gen), 0.1), v = mul(rand({n}, kFloat32, &gen), 0.01);
       Tensor dp = on_cuda(p), dg = on_cuda(g), dm = on_cuda(m), dv = on_cuda(v);
-      kernels::run("adam_step", {p, g, m, v}, {p, m, v}, a);  // the CPU kernel, per parameter
+      kernels::run(kernels::OpId::adam_step, {p, g, m, v}, {p, m, v}, a);  // the CPU kernel, per parameter
       dev_in.insert(dev_in.end(), {dp, dg, dm, dv});
       dev_out.insert(dev_out.end(), {dp, dm, dv});
       cpu_params.insert(cpu_params.end(), {p, m, v});
     }
-    kernels::run("adam_step", dev_in, dev_out, a);  // one call for the whole list
+    kernels::run(kernels::OpId::adam_step, dev_in, dev_out, a);  // one call for the whole list
     for (size_t i = 0; i < cpu_params.size(); ++i) {
       INFO("decoupled " << decoupled << " tensor " << i / 3 << " field " << i % 3);
       check_close(vals(dev_out[i]), vals(cpu_params[i]), 1e-6, "adam_step");

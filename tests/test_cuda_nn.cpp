@@ -43,8 +43,8 @@ struct Force {
   ~Force() { kernels::Registry::instance().force_algorithm(op, ""); }
 };
 
-Tensor run(const std::string& op, const kernels::Tensors& in, const Shape& out_shape,
-           const kernels::Attrs& a, DType dt = DType::Float32) {
+Tensor run(kernels::OpId op, const kernels::Tensors& in, const Shape& out_shape,
+           const kernels::OpAttrs& a, DType dt = DType::Float32) {
   Tensor out = empty(out_shape, Options().dtype(dt).device(in[0].device()));
   kernels::run(op, in, {out}, a);
   return out;
@@ -73,10 +73,8 @@ Shape out_shape(const ConvCase& c) {
   return {c.x[0], c.w[0], OH, OW};
 }
 
-kernels::Attrs attrs(const ConvCase& c) {
-  kernels::Attrs a;
-  a.ints = {c.sh, c.sw, c.ph, c.pw, c.dh, c.dw, c.groups};
-  return a;
+kernels::ConvAttrs attrs(const ConvCase& c) {
+  return {c.sh, c.sw, c.ph, c.pw, c.dh, c.dw, c.groups};
 }
 
 std::vector<std::string> conv_algorithms() {
@@ -91,19 +89,19 @@ void check_conv_case(const ConvCase& c, DType dt, double tol) {
   Generator gen(11);
   const Shape ys = out_shape(c);
   Tensor x = randn(c.x, dt, &gen), w = randn(c.w, dt, &gen), g = randn(ys, dt, &gen);
-  const kernels::Attrs a = attrs(c);
-  Tensor y_ref = run("conv2d", {x, w}, ys, a, dt);
-  Tensor dx_ref = run("conv2d_input_grad", {g, w}, c.x, a, dt);
-  Tensor dw_ref = run("conv2d_weight_grad", {x, g}, c.w, a, dt);
+  const kernels::ConvAttrs a = attrs(c);
+  Tensor y_ref = run(kernels::OpId::conv2d, {x, w}, ys, a, dt);
+  Tensor dx_ref = run(kernels::OpId::conv2d_input_grad, {g, w}, c.x, a, dt);
+  Tensor dw_ref = run(kernels::OpId::conv2d_weight_grad, {x, g}, c.w, a, dt);
   Tensor X = on_cuda(x), W = on_cuda(w), G = on_cuda(g);
   for (const auto& algo : conv_algorithms()) {
     INFO("x" << shape_str(c.x) << " w" << shape_str(c.w) << " dtype " << dtype_name(dt)
              << " algorithm " << algo);
     Force f1("conv2d", algo), f2("conv2d_input_grad", algo), f3("conv2d_weight_grad", algo);
-    check_close(vals(run("conv2d", {X, W}, ys, a, dt)), vals(y_ref), tol, "conv2d");
-    check_close(vals(run("conv2d_input_grad", {G, W}, c.x, a, dt)), vals(dx_ref), tol,
+    check_close(vals(run(kernels::OpId::conv2d, {X, W}, ys, a, dt)), vals(y_ref), tol, "conv2d");
+    check_close(vals(run(kernels::OpId::conv2d_input_grad, {G, W}, c.x, a, dt)), vals(dx_ref), tol,
                 "conv2d_input_grad");
-    check_close(vals(run("conv2d_weight_grad", {X, G}, c.w, a, dt)), vals(dw_ref), tol,
+    check_close(vals(run(kernels::OpId::conv2d_weight_grad, {X, G}, c.w, a, dt)), vals(dw_ref), tol,
                 "conv2d_weight_grad");
   }
 }
@@ -128,14 +126,14 @@ TEST_CASE("cuda conv: own kernels and cuDNN agree with each other", "[cuda][conv
     const Shape ys = out_shape(c);
     Tensor X = on_cuda(randn(c.x, kFloat32, &gen)), W = on_cuda(randn(c.w, kFloat32, &gen));
     Tensor G = on_cuda(randn(ys, kFloat32, &gen));
-    const kernels::Attrs a = attrs(c);
+    const kernels::ConvAttrs a = attrs(c);
     Tensor y[2], dx[2], dw[2];
     int i = 0;
     for (const char* algo : {"im2col_gemm", "cudnn"}) {
       Force f1("conv2d", algo), f2("conv2d_input_grad", algo), f3("conv2d_weight_grad", algo);
-      y[i] = run("conv2d", {X, W}, ys, a);
-      dx[i] = run("conv2d_input_grad", {G, W}, c.x, a);
-      dw[i] = run("conv2d_weight_grad", {X, G}, c.w, a);
+      y[i] = run(kernels::OpId::conv2d, {X, W}, ys, a);
+      dx[i] = run(kernels::OpId::conv2d_input_grad, {G, W}, c.x, a);
+      dw[i] = run(kernels::OpId::conv2d_weight_grad, {X, G}, c.w, a);
       ++i;
     }
     INFO("x" << shape_str(c.x) << " w" << shape_str(c.w));
@@ -205,26 +203,25 @@ TEST_CASE("cuda batch norm: fused kernels match the CPU, large means included",
       const int64_t C = s[1];
       Tensor x = add(mul(randn(s, dt, &gen), 3.0), 1000.0);  // mean 1000: the shift matters
       Tensor w = randn({C}, dt, &gen), b = randn({C}, dt, &gen), g = randn(s, dt, &gen);
-      kernels::Attrs a;
-      a.scalars = {1e-5};
+      const kernels::BatchNormAttrs a{1e-5};
       Tensor y = empty(s, Options().dtype(dt)), m = empty({C}, Options().dtype(dt)),
              v = empty({C}, Options().dtype(dt));
-      kernels::run("batch_norm_train", {x, w, b}, {y, m, v}, a);
+      kernels::run(kernels::OpId::batch_norm_train, {x, w, b}, {y, m, v}, a);
       Tensor Y = empty(s, Options().dtype(dt).device(kCuda)),
              M = empty({C}, Options().dtype(dt).device(kCuda)),
              V = empty({C}, Options().dtype(dt).device(kCuda));
-      kernels::run("batch_norm_train", {on_cuda(x), on_cuda(w), on_cuda(b)}, {Y, M, V}, a);
+      kernels::run(kernels::OpId::batch_norm_train, {on_cuda(x), on_cuda(w), on_cuda(b)}, {Y, M, V}, a);
       const double tol = dt == kFloat64 ? 1e-10 : 5e-4;
       check_close(vals(M), vals(m), dt == kFloat64 ? 1e-13 : 1e-6, "mean");
       check_close(vals(V), vals(v), tol, "var");
       check_close(vals(Y), vals(y), tol, "y");
       Tensor dx = empty(s, Options().dtype(dt)), dw = empty({C}, Options().dtype(dt)),
              db = empty({C}, Options().dtype(dt));
-      kernels::run("batch_norm_train_backward", {x, g, w, m, v}, {dx, dw, db}, a);
+      kernels::run(kernels::OpId::batch_norm_train_backward, {x, g, w, m, v}, {dx, dw, db}, a);
       Tensor DX = empty(s, Options().dtype(dt).device(kCuda)),
              DW = empty({C}, Options().dtype(dt).device(kCuda)),
              DB = empty({C}, Options().dtype(dt).device(kCuda));
-      kernels::run("batch_norm_train_backward",
+      kernels::run(kernels::OpId::batch_norm_train_backward,
                    {on_cuda(x), on_cuda(g), on_cuda(w), on_cuda(m), on_cuda(v)}, {DX, DW, DB}, a);
       check_close(vals(DB), vals(db), tol, "dbias");
       check_close(vals(DW), vals(dw), tol, "dweight");
@@ -238,28 +235,27 @@ TEST_CASE("cuda index: gather, scatter_add (scan and atomic), max-pool indices",
   Generator gen(8);
   Tensor x = randn({6, 40}, kFloat64, &gen);
   Tensor idx = randint(0, 40, {6, 25}, kInt64, &gen);
-  kernels::Attrs a;
-  a.ints = {1};
-  CHECK(vals(run("gather", {on_cuda(x), on_cuda(idx)}, {6, 25}, a, kFloat64)) ==
-        vals(run("gather", {x, idx}, {6, 25}, a, kFloat64)));
+  const kernels::DimAttrs a{1};
+  CHECK(vals(run(kernels::OpId::gather, {on_cuda(x), on_cuda(idx)}, {6, 25}, a, kFloat64)) ==
+        vals(run(kernels::OpId::gather, {x, idx}, {6, 25}, a, kFloat64)));
   // A transposed (non-contiguous) source and index.
   Tensor xt = randn({40, 6}, kFloat64, &gen).t(), it = randint(0, 40, {25, 6}, kInt64, &gen).t();
-  CHECK(vals(run("gather", {on_cuda(xt), on_cuda(it)}, {6, 25}, a, kFloat64)) ==
-        vals(run("gather", {xt, it}, {6, 25}, a, kFloat64)));
+  CHECK(vals(run(kernels::OpId::gather, {on_cuda(xt), on_cuda(it)}, {6, 25}, a, kFloat64)) ==
+        vals(run(kernels::OpId::gather, {xt, it}, {6, 25}, a, kFloat64)));
 
   // scatter_add with many collisions: the scan follows the CPU's order exactly;
   // atomics may add in another order (close, not necessarily equal).
   Tensor src = randn({6, 25}, kFloat64, &gen);
   Tensor small = randint(0, 5, {6, 25}, kInt64, &gen);
-  Tensor ref = run("scatter_add", {x, small, src}, {6, 40}, a, kFloat64);
+  Tensor ref = run(kernels::OpId::scatter_add, {x, small, src}, {6, 40}, a, kFloat64);
   {
     Force f("scatter_add", "scan");
-    CHECK(vals(run("scatter_add", {on_cuda(x), on_cuda(small), on_cuda(src)}, {6, 40}, a,
+    CHECK(vals(run(kernels::OpId::scatter_add, {on_cuda(x), on_cuda(small), on_cuda(src)}, {6, 40}, a,
                    kFloat64)) == vals(ref));
   }
   {
     Force f("scatter_add", "atomic");
-    check_close(vals(run("scatter_add", {on_cuda(x), on_cuda(small), on_cuda(src)}, {6, 40}, a,
+    check_close(vals(run(kernels::OpId::scatter_add, {on_cuda(x), on_cuda(small), on_cuda(src)}, {6, 40}, a,
                          kFloat64)),
                 vals(ref), 1e-12, "scatter_add atomic");
   }
@@ -268,10 +264,10 @@ TEST_CASE("cuda index: gather, scatter_add (scan and atomic), max-pool indices",
   for (const char* algo : {"scan", "atomic"}) {
     Force f("scatter_add", algo);
     CHECK_THROWS_WITH(
-        run("scatter_add", {on_cuda(x), on_cuda(bad), on_cuda(src)}, {6, 40}, a, kFloat64),
+        run(kernels::OpId::scatter_add, {on_cuda(x), on_cuda(bad), on_cuda(src)}, {6, 40}, a, kFloat64),
         Catch::Contains("index 40 is out of range for size 40"));
   }
-  CHECK_THROWS_WITH(run("gather", {on_cuda(x), on_cuda(bad)}, {6, 25}, a, kFloat64),
+  CHECK_THROWS_WITH(run(kernels::OpId::gather, {on_cuda(x), on_cuda(bad)}, {6, 25}, a, kFloat64),
                     Catch::Contains("index 40 is out of range for size 40"));
 
   // Max-pool indices: padding, dilation, a NaN, ties (first wins).
@@ -280,11 +276,10 @@ TEST_CASE("cuda index: gather, scatter_add (scan and atomic), max-pool indices",
   Tensor flat = img.reshape({-1}).clone();
   flat.data<float>()[17] = NAN;
   img = flat.reshape({2, 3, 9, 8});
-  kernels::Attrs p;
-  p.ints = {3, 2, 2, 2, 1, 1, 2, 1};
+  const kernels::PoolAttrs p{3, 2, 2, 2, 1, 1, 2, 1};
   const Shape os = {2, 3, 4, 5};
-  CHECK(vals(run("max_pool2d_indices", {on_cuda(img)}, os, p, kInt64)) ==
-        vals(run("max_pool2d_indices", {img}, os, p, kInt64)));
+  CHECK(vals(run(kernels::OpId::max_pool2d_indices, {on_cuda(img)}, os, p, kInt64)) ==
+        vals(run(kernels::OpId::max_pool2d_indices, {img}, os, p, kInt64)));
 }
 
 TEST_CASE("cuda train: the DCGAN trains on cuda and tracks the CPU run", "[cuda][gan]") {

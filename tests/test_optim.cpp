@@ -198,9 +198,7 @@ TEST_CASE("adam_step kernel: fused pass vs a float64 reference loop on many rand
   for (const Cfg& c : cfgs) {
     INFO("lr " << c.lr << " beta1 " << c.b1 << " wd " << c.wd << " decoupled " << c.decoupled);
     auto attrs = [&](int64_t t) {
-      kernels::Attrs a;
-      a.scalars = {c.lr, c.b1, c.b2, c.eps, c.wd, static_cast<double>(t), c.decoupled ? 1.0 : 0.0};
-      return a;
+      return kernels::AdamAttrs{c.lr, c.b1, c.b2, c.eps, c.wd, t, c.decoupled};
     };
     // float64: five steps from zero state, the whole trajectory.
     Generator gen(77);
@@ -208,7 +206,7 @@ TEST_CASE("adam_step kernel: fused pass vs a float64 reference loop on many rand
     Vec pr = vals(p), mr(n, 0), vr(n, 0);
     for (int64_t t = 1; t <= 5; ++t) {
       Tensor g = mul(randn({n}, kFloat64, &gen), 0.1 * t);
-      kernels::run("adam_step", {p, g, m, v}, {p, m, v}, attrs(t));
+      kernels::run(kernels::OpId::adam_step, {p, g, m, v}, {p, m, v}, attrs(t));
       adam_ref(pr, vals(g), mr, vr, c.lr, c.b1, c.b2, c.eps, c.wd, t, c.decoupled);
     }
     check_close(vals(p), pr, 1e-12, "float64 param");
@@ -225,7 +223,7 @@ TEST_CASE("adam_step kernel: fused pass vs a float64 reference loop on many rand
     pr = vals(p32);
     mr = vals(m32);
     vr = vals(v32);
-    kernels::run("adam_step", {p32, g32, m32, v32}, {p32, m32, v32}, attrs(7));
+    kernels::run(kernels::OpId::adam_step, {p32, g32, m32, v32}, {p32, m32, v32}, attrs(7));
     adam_ref(pr, vals(g32), mr, vr, c.lr, c.b1, c.b2, c.eps, c.wd, 7, c.decoupled);
     check_close(vals(p32), pr, 1.2e-7, "float32 param");
     check_close(vals(m32), mr, 1.2e-7, "float32 exp_avg");
@@ -234,15 +232,15 @@ TEST_CASE("adam_step kernel: fused pass vs a float64 reference loop on many rand
 
   // Kernel contract errors.
   Tensor p = zeros({4}), g = zeros({4}), m = zeros({4}), v = zeros({4});
-  kernels::Attrs bad;
-  bad.scalars = {1e-3, 0.9, 0.999};
-  CHECK_THROWS_WITH(kernels::run("adam_step", {p, g, m, v}, {p, m, v}, bad),
-                    Catch::Contains("scalars"));
-  kernels::Attrs ok;
-  ok.scalars = {1e-3, 0.9, 0.999, 1e-8, 0, 1, 0};
-  CHECK_THROWS_WITH(kernels::run("adam_step", {p, zeros({3}), m, v}, {p, m, v}, ok),
+  // The wrong attribute struct is refused, naming both.
+  CHECK_THROWS_WITH(kernels::run(kernels::OpId::adam_step, {p, g, m, v}, {p, m, v},
+                                 kernels::SlopeAttrs{0.2}),
+                    Catch::Contains("adam_step") && Catch::Contains("AdamAttrs") &&
+                        Catch::Contains("SlopeAttrs"));
+  const kernels::AdamAttrs ok{1e-3, 0.9, 0.999, 1e-8, 0, 1, false};
+  CHECK_THROWS_WITH(kernels::run(kernels::OpId::adam_step, {p, zeros({3}), m, v}, {p, m, v}, ok),
                     Catch::Contains("grad"));
-  CHECK_THROWS_WITH(kernels::run("adam_step", {p, zeros({8}).slice(0, 0, 8, 2), m, v}, {p, m, v}, ok),
+  CHECK_THROWS_WITH(kernels::run(kernels::OpId::adam_step, {p, zeros({8}).slice(0, 0, 8, 2), m, v}, {p, m, v}, ok),
                     Catch::Contains("contiguous"));
 }
 
@@ -253,9 +251,8 @@ TEST_CASE("adam_step kernel: the result does not depend on the thread count", "[
     Generator gen(5);
     Tensor p = randn({n}, kFloat32, &gen), g = randn({n}, kFloat32, &gen);
     Tensor m = zeros({n}), v = zeros({n});
-    kernels::Attrs a;
-    a.scalars = {1e-3, 0.9, 0.999, 1e-8, 0.01, 1, 1};
-    kernels::run("adam_step", {p, g, m, v}, {p, m, v}, a);
+    const kernels::AdamAttrs a{1e-3, 0.9, 0.999, 1e-8, 0.01, 1, true};
+    kernels::run(kernels::OpId::adam_step, {p, g, m, v}, {p, m, v}, a);
     return vals(p);
   };
   const int saved = get_num_threads();
@@ -271,19 +268,18 @@ TEST_CASE("adam_step kernel: a list of parameters in one call equals one call ea
   Tensor p2 = randn({7, 3}, kFloat32, &gen), g2 = randn({7, 3}, kFloat32, &gen);
   Tensor m1 = rand({1000}, kFloat32, &gen), v1 = rand({1000}, kFloat32, &gen);
   Tensor m2 = rand({7, 3}, kFloat32, &gen), v2 = rand({7, 3}, kFloat32, &gen);
-  kernels::Attrs a;
-  a.scalars = {1e-3, 0.9, 0.999, 1e-8, 0.0, 3, 0};
+  const kernels::AdamAttrs a{1e-3, 0.9, 0.999, 1e-8, 0.0, 3, false};
   std::vector<Tensor> one = {core::clone(p1), core::clone(m1), core::clone(v1),
                              core::clone(p2), core::clone(m2), core::clone(v2)};
-  kernels::run("adam_step", {one[0], g1, one[1], one[2]}, {one[0], one[1], one[2]}, a);
-  kernels::run("adam_step", {one[3], g2, one[4], one[5]}, {one[3], one[4], one[5]}, a);
+  kernels::run(kernels::OpId::adam_step, {one[0], g1, one[1], one[2]}, {one[0], one[1], one[2]}, a);
+  kernels::run(kernels::OpId::adam_step, {one[3], g2, one[4], one[5]}, {one[3], one[4], one[5]}, a);
   std::vector<Tensor> both = {core::clone(p1), core::clone(m1), core::clone(v1),
                               core::clone(p2), core::clone(m2), core::clone(v2)};
-  kernels::run("adam_step", {both[0], g1, both[1], both[2], both[3], g2, both[4], both[5]},
+  kernels::run(kernels::OpId::adam_step, {both[0], g1, both[1], both[2], both[3], g2, both[4], both[5]},
                {both[0], both[1], both[2], both[3], both[4], both[5]}, a);
   for (size_t i = 0; i < one.size(); ++i) CHECK(vals(one[i]) == vals(both[i]));
   // A list whose lengths do not match is refused, naming the parameter.
-  CHECK_THROWS_WITH(kernels::run("adam_step", {both[0], g1, both[1], both[2], both[3], g1, both[4], both[5]},
+  CHECK_THROWS_WITH(kernels::run(kernels::OpId::adam_step, {both[0], g1, both[1], both[2], both[3], g1, both[4], both[5]},
                                  {both[0], both[1], both[2], both[3], both[4], both[5]}, a),
                     Catch::Contains("parameter 1"));
 }

@@ -5,7 +5,7 @@
 //   conv2d             in {x [N,C,H,W], w [O,C/G,KH,KW]}   out {y [N,O,OH,OW]}
 //   conv2d_input_grad  in {g [N,O,OH,OW], w}               out {dx [N,C,H,W]}
 //   conv2d_weight_grad in {x [N,C,H,W], g [N,O,OH,OW]}     out {dw [O,C/G,KH,KW]}
-// Attrs.ints = {stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups}; the
+// ConvAttrs {stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups}; the
 // spatial sizes come from the tensors (so output_padding needs no attribute).
 //
 // For one sample n and group g, with cols = im2col(x[n], g) of shape
@@ -60,10 +60,11 @@ struct ConvGeom {
   }
 };
 
-ConvGeom geom(const Tensor& x, const Tensor& w, const Tensor& y, const Attrs& a) {
-  const auto& p = a.ints;
+ConvGeom geom(const Tensor& x, const Tensor& w, const Tensor& y, const OpAttrs& a) {
+  const ConvAttrs& p = a.as<ConvAttrs>();
   return ConvGeom{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2), w.size(3),
-                  y.size(2), y.size(3), p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
+                  y.size(2), y.size(3), p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h,
+                  p.dil_w, p.groups};
 }
 
 // cols [rows, OH*OW] (row stride ld) from the group-g channels of one sample
@@ -122,7 +123,7 @@ void col2im(const T* cols, const ConvGeom& g, int64_t grp, T* dxs, int64_t ld) {
 }
 
 template <typename T>
-void conv2d_per_sample(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_per_sample(const Tensors& in, const Tensors& out, const OpAttrs& a) {
   const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& y = out[0];
   const ConvGeom g = geom(x, w, y, a);
@@ -151,7 +152,7 @@ void conv2d_per_sample(const Tensors& in, const Tensors& out, const Attrs& a) {
 }
 
 template <typename T>
-void conv2d_input_grad_per_sample(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_input_grad_per_sample(const Tensors& in, const Tensors& out, const OpAttrs& a) {
   const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& dx = out[0];
   const ConvGeom g = geom(dx, w, gy, a);
@@ -177,7 +178,7 @@ void conv2d_input_grad_per_sample(const Tensors& in, const Tensors& out, const A
 }
 
 template <typename T>
-void conv2d_weight_grad_per_sample(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_weight_grad_per_sample(const Tensors& in, const Tensors& out, const OpAttrs& a) {
   const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
   const Tensor& dw = out[0];
   const ConvGeom g = geom(x, dw, gy, a);
@@ -360,7 +361,7 @@ bool use_implicit(const ConvGeom& g) {
 }
 
 template <typename T>
-void conv2d_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_batched(const Tensors& in, const Tensors& out, const OpAttrs& a) {
   const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& y = out[0];
   const ConvGeom g = geom(x, w, y, a);
@@ -457,7 +458,7 @@ void conv2d_input_grad_chunked_f32(const float* pg, const float* pw, float* pdx,
 #endif
 
 template <typename T>
-void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const OpAttrs& a) {
   const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& dx = out[0];
   const ConvGeom g = geom(dx, w, gy, a);
@@ -498,7 +499,7 @@ void conv2d_input_grad_batched(const Tensors& in, const Tensors& out, const Attr
 }
 
 template <typename T>
-void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_weight_grad_batched(const Tensors& in, const Tensors& out, const OpAttrs& a) {
   const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
   const Tensor& dw = out[0];
   const ConvGeom g = geom(x, dw, gy, a);
@@ -552,14 +553,14 @@ constexpr int64_t kThinTaps = 32;
 // A quick filter on the inputs (the kernel size is only known from the
 // output dW): C <= 32 and one group; the kernel hands anything with more than
 // 32 taps to the batched algorithm.
-bool thin_weight_grad_applicable(const Tensors& in, const Attrs& a) {
+bool thin_weight_grad_applicable(const Tensors& in, const OpAttrs& a) {
   const Tensor& x = in[0];
-  return a.ints.size() >= 7 && a.ints[6] == 1 && x.dim() == 4 && in[1].dim() == 4 &&
+  return a.as<ConvAttrs>().groups == 1 && x.dim() == 4 && in[1].dim() == 4 &&
          x.size(1) <= kThinTaps;
 }
 
 template <typename T>
-void conv2d_weight_grad_thin(const Tensors& in, const Tensors& out, const Attrs& a) {
+void conv2d_weight_grad_thin(const Tensors& in, const Tensors& out, const OpAttrs& a) {
   const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
   const Tensor& dw = out[0];
   const ConvGeom g = geom(x, dw, gy, a);
@@ -602,27 +603,22 @@ void conv2d_weight_grad_thin(const Tensors& in, const Tensors& out, const Attrs&
 void set_conv_workspace_limit(int64_t bytes) { g_cols_budget.store(std::max<int64_t>(0, bytes)); }
 int64_t conv_workspace_limit() { return g_cols_budget.load(); }
 
-void register_cpu_conv(Registry& r) {
-  const auto C = DeviceType::CPU;
-  // First registered = default; the per-sample forms stay selectable
-  // (Registry::force_algorithm) as the simple reference.
-  r.add("conv2d", C, kFloat32, "batched_gemm", conv2d_batched<float>);
-  r.add("conv2d", C, kFloat64, "batched_gemm", conv2d_batched<double>);
-  r.add("conv2d", C, kFloat32, "per_sample", conv2d_per_sample<float>);
-  r.add("conv2d", C, kFloat64, "per_sample", conv2d_per_sample<double>);
-  r.add("conv2d_input_grad", C, kFloat32, "batched_gemm", conv2d_input_grad_batched<float>);
-  r.add("conv2d_input_grad", C, kFloat64, "batched_gemm", conv2d_input_grad_batched<double>);
-  r.add("conv2d_input_grad", C, kFloat32, "per_sample", conv2d_input_grad_per_sample<float>);
-  r.add("conv2d_input_grad", C, kFloat64, "per_sample", conv2d_input_grad_per_sample<double>);
-  r.add("conv2d_weight_grad", C, kFloat32, "direct_thin", conv2d_weight_grad_thin<float>,
-        thin_weight_grad_applicable);
-  r.add("conv2d_weight_grad", C, kFloat64, "direct_thin", conv2d_weight_grad_thin<double>,
-        thin_weight_grad_applicable);
-  r.add("conv2d_weight_grad", C, kFloat32, "batched_gemm", conv2d_weight_grad_batched<float>);
-  r.add("conv2d_weight_grad", C, kFloat64, "batched_gemm", conv2d_weight_grad_batched<double>);
-  r.add("conv2d_weight_grad", C, kFloat32, "per_sample", conv2d_weight_grad_per_sample<float>);
-  r.add("conv2d_weight_grad", C, kFloat64, "per_sample", conv2d_weight_grad_per_sample<double>);
-}
+// First registered = default; the per-sample forms stay selectable
+// (Registry::force_algorithm) as the simple reference.
+GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat32, "batched_gemm", conv2d_batched<float>);
+GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat64, "batched_gemm", conv2d_batched<double>);
+GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat32, "per_sample", conv2d_per_sample<float>);
+GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat64, "per_sample", conv2d_per_sample<double>);
+GANTRY_KERNEL(conv2d_input_grad, DeviceType::CPU, kFloat32, "batched_gemm", conv2d_input_grad_batched<float>);
+GANTRY_KERNEL(conv2d_input_grad, DeviceType::CPU, kFloat64, "batched_gemm", conv2d_input_grad_batched<double>);
+GANTRY_KERNEL(conv2d_input_grad, DeviceType::CPU, kFloat32, "per_sample", conv2d_input_grad_per_sample<float>);
+GANTRY_KERNEL(conv2d_input_grad, DeviceType::CPU, kFloat64, "per_sample", conv2d_input_grad_per_sample<double>);
+GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat32, "direct_thin", thin_weight_grad_applicable, conv2d_weight_grad_thin<float>);
+GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat64, "direct_thin", thin_weight_grad_applicable, conv2d_weight_grad_thin<double>);
+GANTRY_KERNEL(conv2d_weight_grad, DeviceType::CPU, kFloat32, "batched_gemm", conv2d_weight_grad_batched<float>);
+GANTRY_KERNEL(conv2d_weight_grad, DeviceType::CPU, kFloat64, "batched_gemm", conv2d_weight_grad_batched<double>);
+GANTRY_KERNEL(conv2d_weight_grad, DeviceType::CPU, kFloat32, "per_sample", conv2d_weight_grad_per_sample<float>);
+GANTRY_KERNEL(conv2d_weight_grad, DeviceType::CPU, kFloat64, "per_sample", conv2d_weight_grad_per_sample<double>);
 
 }  // namespace kernels
 }  // namespace gantry

@@ -1,17 +1,16 @@
-// kernels/cpu/elementwise.cpp — CPU kernels for elementwise ops.
+// kernels/cpu/elementwise.cpp — the CPU kernels of every elementwise op.
 //
-// Contract (set by autograd/ops_elementwise.cpp): every input already has the
+// There is no list of ops here: every GANTRY_ELEMENTWISE entry of the op
+// table (kernels/ops/elementwise.h) is instantiated below with its functor
+// from kernels/math.h — the same scalar math the CUDA backend runs — for the
+// entry's dtypes, and registered. `where` (three operands, one of them uint8)
+// is the one hand-written kernel.
+//
+// Contract (set by kernels/ops/elementwise.h): every input already has the
 // output's shape (broadcast inputs arrive as stride-0 expanded views; any
 // strides are fine); the output is contiguous. The loops walk rows via
 // core/strided.h; a row whose operands are all unit-stride takes a plain loop
 // the compiler vectorizes.
-//
-// Ops: unary   neg exp log sqrt rsqrt abs sign relu tanh sigmoid softplus erf
-//              gelu elu{alpha} leaky_relu{slope} clamp{lo,hi}
-//      backward leaky_relu_backward{slope}(x, g)  (relu's too, slope 0)
-//      binary  add sub mul div pow maximum minimum
-//      compare eq ne lt le gt ge  (output uint8)
-//      ternary where(a, b, cond uint8)
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -19,6 +18,7 @@
 #include <limits>
 
 #include "core/strided.h"
+#include "kernels/math.h"
 #include "kernels/registry.h"
 
 namespace gantry {
@@ -65,19 +65,13 @@ void binary_loop(const Tensor& x, const Tensor& y, const Tensor& out, F f) {
   });
 }
 
-// ------------------------------------------------------------ functors
-template <typename T> struct Neg { T operator()(T a) const { return -a; } };
-template <typename T> struct Exp { T operator()(T a) const { return std::exp(a); } };
-template <typename T> struct Log { T operator()(T a) const { return std::log(a); } };
-template <typename T> struct Sqrt { T operator()(T a) const { return std::sqrt(a); } };
-template <typename T> struct Rsqrt { T operator()(T a) const { return T(1) / std::sqrt(a); } };
-template <typename T> struct Abs {
-  T operator()(T a) const { return a < T(0) ? T(-a) : a; }
-};
-template <typename T> struct Sign {
-  T operator()(T a) const { return T((a > T(0)) - (a < T(0))); }
-};
-template <typename T> struct Relu { T operator()(T a) const { return a > T(0) ? a : T(0); } };
+// ------------------------------------------- vectorized CPU specializations
+// The CPU runs math::F<T> except where Cpu<F> names a faster, branch-free
+// replacement the compiler vectorizes. Each replacement is held to the shared
+// functor by tests/test_math.cpp on a dense sweep (tiny |x|, the saturation
+// region, +-0, subnormals, NaN).
+template <typename F> struct Cpu { using type = F; };
+
 // float32 exp for vectorized loops: e^x = 2^n * e^r with n = round(x / ln 2),
 // |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (truncation < 1.3e-7
 // relative) and 2^n built in the exponent bits. Branch-free, so loops using it
@@ -99,114 +93,61 @@ inline float exp_f32(float x) {
   return p * scale;
 }
 
-template <typename T> struct Tanh { T operator()(T a) const { return std::tanh(a); } };
-// float32: tanh|x| = 1 - 2 / (e^{2|x|} + 1) with exp_f32 (absolute error
-// ~1e-7; glibc's scalar tanhf made this 7x slower than LibTorch's).
-template <> struct Tanh<float> {
+// float32 tanh (glibc's scalar tanhf made the DCGAN's output layer 7x slower
+// than LibTorch's). Both branch-free pieces are computed and one is selected:
+//   |x| < 0.55  the odd Taylor series x + x z P(z), z = x^2, to x^17
+//               (truncation < 1e-8 relative): exact at +-0 and for tiny and
+//               subnormal x, where 1 - 2/(e^2x + 1) would cancel to 0;
+//   otherwise   1 - 2 / (e^{2|x|} + 1) with exp_f32 (tanh >= 0.5 there, so no
+//               cancellation), saturating to exactly 1 from |x| = 9.2.
+// Within a few ulp of tanhf everywhere (tests/test_math.cpp).
+struct TanhF32 {
   float operator()(float a) const {
-    const float e = exp_f32(2.0f * std::min(std::abs(a), 10.0f));
-    return a == a ? std::copysign(1.0f - 2.0f / (e + 1.0f), a) : a;
+    const float ax = std::abs(a);
+    const float e = exp_f32(2.0f * std::min(ax, 10.0f));
+    const float big = std::copysign(1.0f - 2.0f / (e + 1.0f), a);
+    const float z = a * a;
+    float p = 5.900274409e-04f;
+    p = p * z + -1.455834387e-03f;
+    p = p * z + 3.592128037e-03f;
+    p = p * z + -8.863235530e-03f;
+    p = p * z + 2.186948854e-02f;
+    p = p * z + -5.396825397e-02f;
+    p = p * z + 1.333333333e-01f;
+    p = p * z + -3.333333333e-01f;
+    // tanh is odd: the sign is a's (also at -0, where z p = -0 would round to +0).
+    const float small = std::copysign(a + a * (z * p), a);
+    const float r = ax < 0.55f ? small : big;
+    return a == a ? r : a;  // NaN passes through
   }
 };
-template <typename T> struct Sigmoid {
-  // Stable for both signs: never exponentiates a large positive number.
-  T operator()(T a) const {
-    if (a >= T(0)) return T(1) / (T(1) + std::exp(-a));
-    T e = std::exp(a);
-    return e / (T(1) + e);
-  }
-};
-template <typename T> struct Softplus {
-  // log(1 + e^a) = max(a, 0) + log1p(e^-|a|)
-  T operator()(T a) const { return std::max(a, T(0)) + std::log1p(std::exp(-std::abs(a))); }
-};
-template <typename T> struct Erf { T operator()(T a) const { return std::erf(a); } };
-template <typename T> struct Gelu {  // exact: x * Phi(x)
-  T operator()(T a) const { return T(0.5) * a * (T(1) + std::erf(a * T(0.70710678118654752440))); }
-};
-
-template <typename T> struct Add { T operator()(T a, T b) const { return a + b; } };
-template <typename T> struct Sub { T operator()(T a, T b) const { return a - b; } };
-template <typename T> struct Mul { T operator()(T a, T b) const { return a * b; } };
-template <typename T> struct Div { T operator()(T a, T b) const { return a / b; } };
-template <typename T> struct Pow { T operator()(T a, T b) const { return std::pow(a, b); } };
-// NaN-propagating max/min (as PyTorch's maximum/minimum).
-template <typename T> struct Maximum {
-  T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
-    }
-    return a > b ? a : b;
-  }
-};
-template <typename T> struct Minimum {
-  T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
-    }
-    return a < b ? a : b;
-  }
-};
-template <typename T> struct Eq { uint8_t operator()(T a, T b) const { return a == b; } };
-template <typename T> struct Ne { uint8_t operator()(T a, T b) const { return a != b; } };
-template <typename T> struct Lt { uint8_t operator()(T a, T b) const { return a < b; } };
-template <typename T> struct Le { uint8_t operator()(T a, T b) const { return a <= b; } };
-template <typename T> struct Gt { uint8_t operator()(T a, T b) const { return a > b; } };
-template <typename T> struct Ge { uint8_t operator()(T a, T b) const { return a >= b; } };
+template <> struct Cpu<math::Tanh<float>> { using type = TanhF32; };
 
 // ------------------------------------------------------- kernel entry points
-template <typename T, template <typename> class F>
-void unary(const Tensors& in, const Tensors& out, const Attrs&) {
-  unary_loop<T, T>(in[0], out[0], F<T>{});
+template <typename T, template <typename> class F, typename A>
+void unary(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  using Fn = typename Cpu<F<T>>::type;
+  if constexpr (std::is_same<Fn, F<T>>::value) {
+    unary_loop<T, T>(in[0], out[0], math::make_functor<F<T>>(attrs.as<A>()));
+  } else {
+    unary_loop<T, T>(in[0], out[0], Fn{});
+  }
 }
 
-template <typename T, template <typename> class F>
-void binary(const Tensors& in, const Tensors& out, const Attrs&) {
-  binary_loop<T, T>(in[0], in[1], out[0], F<T>{});
+template <typename T, template <typename> class F, typename A>
+void binary(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  binary_loop<T, T>(in[0], in[1], out[0], math::make_functor<F<T>>(attrs.as<A>()));
 }
 
-template <typename T, template <typename> class F>
-void compare(const Tensors& in, const Tensors& out, const Attrs&) {
-  binary_loop<uint8_t, T>(in[0], in[1], out[0], F<T>{});
-}
-
-// leaky_relu: scalars = {slope}
-template <typename T>
-void leaky_relu(const Tensors& in, const Tensors& out, const Attrs& a) {
-  const T s = static_cast<T>(a.scalars.at(0));
-  unary_loop<T, T>(in[0], out[0], [s](T x) { return x > T(0) ? x : x * s; });
-}
-
-// leaky_relu_backward: in = {x, g}, scalars = {slope}; dx = x > 0 ? g : slope * g
-// (relu's backward with slope 0). The first-order backward in one pass; a
-// double backward uses the composed where(gt(x, 0), g, slope * g) instead.
-template <typename T>
-void leaky_relu_backward(const Tensors& in, const Tensors& out, const Attrs& a) {
-  const T s = static_cast<T>(a.scalars.at(0));
-  binary_loop<T, T>(in[0], in[1], out[0], [s](T x, T g) { return x > T(0) ? g : g * s; });
-}
-
-// elu: scalars = {alpha}; x > 0 ? x : alpha * (exp(x) - 1)
-template <typename T>
-void elu(const Tensors& in, const Tensors& out, const Attrs& a) {
-  const T al = static_cast<T>(a.scalars.at(0));
-  unary_loop<T, T>(in[0], out[0], [al](T x) { return x > T(0) ? x : al * std::expm1(x); });
-}
-
-// clamp: scalars = {lo, hi}; use -inf / +inf for a missing bound.
-template <typename T>
-void clamp(const Tensors& in, const Tensors& out, const Attrs& a) {
-  const T lo = static_cast<T>(a.scalars.at(0)), hi = static_cast<T>(a.scalars.at(1));
-  unary_loop<T, T>(in[0], out[0], [lo, hi](T x) {
-    if (std::isnan(x)) return x;
-    return x < lo ? lo : (x > hi ? hi : x);
-  });
+template <typename T, template <typename> class F, typename A>
+void compare(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  binary_loop<uint8_t, T>(in[0], in[1], out[0], math::make_functor<F<T>>(attrs.as<A>()));
 }
 
 // where: in = {a, b, cond (uint8)}; out = cond ? a : b. The condition comes
 // last so the registry dispatches on the dtype of the values.
 template <typename T>
-void where(const Tensors& in, const Tensors& out, const Attrs&) {
+void where(const Tensors& in, const Tensors& out, const OpAttrs&) {
   const Tensor &x = in[0], &y = in[1], &c = in[2];
   const Tensor& o = out[0];
   StridedLayout<4> L(o.shape(), {o.strides(), c.strides(), x.strides(), y.strides()});
@@ -233,58 +174,45 @@ void where(const Tensors& in, const Tensors& out, const Attrs&) {
   });
 }
 
-template <typename T>
-void register_float_ops(Registry& r, DType d) {
-  const auto C = DeviceType::CPU;
-  r.add("exp", C, d, "loop", unary<T, Exp>);
-  r.add("log", C, d, "loop", unary<T, Log>);
-  r.add("sqrt", C, d, "loop", unary<T, Sqrt>);
-  r.add("rsqrt", C, d, "loop", unary<T, Rsqrt>);
-  r.add("sign", C, d, "loop", unary<T, Sign>);
-  r.add("relu", C, d, "loop", unary<T, Relu>);
-  r.add("tanh", C, d, "loop", unary<T, Tanh>);
-  r.add("sigmoid", C, d, "loop", unary<T, Sigmoid>);
-  r.add("softplus", C, d, "loop", unary<T, Softplus>);
-  r.add("erf", C, d, "loop", unary<T, Erf>);
-  r.add("gelu", C, d, "loop", unary<T, Gelu>);
-  r.add("leaky_relu", C, d, "loop", leaky_relu<T>);
-  r.add("leaky_relu_backward", C, d, "loop", leaky_relu_backward<T>);
-  r.add("elu", C, d, "loop", elu<T>);
-  r.add("clamp", C, d, "loop", clamp<T>);
-  r.add("div", C, d, "loop", binary<T, Div>);
-  r.add("pow", C, d, "loop", binary<T, Pow>);
+GANTRY_KERNEL(where, DeviceType::CPU, kFloat32, "loop", where<float>);
+GANTRY_KERNEL(where, DeviceType::CPU, kFloat64, "loop", where<double>);
+GANTRY_KERNEL(where, DeviceType::CPU, kInt64, "loop", where<int64_t>);
+GANTRY_KERNEL(where, DeviceType::CPU, kInt32, "loop", where<int32_t>);
+
+// ------------------------------------------- registration from the op table
+// One elementwise entry on one dtype: the kernel shape follows the entry's
+// arity and types (Compare: uint8 output).
+template <typename T, template <typename> class F, typename A, int NIn, EwTypes Types>
+void add_elementwise(Registry& r, OpId op, DType d) {
+  KernelFn fn;
+  if constexpr (Types == EwTypes::Compare) {
+    fn = compare<T, F, A>;
+  } else if constexpr (NIn == 1) {
+    fn = unary<T, F, A>;
+  } else {
+    fn = binary<T, F, A>;
+  }
+  r.add(op, DeviceType::CPU, d, "loop", fn);
 }
 
-// Ops that also make sense on integers (labels, indices, masks).
-template <typename T>
-void register_arith_ops(Registry& r, DType d) {
-  const auto C = DeviceType::CPU;
-  r.add("neg", C, d, "loop", unary<T, Neg>);
-  r.add("abs", C, d, "loop", unary<T, Abs>);
-  r.add("add", C, d, "loop", binary<T, Add>);
-  r.add("sub", C, d, "loop", binary<T, Sub>);
-  r.add("mul", C, d, "loop", binary<T, Mul>);
-  r.add("maximum", C, d, "loop", binary<T, Maximum>);
-  r.add("minimum", C, d, "loop", binary<T, Minimum>);
-  r.add("eq", C, d, "loop", compare<T, Eq>);
-  r.add("ne", C, d, "loop", compare<T, Ne>);
-  r.add("lt", C, d, "loop", compare<T, Lt>);
-  r.add("le", C, d, "loop", compare<T, Le>);
-  r.add("gt", C, d, "loop", compare<T, Gt>);
-  r.add("ge", C, d, "loop", compare<T, Ge>);
-  r.add("where", C, d, "loop", where<T>);
+template <template <typename> class F, typename A, int NIn, EwTypes Types>
+void add_entry(Registry& r, OpId op) {
+  static_assert(NIn == 1 || NIn == 2, "elementwise entries take 1 or 2 inputs");
+  add_elementwise<float, F, A, NIn, Types>(r, op, kFloat32);
+  add_elementwise<double, F, A, NIn, Types>(r, op, kFloat64);
+  if constexpr (Types != EwTypes::Floating) {
+    add_elementwise<int64_t, F, A, NIn, Types>(r, op, kInt64);
+    add_elementwise<int32_t, F, A, NIn, Types>(r, op, kInt32);
+  }
+}
+
+GANTRY_REGISTER_KERNELS(r) {
+#define GANTRY_ELEMENTWISE(name, Functor, Attrs, n_in, types, flags) \
+  add_entry<math::Functor, Attrs, n_in, EwTypes::types>(r, OpId::name);
+#include "kernels/ops/all.h"
+#undef GANTRY_ELEMENTWISE
 }
 
 }  // namespace
-
-void register_cpu_elementwise(Registry& r) {
-  register_float_ops<float>(r, kFloat32);
-  register_float_ops<double>(r, kFloat64);
-  register_arith_ops<float>(r, kFloat32);
-  register_arith_ops<double>(r, kFloat64);
-  register_arith_ops<int64_t>(r, kInt64);
-  register_arith_ops<int32_t>(r, kInt32);
-}
-
 }  // namespace kernels
 }  // namespace gantry

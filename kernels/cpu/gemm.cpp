@@ -28,21 +28,6 @@
 
 namespace gantry {
 
-void set_num_threads(int n) {
-  GANTRY_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
-#ifdef _OPENMP
-  omp_set_num_threads(n);
-#endif
-}
-
-int get_num_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
 namespace kernels {
 namespace {
 
@@ -87,7 +72,7 @@ Tensor mappable(const Tensor& t) {
 }
 
 template <typename T>
-void mm(const Tensors& in, const Tensors& out, const Attrs&) {
+void mm(const Tensors& in, const Tensors& out, const OpAttrs&) {
   Tensor a = mappable(in[0]), b = mappable(in[1]);
   gemm<T>(static_cast<const T*>(a.raw_data()), a.size(0), a.size(1), a.stride(0), a.stride(1),
           static_cast<const T*>(b.raw_data()), b.size(1), b.stride(0), b.stride(1),
@@ -95,7 +80,7 @@ void mm(const Tensors& in, const Tensors& out, const Attrs&) {
 }
 
 template <typename T>
-void bmm(const Tensors& in, const Tensors& out, const Attrs&) {
+void bmm(const Tensors& in, const Tensors& out, const OpAttrs&) {
   Tensor a = mappable(in[0]), b = mappable(in[1]);
   const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
   T* c = out[0].data<T>();
@@ -178,12 +163,10 @@ template void gemm<float>(const float*, int64_t, int64_t, int64_t, int64_t, cons
 template void gemm<double>(const double*, int64_t, int64_t, int64_t, int64_t, const double*,
                            int64_t, int64_t, int64_t, double*, int64_t, bool);
 
-void register_cpu_gemm(Registry& r) {
-  r.add("mm", DeviceType::CPU, kFloat32, "eigen", mm<float>);
-  r.add("mm", DeviceType::CPU, kFloat64, "eigen", mm<double>);
-  r.add("bmm", DeviceType::CPU, kFloat32, "eigen", bmm<float>);
-  r.add("bmm", DeviceType::CPU, kFloat64, "eigen", bmm<double>);
-}
+GANTRY_KERNEL(mm, DeviceType::CPU, kFloat32, "eigen", mm<float>);
+GANTRY_KERNEL(mm, DeviceType::CPU, kFloat64, "eigen", mm<double>);
+GANTRY_KERNEL(bmm, DeviceType::CPU, kFloat32, "eigen", bmm<float>);
+GANTRY_KERNEL(bmm, DeviceType::CPU, kFloat64, "eigen", bmm<double>);
 
 }  // namespace kernels
 }  // namespace gantry

@@ -30,9 +30,10 @@ void check_indices(const char* op, const Tensor& idx, int64_t limit) {
 }
 
 template <typename T>
-void gather(const Tensors& in, const Tensors& out, const Attrs& a) {
+void gather(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<DimAttrs>();
   const Tensor &x = in[0], &idx = in[1], &y = out[0];
-  const int64_t dim = a.ints.at(0);
+  const int64_t dim = a.dim;
   check_indices("gather", idx, x.size(dim));
   Shape xst = x.strides();
   xst.resize(idx.dim());
@@ -49,9 +50,10 @@ void gather(const Tensors& in, const Tensors& out, const Attrs& a) {
 }
 
 template <typename T>
-void scatter_add(const Tensors& in, const Tensors& out, const Attrs& a) {
+void scatter_add(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<DimAttrs>();
   const Tensor &x = in[0], &idx = in[1], &src = in[2], &y = out[0];
-  const int64_t dim = a.ints.at(0);
+  const int64_t dim = a.dim;
   check_indices("scatter_add", idx, y.size(dim));
   core::copy_(y, x);
   Shape yst = y.strides();
@@ -74,12 +76,12 @@ void scatter_add(const Tensors& in, const Tensors& out, const Attrs& a) {
 }
 
 template <typename T>
-void max_pool2d_indices(const Tensors& in, const Tensors& out, const Attrs& a) {
+void max_pool2d_indices(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<PoolAttrs>();
   const Tensor x = core::contiguous(in[0]);
   const Tensor& idx = out[0];
-  const auto& p = a.ints;
-  const int64_t kh = p[0], kw = p[1], sh = p[2], sw = p[3], ph = p[4], pw = p[5], dh = p[6],
-                dw = p[7];
+  const int64_t kh = a.kh, kw = a.kw, sh = a.sh, sw = a.sw, ph = a.ph, pw = a.pw, dh = a.dh,
+                dw = a.dw;
   const int64_t NC = x.size(0) * x.size(1), H = x.size(2), W = x.size(3);
   const int64_t OH = idx.size(2), OW = idx.size(3);
   const T* px = x.data<T>();
@@ -111,15 +113,12 @@ void max_pool2d_indices(const Tensors& in, const Tensors& out, const Attrs& a) {
 
 }  // namespace
 
-void register_cpu_index(Registry& r) {
-  const auto C = DeviceType::CPU;
-  r.add("gather", C, kFloat32, "loop", gather<float>);
-  r.add("gather", C, kFloat64, "loop", gather<double>);
-  r.add("scatter_add", C, kFloat32, "serial", scatter_add<float>);
-  r.add("scatter_add", C, kFloat64, "serial", scatter_add<double>);
-  r.add("max_pool2d_indices", C, kFloat32, "direct", max_pool2d_indices<float>);
-  r.add("max_pool2d_indices", C, kFloat64, "direct", max_pool2d_indices<double>);
-}
+GANTRY_KERNEL(gather, DeviceType::CPU, kFloat32, "loop", gather<float>);
+GANTRY_KERNEL(gather, DeviceType::CPU, kFloat64, "loop", gather<double>);
+GANTRY_KERNEL(scatter_add, DeviceType::CPU, kFloat32, "serial", scatter_add<float>);
+GANTRY_KERNEL(scatter_add, DeviceType::CPU, kFloat64, "serial", scatter_add<double>);
+GANTRY_KERNEL(max_pool2d_indices, DeviceType::CPU, kFloat32, "direct", max_pool2d_indices<float>);
+GANTRY_KERNEL(max_pool2d_indices, DeviceType::CPU, kFloat64, "direct", max_pool2d_indices<double>);
 
 }  // namespace kernels
 }  // namespace gantry

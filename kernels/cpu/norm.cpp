@@ -51,10 +51,11 @@ Layout layout(const Tensor& x) {
 }
 
 template <typename T>
-void batch_norm_train(const Tensors& in, const Tensors& out, const Attrs& a) {
+void batch_norm_train(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<BatchNormAttrs>();
   const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]), b = core::contiguous(in[2]);
   const Layout L = layout(x);
-  const double eps = a.scalars.at(0), M = double(L.N * L.S);
+  const double eps = a.eps, M = double(L.N * L.S);
   const T* px = x.data<T>();
   const T* pw = w.data<T>();
   const T* pb = b.data<T>();
@@ -90,11 +91,12 @@ void batch_norm_train(const Tensors& in, const Tensors& out, const Attrs& a) {
 }
 
 template <typename T>
-void batch_norm_train_backward(const Tensors& in, const Tensors& out, const Attrs& a) {
+void batch_norm_train_backward(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<BatchNormAttrs>();
   const Tensor x = core::contiguous(in[0]), g = core::contiguous(in[1]);
   const Tensor w = core::contiguous(in[2]), m = core::contiguous(in[3]), v = core::contiguous(in[4]);
   const Layout L = layout(x);
-  const double eps = a.scalars.at(0), M = double(L.N * L.S);
+  const double eps = a.eps, M = double(L.N * L.S);
   const T* px = x.data<T>();
   const T* pg = g.data<T>();
   const T* pw = w.data<T>();
@@ -130,13 +132,10 @@ void batch_norm_train_backward(const Tensors& in, const Tensors& out, const Attr
 
 }  // namespace
 
-void register_cpu_norm(Registry& r) {
-  const auto C = DeviceType::CPU;
-  r.add("batch_norm_train", C, kFloat32, "fused", batch_norm_train<float>);
-  r.add("batch_norm_train", C, kFloat64, "fused", batch_norm_train<double>);
-  r.add("batch_norm_train_backward", C, kFloat32, "fused", batch_norm_train_backward<float>);
-  r.add("batch_norm_train_backward", C, kFloat64, "fused", batch_norm_train_backward<double>);
-}
+GANTRY_KERNEL(batch_norm_train, DeviceType::CPU, kFloat32, "fused", batch_norm_train<float>);
+GANTRY_KERNEL(batch_norm_train, DeviceType::CPU, kFloat64, "fused", batch_norm_train<double>);
+GANTRY_KERNEL(batch_norm_train_backward, DeviceType::CPU, kFloat32, "fused", batch_norm_train_backward<float>);
+GANTRY_KERNEL(batch_norm_train_backward, DeviceType::CPU, kFloat64, "fused", batch_norm_train_backward<double>);
 
 }  // namespace kernels
 }  // namespace gantry

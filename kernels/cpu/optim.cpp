@@ -15,7 +15,7 @@
 //   out = {param, exp_avg, exp_avg_sq} x k         the same tensors, updated in place
 // (k >= 1 parameters with the same settings and step count in one call: the
 // CUDA kernel updates them all in one launch; here they run one after another)
-//   Attrs.scalars = {lr, beta1, beta2, eps, weight_decay, step, decoupled (0/1)}
+//   AdamAttrs {lr, beta1, beta2, eps, weight_decay, step, decoupled}
 // Each element is computed by exactly one thread, so the result does not
 // depend on the thread count. The unfused reference is optim/adam.cpp's
 // composed path (AdamOptions::fused = false) and the float64 loops in
@@ -30,16 +30,14 @@ namespace kernels {
 namespace {
 
 template <typename T>
-void adam_step(const Tensors& in, const Tensors& out, const Attrs& a) {
+void adam_step(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<AdamAttrs>();
   GANTRY_CHECK(!in.empty() && in.size() % 4 == 0 && out.size() == in.size() / 4 * 3,
                "adam_step: expects inputs {param, grad, exp_avg, exp_avg_sq} x k and outputs "
                "{param, exp_avg, exp_avg_sq} x k, got ", in.size(), " and ", out.size());
-  GANTRY_CHECK(a.scalars.size() == 7,
-               "adam_step: expects scalars {lr, beta1, beta2, eps, weight_decay, step, "
-               "decoupled}, got ", a.scalars.size());
-  const double lr = a.scalars[0], beta1 = a.scalars[1], beta2 = a.scalars[2],
-               eps = a.scalars[3], wd = a.scalars[4], step = a.scalars[5];
-  const bool decoupled = a.scalars[6] != 0;
+  const double lr = a.lr, beta1 = a.beta1, beta2 = a.beta2, eps = a.eps, wd = a.weight_decay,
+               step = static_cast<double>(a.step);
+  const bool decoupled = a.decoupled;
   GANTRY_CHECK(step >= 1, "adam_step: step ", step, " must be >= 1");
   const double step_size = lr / (1.0 - std::pow(beta1, step));
   const double inv_bc2_sqrt = 1.0 / std::sqrt(1.0 - std::pow(beta2, step));
@@ -86,10 +84,8 @@ void adam_step(const Tensors& in, const Tensors& out, const Attrs& a) {
 
 }  // namespace
 
-void register_cpu_optim(Registry& r) {
-  r.add("adam_step", DeviceType::CPU, kFloat32, "fused", adam_step<float>);
-  r.add("adam_step", DeviceType::CPU, kFloat64, "fused", adam_step<double>);
-}
+GANTRY_KERNEL(adam_step, DeviceType::CPU, kFloat32, "fused", adam_step<float>);
+GANTRY_KERNEL(adam_step, DeviceType::CPU, kFloat64, "fused", adam_step<double>);
 
 }  // namespace kernels
 }  // namespace gantry

@@ -1,7 +1,7 @@
 // kernels/cpu/reduce.cpp — CPU reductions over any set of dims.
 //
 // Ops: sum mean var{unbiased} max min (values)  argmax argmin (int64 indices)
-// Attrs.dims: sorted, non-negative dims to reduce (autograd/ops_reduce.cpp
+// ReduceAttrs.dims: sorted, non-negative dims to reduce (autograd/ops_reduce.cpp
 // normalizes them). The output is contiguous with the kept dims in order (the
 // same memory order with or without keepdim). argmax/argmin return the index
 // within the flattened reduced dims (one dim, or all dims).
@@ -124,13 +124,15 @@ struct SumOps {
 };
 
 template <typename T>
-void sum(const Tensors& in, const Tensors& out, const Attrs& a) {
+void sum(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<ReduceAttrs>();
   SumOps<T> ops{out[0].data<T>(), 1.0};
   reduce_run<T>(in[0], a.dims, ops);
 }
 
 template <typename T>
-void mean(const Tensors& in, const Tensors& out, const Attrs& a) {
+void mean(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<ReduceAttrs>();
   int64_t R = shape_numel(ReducePlan::sub(in[0].shape(), a.dims, true));
   SumOps<T> ops{out[0].data<T>(), R ? 1.0 / static_cast<double>(R) : std::nan("")};
   reduce_run<T>(in[0], a.dims, ops);
@@ -138,7 +140,8 @@ void mean(const Tensors& in, const Tensors& out, const Attrs& a) {
 
 // var: pass 1 computes means (wide), pass 2 sums squared deviations from them.
 template <typename T>
-void var(const Tensors& in, const Tensors& out, const Attrs& a) {
+void var(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<ReduceAttrs>();
   const Tensor& x = in[0];
   ReducePlan P(x, a.dims);
   std::vector<double> means(P.O);
@@ -202,37 +205,37 @@ struct ExtremumOps {
 };
 
 template <typename T, bool IsMax>
-void extremum(const Tensors& in, const Tensors& out, const Attrs& a) {
+void extremum(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<ReduceAttrs>();
   GANTRY_CHECK(in[0].numel() > 0, IsMax ? "max" : "min", ": reduction of an empty tensor");
   ExtremumOps<T, IsMax> ops{out[0].data<T>(), nullptr};
   reduce_run<T>(in[0], a.dims, ops);
 }
 
 template <typename T, bool IsMax>
-void arg_extremum(const Tensors& in, const Tensors& out, const Attrs& a) {
+void arg_extremum(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
+  const auto& a = attrs.as<ReduceAttrs>();
   GANTRY_CHECK(in[0].numel() > 0, IsMax ? "argmax" : "argmin", ": reduction of an empty tensor");
   ExtremumOps<T, IsMax> ops{nullptr, out[0].data<int64_t>()};
   reduce_run<T>(in[0], a.dims, ops);
 }
 
-template <typename T>
-void register_for(Registry& r, DType d) {
-  const auto C = DeviceType::CPU;
-  r.add("sum", C, d, "loop", sum<T>);
-  r.add("mean", C, d, "loop", mean<T>);
-  r.add("var", C, d, "two_pass", var<T>);
-  r.add("max", C, d, "loop", extremum<T, true>);
-  r.add("min", C, d, "loop", extremum<T, false>);
-  r.add("argmax", C, d, "loop", arg_extremum<T, true>);
-  r.add("argmin", C, d, "loop", arg_extremum<T, false>);
-}
+GANTRY_KERNEL(sum, DeviceType::CPU, kFloat32, "loop", sum<float>);
+GANTRY_KERNEL(mean, DeviceType::CPU, kFloat32, "loop", mean<float>);
+GANTRY_KERNEL(var, DeviceType::CPU, kFloat32, "two_pass", var<float>);
+GANTRY_KERNEL(max, DeviceType::CPU, kFloat32, "loop", extremum<float, true>);
+GANTRY_KERNEL(min, DeviceType::CPU, kFloat32, "loop", extremum<float, false>);
+GANTRY_KERNEL(argmax, DeviceType::CPU, kFloat32, "loop", arg_extremum<float, true>);
+GANTRY_KERNEL(argmin, DeviceType::CPU, kFloat32, "loop", arg_extremum<float, false>);
+GANTRY_KERNEL(sum, DeviceType::CPU, kFloat64, "loop", sum<double>);
+GANTRY_KERNEL(mean, DeviceType::CPU, kFloat64, "loop", mean<double>);
+GANTRY_KERNEL(var, DeviceType::CPU, kFloat64, "two_pass", var<double>);
+GANTRY_KERNEL(max, DeviceType::CPU, kFloat64, "loop", extremum<double, true>);
+GANTRY_KERNEL(min, DeviceType::CPU, kFloat64, "loop", extremum<double, false>);
+GANTRY_KERNEL(argmax, DeviceType::CPU, kFloat64, "loop", arg_extremum<double, true>);
+GANTRY_KERNEL(argmin, DeviceType::CPU, kFloat64, "loop", arg_extremum<double, false>);
 
 }  // namespace
-
-void register_cpu_reduce(Registry& r) {
-  register_for<float>(r, kFloat32);
-  register_for<double>(r, kFloat64);
-}
 
 }  // namespace kernels
 }  // namespace gantry

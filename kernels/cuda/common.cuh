@@ -167,14 +167,4 @@ auto dispatch_cuda_dtype(DType t, const char* what, F&& f) {
 
 }  // namespace cuda
 
-namespace kernels {
-// One registration function per op family file (called by register_cuda_kernels).
-void register_cuda_elementwise(Registry& r);
-void register_cuda_reduce(Registry& r);
-void register_cuda_gemm(Registry& r);
-void register_cuda_optim(Registry& r);
-void register_cuda_conv(Registry& r);
-void register_cuda_norm(Registry& r);
-void register_cuda_index(Registry& r);
-}  // namespace kernels
 }  // namespace gantry

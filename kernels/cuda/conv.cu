@@ -3,7 +3,7 @@
 //   conv2d             in {x [N,C,H,W], w [O,C/G,KH,KW]}   out {y [N,O,OH,OW]}
 //   conv2d_input_grad  in {g [N,O,OH,OW], w}               out {dx [N,C,H,W]}
 //   conv2d_weight_grad in {x [N,C,H,W], g [N,O,OH,OW]}     out {dw [O,C/G,KH,KW]}
-//   Attrs.ints = {stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups}
+//   ConvAttrs {stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups}
 // (the CPU's contract, kernels/cpu/conv.cpp; a transposed convolution is
 // conv2d_input_grad, so it gets the same three algorithms).
 //
@@ -57,6 +57,12 @@ struct Geom {
 };
 
 // x: [N,C,H,W], w: [O,C/G,KH,KW], y: [N,O,OH,OW] (shapes only).
+// The attributes as the 7 integers geometry() reads.
+std::vector<int64_t> conv_ints(const kernels::OpAttrs& a) {
+  const kernels::ConvAttrs& c = a.as<kernels::ConvAttrs>();
+  return {c.stride_h, c.stride_w, c.pad_h, c.pad_w, c.dil_h, c.dil_w, c.groups};
+}
+
 Geom geometry(const char* op, const Shape& x, const Shape& w, const Shape& y,
               const std::vector<int64_t>& a) {
   GANTRY_CHECK(a.size() == 7, op, ": expected 7 ints {sh, sw, ph, pw, dh, dw, groups}, got ",
@@ -157,12 +163,12 @@ Tensor workspace(int64_t elems, const Tensor& like) {
 
 // ------------------------------------------------------------ im2col_gemm
 template <typename T>
-void conv2d_im2col(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_im2col(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   const int dev = check_same_cuda_device("conv2d", in, out);
   DeviceGuard guard(dev);
   const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& y = out[0];
-  const Geom g = geometry("conv2d", x.shape(), w.shape(), y.shape(), a.ints);
+  const Geom g = geometry("conv2d", x.shape(), w.shape(), y.shape(), conv_ints(a));
   if (y.numel() == 0) return;
   cudaStream_t st = current_stream(dev);
   if (g.R == 0) {  // no input channels: an empty sum (cuBLAS is not asked for k = 0)
@@ -190,12 +196,12 @@ void conv2d_im2col(const Tensors& in, const Tensors& out, const kernels::Attrs& 
 }
 
 template <typename T>
-void conv2d_input_grad_im2col(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_input_grad_im2col(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   const int dev = check_same_cuda_device("conv2d_input_grad", in, out);
   DeviceGuard guard(dev);
   const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
   const Tensor& dx = out[0];
-  const Geom g = geometry("conv2d_input_grad", dx.shape(), w.shape(), gy.shape(), a.ints);
+  const Geom g = geometry("conv2d_input_grad", dx.shape(), w.shape(), gy.shape(), conv_ints(a));
   if (dx.numel() == 0) return;
   cudaStream_t st = current_stream(dev);
   const int64_t nb = chunk_samples(g.N, g.G * g.R * g.P, sizeof(T));
@@ -223,12 +229,12 @@ void conv2d_input_grad_im2col(const Tensors& in, const Tensors& out, const kerne
 }
 
 template <typename T>
-void conv2d_weight_grad_im2col(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_weight_grad_im2col(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   const int dev = check_same_cuda_device("conv2d_weight_grad", in, out);
   DeviceGuard guard(dev);
   const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
   const Tensor& dw = out[0];
-  const Geom g = geometry("conv2d_weight_grad", x.shape(), dw.shape(), gy.shape(), a.ints);
+  const Geom g = geometry("conv2d_weight_grad", x.shape(), dw.shape(), gy.shape(), conv_ints(a));
   if (dw.numel() == 0) return;
   cudaStream_t st = current_stream(dev);
   T* pdw = static_cast<T*>(dw.raw_data());
@@ -330,27 +336,29 @@ const char* op_name(Pass p) {
 // operand's shape, the attrs. Built on every call, so plain integers (no text).
 using ShapeKey = std::vector<int64_t>;
 ShapeKey shape_key(Pass p, DType t, const Tensors& in, const Tensors& out,
-                   const kernels::Attrs& a, int dev) {
+                   const kernels::OpAttrs& a, int dev) {
   ShapeKey k = {int64_t(p), int64_t(t), dev, int64_t(g_workspace_limit.load())};
   for (const Tensors* ts : {&in, &out})
     for (const Tensor& v : *ts) {
       k.push_back(v.dim());
       k.insert(k.end(), v.shape().begin(), v.shape().end());
     }
-  k.insert(k.end(), a.ints.begin(), a.ints.end());
+  const kernels::ConvAttrs& c = a.as<kernels::ConvAttrs>();
+  k.insert(k.end(), {c.stride_h, c.stride_w, c.pad_h, c.pad_w, c.dil_h, c.dil_w, c.groups});
   return k;
 }
 
 // The same, readable, for conv_algorithm_choices() (built once per shape).
 std::string shape_text(Pass p, DType t, const Tensors& in, const Tensors& out,
-                       const kernels::Attrs& a, int dev) {
+                       const kernels::OpAttrs& a, int dev) {
   std::ostringstream k;
   k << op_name(p) << " " << dtype_name(t) << " cuda:" << dev;
   for (const Tensor& v : in) k << " " << shape_str(v.shape());
   for (const Tensor& v : out) k << " ->" << shape_str(v.shape());
-  k << " ws" << (g_workspace_limit.load() >> 10) << "k s" << a.ints[0] << "," << a.ints[1]
-    << " p" << a.ints[2] << "," << a.ints[3] << " d" << a.ints[4] << "," << a.ints[5] << " g"
-    << a.ints[6];
+  const kernels::ConvAttrs& c = a.as<kernels::ConvAttrs>();
+  k << " ws" << (g_workspace_limit.load() >> 10) << "k s" << c.stride_h << "," << c.stride_w
+    << " p" << c.pad_h << "," << c.pad_w << " d" << c.dil_h << "," << c.dil_w << " g"
+    << c.groups;
   return k.str();
 }
 
@@ -371,7 +379,7 @@ std::mutex g_dnn_mutex;
 std::map<ShapeKey, DnnChoice> g_dnn_choices;
 
 template <typename T>
-void run_cudnn(Pass pass, const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void run_cudnn(Pass pass, const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   const char* op = op_name(pass);
   const int dev = check_same_cuda_device(op, in, out);
   DeviceGuard guard(dev);
@@ -383,7 +391,7 @@ void run_cudnn(Pass pass, const Tensors& in, const Tensors& out, const kernels::
   const Shape& ws = pass == Pass::WeightGrad ? o.shape() : i1.shape();
   const Shape& ys = pass == Pass::Forward ? o.shape() : pass == Pass::InputGrad ? i0.shape()
                                                                                  : i1.shape();
-  const Geom g = geometry(op, xs, ws, ys, a.ints);
+  const Geom g = geometry(op, xs, ws, ys, conv_ints(a));
   if (o.numel() == 0) return;
   if (g.N == 0 || g.P == 0 || g.R == 0 || g.Og == 0) {  // empty sums: zeros (cuDNN rejects size 0)
     GANTRY_CUDA_CHECK(cudaMemsetAsync(o.raw_data(), 0, o.numel() * sizeof(T), current_stream(dev)));
@@ -440,25 +448,25 @@ void run_cudnn(Pass pass, const Tensors& in, const Tensors& out, const kernels::
 }
 
 template <typename T>
-void conv2d_cudnn(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_cudnn(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   run_cudnn<T>(Pass::Forward, in, out, a);
 }
 template <typename T>
-void conv2d_input_grad_cudnn(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_input_grad_cudnn(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   run_cudnn<T>(Pass::InputGrad, in, out, a);
 }
 template <typename T>
-void conv2d_weight_grad_cudnn(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_weight_grad_cudnn(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   run_cudnn<T>(Pass::WeightGrad, in, out, a);
 }
 
-bool cudnn_applicable(const Tensors&, const kernels::Attrs&) { return cudnn_available(); }
+bool cudnn_applicable(const Tensors&, const kernels::OpAttrs&) { return cudnn_available(); }
 
 // ------------------------------------------------------------ auto (timed choice)
 struct Candidate {
   const char* name;
   kernels::KernelFn fn;
-  bool (*applicable)(const Tensors&, const kernels::Attrs&);
+  bool (*applicable)(const Tensors&, const kernels::OpAttrs&);
 };
 
 struct Choice {
@@ -471,7 +479,7 @@ std::map<ShapeKey, Choice> g_auto;
 // Milliseconds per call of fn (one warm-up, then the mean of 3), or a
 // negative number when the algorithm throws (e.g. no cuDNN algorithm fits).
 double time_call(kernels::KernelFn fn, const Tensors& in, const Tensors& out,
-                 const kernels::Attrs& a, cudaStream_t st) {
+                 const kernels::OpAttrs& a, cudaStream_t st) {
   try {
     fn(in, out, a);
   } catch (const Error&) {
@@ -493,7 +501,7 @@ double time_call(kernels::KernelFn fn, const Tensors& in, const Tensors& out,
 
 template <typename T>
 void run_auto(Pass pass, const Candidate (&cands)[2], const Tensors& in, const Tensors& out,
-              const kernels::Attrs& a) {
+              const kernels::OpAttrs& a) {
   const int dev = check_same_cuda_device(op_name(pass), in, out);
   const ShapeKey key = shape_key(pass, floating_dtype<T>(), in, out, a, dev);
   int chosen = -1;
@@ -538,19 +546,19 @@ void run_auto(Pass pass, const Candidate (&cands)[2], const Tensors& in, const T
 }
 
 template <typename T>
-void conv2d_auto(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_auto(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   static const Candidate c[2] = {{"cudnn", conv2d_cudnn<T>, cudnn_applicable},
                                  {"im2col_gemm", conv2d_im2col<T>, nullptr}};
   run_auto<T>(Pass::Forward, c, in, out, a);
 }
 template <typename T>
-void conv2d_input_grad_auto(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_input_grad_auto(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   static const Candidate c[2] = {{"cudnn", conv2d_input_grad_cudnn<T>, cudnn_applicable},
                                  {"im2col_gemm", conv2d_input_grad_im2col<T>, nullptr}};
   run_auto<T>(Pass::InputGrad, c, in, out, a);
 }
 template <typename T>
-void conv2d_weight_grad_auto(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void conv2d_weight_grad_auto(const Tensors& in, const Tensors& out, const kernels::OpAttrs& a) {
   static const Candidate c[2] = {{"cudnn", conv2d_weight_grad_cudnn<T>, cudnn_applicable},
                                  {"im2col_gemm", conv2d_weight_grad_im2col<T>, nullptr}};
   run_auto<T>(Pass::WeightGrad, c, in, out, a);
@@ -560,15 +568,15 @@ template <typename T>
 void register_type(kernels::Registry& r) {
   const DeviceType D = DeviceType::CUDA;
   const DType t = floating_dtype<T>();
-  r.add("conv2d", D, t, "auto", conv2d_auto<T>);
-  r.add("conv2d", D, t, "cudnn", conv2d_cudnn<T>, cudnn_applicable);
-  r.add("conv2d", D, t, "im2col_gemm", conv2d_im2col<T>);
-  r.add("conv2d_input_grad", D, t, "auto", conv2d_input_grad_auto<T>);
-  r.add("conv2d_input_grad", D, t, "cudnn", conv2d_input_grad_cudnn<T>, cudnn_applicable);
-  r.add("conv2d_input_grad", D, t, "im2col_gemm", conv2d_input_grad_im2col<T>);
-  r.add("conv2d_weight_grad", D, t, "auto", conv2d_weight_grad_auto<T>);
-  r.add("conv2d_weight_grad", D, t, "cudnn", conv2d_weight_grad_cudnn<T>, cudnn_applicable);
-  r.add("conv2d_weight_grad", D, t, "im2col_gemm", conv2d_weight_grad_im2col<T>);
+  r.add(kernels::OpId::conv2d, D, t, "auto", conv2d_auto<T>);
+  r.add(kernels::OpId::conv2d, D, t, "cudnn", conv2d_cudnn<T>, cudnn_applicable);
+  r.add(kernels::OpId::conv2d, D, t, "im2col_gemm", conv2d_im2col<T>);
+  r.add(kernels::OpId::conv2d_input_grad, D, t, "auto", conv2d_input_grad_auto<T>);
+  r.add(kernels::OpId::conv2d_input_grad, D, t, "cudnn", conv2d_input_grad_cudnn<T>, cudnn_applicable);
+  r.add(kernels::OpId::conv2d_input_grad, D, t, "im2col_gemm", conv2d_input_grad_im2col<T>);
+  r.add(kernels::OpId::conv2d_weight_grad, D, t, "auto", conv2d_weight_grad_auto<T>);
+  r.add(kernels::OpId::conv2d_weight_grad, D, t, "cudnn", conv2d_weight_grad_cudnn<T>, cudnn_applicable);
+  r.add(kernels::OpId::conv2d_weight_grad, D, t, "im2col_gemm", conv2d_weight_grad_im2col<T>);
 }
 
 }  // namespace
@@ -594,7 +602,7 @@ size_t conv_workspace_limit() { return g_workspace_limit.load(); }
 }  // namespace cuda
 
 namespace kernels {
-void register_cuda_conv(Registry& r) {
+GANTRY_REGISTER_KERNELS(r) {
   cuda::for_each_floating_type([&](auto t) { cuda::register_type<decltype(t)>(r); });
 }
 }  // namespace kernels

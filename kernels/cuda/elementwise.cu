@@ -1,16 +1,12 @@
-// kernels/cuda/elementwise.cu — CUDA kernels for arithmetic, comparisons and
-// where (the floating-point functions are in activation.cu). Same ops, dtypes
-// and semantics as kernels/cpu/elementwise.cpp:
+// kernels/cuda/elementwise.cu — the CUDA kernels of every elementwise op.
 //
-//   unary   neg abs                                 float32 float64 int64 int32
-//   binary  add sub mul maximum minimum             float32 float64 int64 int32
-//           div pow                                 float32 float64
-//   compare eq ne lt le gt ge -> uint8              float32 float64 int64 int32
-//   where(a, b, cond uint8) = cond ? a : b          float32 float64 int64 int32
-// and every one of them in bfloat16 and float16 (GPU only: the CPU has no
-// half kernels), computed in float32 and rounded once (elementwise.cuh).
-//
-// maximum/minimum propagate NaN (as PyTorch). Launch paths: elementwise.cuh.
+// As on the CPU (kernels/cpu/elementwise.cpp) there is no list of ops here:
+// every GANTRY_ELEMENTWISE entry of the op table (kernels/ops/elementwise.h)
+// is instantiated with its functor from kernels/math.h — the very formula the
+// CPU runs — for the entry's dtypes plus bfloat16 and float16 (GPU only:
+// computed in float32 and rounded once, elementwise.cuh), and registered.
+// `where` (three operands, one uint8) is the one hand-written kernel.
+// Launch paths: elementwise.cuh.
 #include <cmath>
 
 #include "kernels/cuda/elementwise.cuh"
@@ -18,85 +14,6 @@
 namespace gantry {
 namespace cuda {
 namespace {
-
-__device__ __forceinline__ float m_pow(float a, float b) { return powf(a, b); }
-__device__ __forceinline__ double m_pow(double a, double b) { return ::pow(a, b); }
-
-template <typename T>
-__device__ __forceinline__ bool is_nan(T v) {
-  if constexpr (std::is_floating_point<T>::value) {
-    return isnan(v);
-  } else {
-    return false;
-  }
-}
-
-template <typename T> struct Neg {
-  static constexpr const char* name = "neg";
-  __device__ T operator()(T a) const { return -a; }
-};
-template <typename T> struct Abs {
-  static constexpr const char* name = "abs";
-  __device__ T operator()(T a) const { return a < T(0) ? T(-a) : a; }
-};
-template <typename T> struct Add {
-  static constexpr const char* name = "add";
-  __device__ T operator()(T a, T b) const { return a + b; }
-};
-template <typename T> struct Sub {
-  static constexpr const char* name = "sub";
-  __device__ T operator()(T a, T b) const { return a - b; }
-};
-template <typename T> struct Mul {
-  static constexpr const char* name = "mul";
-  __device__ T operator()(T a, T b) const { return a * b; }
-};
-template <typename T> struct Div {
-  static constexpr const char* name = "div";
-  __device__ T operator()(T a, T b) const { return a / b; }
-};
-template <typename T> struct Pow {
-  static constexpr const char* name = "pow";
-  __device__ T operator()(T a, T b) const { return m_pow(a, b); }
-};
-template <typename T> struct Maximum {
-  static constexpr const char* name = "maximum";
-  __device__ T operator()(T a, T b) const {
-    if (is_nan(a) || is_nan(b)) return a + b;  // NaN either way
-    return a > b ? a : b;
-  }
-};
-template <typename T> struct Minimum {
-  static constexpr const char* name = "minimum";
-  __device__ T operator()(T a, T b) const {
-    if (is_nan(a) || is_nan(b)) return a + b;
-    return a < b ? a : b;
-  }
-};
-template <typename T> struct Eq {
-  static constexpr const char* name = "eq";
-  __device__ uint8_t operator()(T a, T b) const { return a == b; }
-};
-template <typename T> struct Ne {
-  static constexpr const char* name = "ne";
-  __device__ uint8_t operator()(T a, T b) const { return a != b; }
-};
-template <typename T> struct Lt {
-  static constexpr const char* name = "lt";
-  __device__ uint8_t operator()(T a, T b) const { return a < b; }
-};
-template <typename T> struct Le {
-  static constexpr const char* name = "le";
-  __device__ uint8_t operator()(T a, T b) const { return a <= b; }
-};
-template <typename T> struct Gt {
-  static constexpr const char* name = "gt";
-  __device__ uint8_t operator()(T a, T b) const { return a > b; }
-};
-template <typename T> struct Ge {
-  static constexpr const char* name = "ge";
-  __device__ uint8_t operator()(T a, T b) const { return a >= b; }
-};
 
 // where: Geometry operands are {out, cond, a, b}.
 template <typename T>
@@ -113,7 +30,7 @@ __global__ void where_kernel(int64_t n, Geometry<4> g, T* out, const uint8_t* co
 // in = {a, b, cond (uint8)}: the condition comes last so the registry
 // dispatches on the dtype of the values.
 template <typename T>
-void where(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
+void where(const Tensors& in, const Tensors& out, const kernels::OpAttrs&) {
   GANTRY_CHECK(in.size() == 3, "where: expects {a, b, cond}, got ", in.size(), " inputs");
   const Tensor &a = in[0], &b = in[1], &c = in[2], &o = out.at(0);
   const int dev = check_same_cuda_device("where", in, out);
@@ -132,47 +49,54 @@ void where(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
   GANTRY_CUDA_LAUNCH_CHECK();
 }
 
-template <typename T>
-void register_arith(kernels::Registry& r, DType d) {
-  const auto C = DeviceType::CUDA;
-  r.add("neg", C, d, "cuda", unary_entry<T, Neg>);
-  r.add("abs", C, d, "cuda", unary_entry<T, Abs>);
-  r.add("add", C, d, "cuda", binary_entry<T, Add>);
-  r.add("sub", C, d, "cuda", binary_entry<T, Sub>);
-  r.add("mul", C, d, "cuda", binary_entry<T, Mul>);
-  r.add("maximum", C, d, "cuda", binary_entry<T, Maximum>);
-  r.add("minimum", C, d, "cuda", binary_entry<T, Minimum>);
-  r.add("eq", C, d, "cuda", compare_entry<T, Eq>);
-  r.add("ne", C, d, "cuda", compare_entry<T, Ne>);
-  r.add("lt", C, d, "cuda", compare_entry<T, Lt>);
-  r.add("le", C, d, "cuda", compare_entry<T, Le>);
-  r.add("gt", C, d, "cuda", compare_entry<T, Gt>);
-  r.add("ge", C, d, "cuda", compare_entry<T, Ge>);
-  r.add("where", C, d, "cuda", where<T>);
+// One elementwise entry on one dtype: the kernel shape follows the entry's
+// arity and types (Compare: uint8 output).
+template <typename T, kernels::OpId Op, template <typename> class F, typename A, int NIn,
+          kernels::EwTypes Types>
+void add_elementwise(kernels::Registry& r, DType d) {
+  kernels::KernelFn fn;
+  if constexpr (Types == kernels::EwTypes::Compare) {
+    fn = compare_entry<Op, T, F, A>;
+  } else if constexpr (NIn == 1) {
+    fn = unary_entry<Op, T, F, A>;
+  } else {
+    fn = binary_entry<Op, T, F, A>;
+  }
+  r.add(Op, DeviceType::CUDA, d, "cuda", fn);
 }
 
-template <typename T>
-void register_float_binary(kernels::Registry& r, DType d) {
-  r.add("div", DeviceType::CUDA, d, "cuda", binary_entry<T, Div>);
-  r.add("pow", DeviceType::CUDA, d, "cuda", binary_entry<T, Pow>);
+// Floating: float32, float64, bfloat16, float16; Arith and Compare add int64, int32.
+template <kernels::OpId Op, template <typename> class F, typename A, int NIn,
+          kernels::EwTypes Types>
+void add_entry(kernels::Registry& r) {
+  static_assert(NIn == 1 || NIn == 2, "elementwise entries take 1 or 2 inputs");
+  for_each_floating_type([&](auto t) {
+    using T = decltype(t);
+    add_elementwise<T, Op, F, A, NIn, Types>(r, floating_dtype<T>());
+  });
+  if constexpr (Types != kernels::EwTypes::Floating) {
+    add_elementwise<int64_t, Op, F, A, NIn, Types>(r, kInt64);
+    add_elementwise<int32_t, Op, F, A, NIn, Types>(r, kInt32);
+  }
 }
 
 }  // namespace
 }  // namespace cuda
 
 namespace kernels {
-void register_cuda_elementwise(Registry& r) {
-  cuda::register_arith<float>(r, kFloat32);
-  cuda::register_arith<double>(r, kFloat64);
-  cuda::register_arith<int64_t>(r, kInt64);
-  cuda::register_arith<int32_t>(r, kInt32);
-  cuda::register_arith<cuda::bf16>(r, kBFloat16);
-  cuda::register_arith<cuda::f16>(r, kFloat16);
-  cuda::register_float_binary<float>(r, kFloat32);
-  cuda::register_float_binary<double>(r, kFloat64);
-  cuda::register_float_binary<cuda::bf16>(r, kBFloat16);
-  cuda::register_float_binary<cuda::f16>(r, kFloat16);
-  register_cuda_activation(r);
+GANTRY_KERNEL(where, DeviceType::CUDA, kFloat32, "cuda", cuda::where<float>);
+GANTRY_KERNEL(where, DeviceType::CUDA, kFloat64, "cuda", cuda::where<double>);
+GANTRY_KERNEL(where, DeviceType::CUDA, kInt64, "cuda", cuda::where<int64_t>);
+GANTRY_KERNEL(where, DeviceType::CUDA, kInt32, "cuda", cuda::where<int32_t>);
+GANTRY_KERNEL(where, DeviceType::CUDA, kBFloat16, "cuda", cuda::where<cuda::bf16>);
+GANTRY_KERNEL(where, DeviceType::CUDA, kFloat16, "cuda", cuda::where<cuda::f16>);
+
+// Every GANTRY_ELEMENTWISE entry of the op table, with its functor.
+GANTRY_REGISTER_KERNELS(r) {
+#define GANTRY_ELEMENTWISE(name, Functor, Attrs, n_in, types, flags) \
+  cuda::add_entry<OpId::name, math::Functor, Attrs, n_in, EwTypes::types>(r);
+#include "kernels/ops/all.h"
+#undef GANTRY_ELEMENTWISE
 }
 }  // namespace kernels
 }  // namespace gantry

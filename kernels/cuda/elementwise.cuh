@@ -1,6 +1,6 @@
 // kernels/cuda/elementwise.cuh — the launcher every elementwise CUDA kernel
-// uses (elementwise.cu: arithmetic, comparisons, where; activation.cu: the
-// floating-point unary functions).
+// uses: elementwise.cu instantiates it for each GANTRY_ELEMENTWISE entry of
+// the op table with the entry's shared functor (kernels/math.h).
 //
 // Contract (the same as the CPU kernels'): every input already has the
 // output's shape (broadcast inputs arrive as stride-0 expanded views, any
@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/common.cuh"
+#include "kernels/math.h"
 
 namespace gantry {
 namespace cuda {
@@ -133,24 +134,25 @@ void launch_elementwise(const char* op, const Tensors& in, const Tensor& out, F 
   GANTRY_CUDA_LAUNCH_CHECK();
 }
 
-// Registration helpers: kernel entry points in the registry's KernelFn form.
-// T is the element type; the functor computes in acc_t<T>.
-template <typename T, template <typename> class F>
-void unary_entry(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
-  launch_elementwise<T, T, 1>(F<acc_t<T>>::name, in, out.at(0), F<acc_t<T>>{});
+// Kernel entry points in the registry's KernelFn form, for an op table entry
+// `Op` with functor F (kernels/math.h) and attributes A. T is the element
+// type; the functor computes in acc_t<T>.
+template <kernels::OpId Op, typename T, template <typename> class F, typename A>
+void unary_entry(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  launch_elementwise<T, T, 1>(kernels::op_name(Op), in, out.at(0),
+                              math::make_functor<F<acc_t<T>>>(attrs.as<A>()));
 }
-template <typename T, template <typename> class F>
-void binary_entry(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
-  launch_elementwise<T, T, 2>(F<acc_t<T>>::name, in, out.at(0), F<acc_t<T>>{});
+template <kernels::OpId Op, typename T, template <typename> class F, typename A>
+void binary_entry(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  launch_elementwise<T, T, 2>(kernels::op_name(Op), in, out.at(0),
+                              math::make_functor<F<acc_t<T>>>(attrs.as<A>()));
 }
-template <typename T, template <typename> class F>
-void compare_entry(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
-  launch_elementwise<uint8_t, T, 2>(F<acc_t<T>>::name, in, out.at(0), F<acc_t<T>>{});
+template <kernels::OpId Op, typename T, template <typename> class F, typename A>
+void compare_entry(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  launch_elementwise<uint8_t, T, 2>(kernels::op_name(Op), in, out.at(0),
+                                    math::make_functor<F<acc_t<T>>>(attrs.as<A>()));
 }
 
 }  // namespace cuda
 
-namespace kernels {
-void register_cuda_activation(Registry& r);  // activation.cu
-}  // namespace kernels
 }  // namespace gantry

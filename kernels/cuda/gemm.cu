@@ -86,28 +86,24 @@ void batched_product(const char* name, Tensor a, Tensor b, const Tensor& c) {
 }
 
 template <typename T>
-void mm(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
+void mm(const Tensors& in, const Tensors& out, const kernels::OpAttrs&) {
   batched_product<T>("mm", core::unsqueeze(in[0], 0), core::unsqueeze(in[1], 0), out[0]);
 }
 
 template <typename T>
-void bmm(const Tensors& in, const Tensors& out, const kernels::Attrs&) {
+void bmm(const Tensors& in, const Tensors& out, const kernels::OpAttrs&) {
   batched_product<T>("bmm", in[0], in[1], out[0]);
 }
 
 }  // namespace
 }  // namespace cuda
 
-namespace kernels {
-void register_cuda_gemm(Registry& r) {
-  r.add("mm", DeviceType::CUDA, kFloat32, "cublas", cuda::mm<float>);
-  r.add("mm", DeviceType::CUDA, kFloat64, "cublas", cuda::mm<double>);
-  r.add("bmm", DeviceType::CUDA, kFloat32, "cublas", cuda::bmm<float>);
-  r.add("bmm", DeviceType::CUDA, kFloat64, "cublas", cuda::bmm<double>);
-  r.add("mm", DeviceType::CUDA, kBFloat16, "cublas", cuda::mm<cuda::bf16>);
-  r.add("mm", DeviceType::CUDA, kFloat16, "cublas", cuda::mm<cuda::f16>);
-  r.add("bmm", DeviceType::CUDA, kBFloat16, "cublas", cuda::bmm<cuda::bf16>);
-  r.add("bmm", DeviceType::CUDA, kFloat16, "cublas", cuda::bmm<cuda::f16>);
-}
-}  // namespace kernels
+GANTRY_KERNEL(mm, DeviceType::CUDA, kFloat32, "cublas", cuda::mm<float>);
+GANTRY_KERNEL(mm, DeviceType::CUDA, kFloat64, "cublas", cuda::mm<double>);
+GANTRY_KERNEL(bmm, DeviceType::CUDA, kFloat32, "cublas", cuda::bmm<float>);
+GANTRY_KERNEL(bmm, DeviceType::CUDA, kFloat64, "cublas", cuda::bmm<double>);
+GANTRY_KERNEL(mm, DeviceType::CUDA, kBFloat16, "cublas", cuda::mm<cuda::bf16>);
+GANTRY_KERNEL(mm, DeviceType::CUDA, kFloat16, "cublas", cuda::mm<cuda::f16>);
+GANTRY_KERNEL(bmm, DeviceType::CUDA, kBFloat16, "cublas", cuda::bmm<cuda::bf16>);
+GANTRY_KERNEL(bmm, DeviceType::CUDA, kFloat16, "cublas", cuda::bmm<cuda::f16>);
 }  // namespace gantry

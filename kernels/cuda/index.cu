@@ -50,7 +50,7 @@ class IndexCheck {
     return {reinterpret_cast<unsigned long long*>(p), p + 1};
   }
   void check(const char* op, int64_t limit) const {
-    Tensor h = flag_.to(kCPU);
+    Tensor h = core::to_device(flag_, kCPU);
     const int64_t* p = h.data<int64_t>();
     GANTRY_CHECK(p[0] == 0, op, ": index ", p[1], " is out of range for size ", limit, " (", p[0],
                  " bad indices)");
@@ -78,11 +78,11 @@ __global__ void gather_kernel(Geometry<3> geo, int64_t n, T* __restrict__ y,
 }
 
 template <typename T>
-void gather(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void gather(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
   const int dev = check_same_cuda_device("gather", in, out);
   DeviceGuard guard(dev);
   const Tensor &x = in[0], &idx = in[1], &y = out[0];
-  const int64_t dim = a.ints.at(0);
+  const int64_t dim = attrs.as<kernels::DimAttrs>().dim;
   if (idx.numel() == 0) return;
   Shape xst = x.strides();
   xst.resize(idx.dim());
@@ -167,12 +167,12 @@ void scatter_add_prepare(const char* op, const Tensors& in, const Tensors& out, 
 }
 
 template <typename T>
-void scatter_add_atomic(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void scatter_add_atomic(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
   int dev;
   scatter_add_prepare<T>("scatter_add", in, out, &dev);
   DeviceGuard guard(dev);
   const Tensor &idx = in[1], &src = in[2], &y = out[0];
-  const int64_t dim = a.ints.at(0);
+  const int64_t dim = attrs.as<kernels::DimAttrs>().dim;
   if (idx.numel() == 0) return;
   Shape yst = y.strides();
   yst.resize(idx.dim());
@@ -189,12 +189,12 @@ void scatter_add_atomic(const Tensors& in, const Tensors& out, const kernels::At
 }
 
 template <typename T>
-void scatter_add_scan(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void scatter_add_scan(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
   int dev;
   scatter_add_prepare<T>("scatter_add", in, out, &dev);
   DeviceGuard guard(dev);
   const Tensor &idx = in[1], &src = in[2], &y = out[0];
-  const int64_t dim = a.ints.at(0);
+  const int64_t dim = attrs.as<kernels::DimAttrs>().dim;
   if (idx.numel() == 0 || y.numel() == 0) return;
   GANTRY_CHECK(y.dim() <= kMaxDims, "scatter_add: at most ", kMaxDims, " dims on cuda");
   Dims d{};
@@ -214,8 +214,8 @@ void scatter_add_scan(const Tensors& in, const Tensors& out, const kernels::Attr
   chk.check("scatter_add", y.size(dim));
 }
 
-bool scan_applicable(const Tensors& in, const kernels::Attrs& a) {
-  const int64_t dim = a.ints.at(0);
+bool scan_applicable(const Tensors& in, const kernels::OpAttrs& attrs) {
+  const int64_t dim = attrs.as<kernels::DimAttrs>().dim;
   const int64_t walk = in[1].dim() > dim ? in[1].size(dim) : 0;
   // Every (non-dim) coordinate of idx must exist in y for the scan's thread-per-y
   // walk to meet every idx element; the op's shape check guarantees it.
@@ -253,13 +253,13 @@ __global__ void max_pool_indices_kernel(const T* __restrict__ x, int64_t* __rest
 }
 
 template <typename T>
-void max_pool2d_indices(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void max_pool2d_indices(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
   const int dev = check_same_cuda_device("max_pool2d_indices", in, out);
   DeviceGuard guard(dev);
   const Tensor x = core::contiguous(in[0]);
   const Tensor& idx = out[0];
-  const auto& p = a.ints;
-  GANTRY_CHECK(p.size() == 8, "max_pool2d_indices: expected 8 ints, got ", p.size());
+  const kernels::PoolAttrs& a = attrs.as<kernels::PoolAttrs>();
+  const int64_t p[8] = {a.kh, a.kw, a.sh, a.sw, a.ph, a.pw, a.dh, a.dw};
   const int64_t NC = x.size(0) * x.size(1), total = idx.numel();
   if (total == 0) return;
   max_pool_indices_kernel<T><<<grid_for(total), kThreads, 0, current_stream(dev)>>>(
@@ -272,17 +272,17 @@ template <typename T>
 void register_type(kernels::Registry& r) {
   const DeviceType D = DeviceType::CUDA;
   const DType t = floating_dtype<T>();
-  r.add("gather", D, t, "direct", gather<T>);
-  r.add("scatter_add", D, t, "scan", scatter_add_scan<T>, scan_applicable);
-  r.add("scatter_add", D, t, "atomic", scatter_add_atomic<T>);
-  r.add("max_pool2d_indices", D, t, "direct", max_pool2d_indices<T>);
+  r.add(kernels::OpId::gather, D, t, "direct", gather<T>);
+  r.add(kernels::OpId::scatter_add, D, t, "scan", scatter_add_scan<T>, scan_applicable);
+  r.add(kernels::OpId::scatter_add, D, t, "atomic", scatter_add_atomic<T>);
+  r.add(kernels::OpId::max_pool2d_indices, D, t, "direct", max_pool2d_indices<T>);
 }
 
 }  // namespace
 }  // namespace cuda
 
 namespace kernels {
-void register_cuda_index(Registry& r) {
+GANTRY_REGISTER_KERNELS(r) {
   cuda::for_each_floating_type([&](auto t) { cuda::register_type<decltype(t)>(r); });
 }
 }  // namespace kernels

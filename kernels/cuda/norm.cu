@@ -150,7 +150,7 @@ T* mptr(const Tensor& t) {
 }
 
 template <typename T>
-void batch_norm_train(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void batch_norm_train(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
   const int dev = check_same_cuda_device("batch_norm_train", in, out);
   DeviceGuard guard(dev);
   const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]), b = core::contiguous(in[2]);
@@ -160,7 +160,7 @@ void batch_norm_train(const Tensors& in, const Tensors& out, const kernels::Attr
   cudaStream_t st = current_stream(dev);
   Tensor coef = empty({2 * L.C}, Options().dtype(kFloat64).device(x.device()));
   bn_stats_kernel<T><<<unsigned(L.C), kNormThreads, 0, st>>>(
-      ptr<T>(x), L.N, L.C, L.S, a.scalars.at(0), mptr<T>(out[1]), mptr<T>(out[2]),
+      ptr<T>(x), L.N, L.C, L.S, attrs.as<kernels::BatchNormAttrs>().eps, mptr<T>(out[1]), mptr<T>(out[2]),
       mptr<double>(coef));
   GANTRY_CUDA_LAUNCH_CHECK();
   bn_apply_kernel<T><<<grid_for(x.numel()), kThreads, 0, st>>>(
@@ -169,7 +169,7 @@ void batch_norm_train(const Tensors& in, const Tensors& out, const kernels::Attr
 }
 
 template <typename T>
-void batch_norm_train_backward(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void batch_norm_train_backward(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
   const int dev = check_same_cuda_device("batch_norm_train_backward", in, out);
   DeviceGuard guard(dev);
   const Tensor x = core::contiguous(in[0]), g = core::contiguous(in[1]),
@@ -181,7 +181,7 @@ void batch_norm_train_backward(const Tensors& in, const Tensors& out, const kern
   Tensor coef = empty({4 * L.C}, Options().dtype(kFloat64).device(x.device()));
   bn_backward_sums_kernel<T><<<unsigned(L.C), kNormThreads, 0, st>>>(
       ptr<T>(x), ptr<T>(g), ptr<T>(w), ptr<T>(mean), ptr<T>(var), L.N, L.C, L.S,
-      a.scalars.at(0), mptr<T>(out[1]), mptr<T>(out[2]), mptr<double>(coef));
+      attrs.as<kernels::BatchNormAttrs>().eps, mptr<T>(out[1]), mptr<T>(out[2]), mptr<double>(coef));
   GANTRY_CUDA_LAUNCH_CHECK();
   if (x.numel() == 0) return;
   bn_backward_apply_kernel<T><<<grid_for(x.numel()), kThreads, 0, st>>>(
@@ -192,15 +192,15 @@ void batch_norm_train_backward(const Tensors& in, const Tensors& out, const kern
 template <typename T>
 void register_type(kernels::Registry& r) {
   const DType t = floating_dtype<T>();
-  r.add("batch_norm_train", DeviceType::CUDA, t, "fused", batch_norm_train<T>);
-  r.add("batch_norm_train_backward", DeviceType::CUDA, t, "fused", batch_norm_train_backward<T>);
+  r.add(kernels::OpId::batch_norm_train, DeviceType::CUDA, t, "fused", batch_norm_train<T>);
+  r.add(kernels::OpId::batch_norm_train_backward, DeviceType::CUDA, t, "fused", batch_norm_train_backward<T>);
 }
 
 }  // namespace
 }  // namespace cuda
 
 namespace kernels {
-void register_cuda_norm(Registry& r) {
+GANTRY_REGISTER_KERNELS(r) {
   cuda::for_each_floating_type([&](auto t) { cuda::register_type<decltype(t)>(r); });
 }
 }  // namespace kernels

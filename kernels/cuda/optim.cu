@@ -12,7 +12,7 @@
 //   p  = p - (lr / (1 - beta1^step)) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
 //   in  = {param, grad, exp_avg, exp_avg_sq} x k     (k >= 1 parameters)
 //   out = {param, exp_avg, exp_avg_sq} x k           (usually the same tensors)
-//   Attrs.scalars = {lr, beta1, beta2, eps, weight_decay, step, decoupled (0/1)}
+//   AdamAttrs {lr, beta1, beta2, eps, weight_decay, step, decoupled}
 // The CPU op takes the same k-parameter lists; optim::Adam passes every
 // contiguous parameter with the same device, dtype and step count at once.
 //
@@ -74,13 +74,11 @@ __global__ void __launch_bounds__(kAdamThreads)
 }
 
 template <typename T>
-void adam_step(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void adam_step(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  const kernels::AdamAttrs& a = attrs.as<kernels::AdamAttrs>();
   GANTRY_CHECK(!in.empty() && in.size() % 4 == 0 && out.size() * 4 == in.size() * 3,
                "adam_step: expects inputs {param, grad, exp_avg, exp_avg_sq} x k and outputs "
                "{param, exp_avg, exp_avg_sq} x k, got ", in.size(), " and ", out.size());
-  GANTRY_CHECK(a.scalars.size() == 7,
-               "adam_step: expects scalars {lr, beta1, beta2, eps, weight_decay, step, "
-               "decoupled}, got ", a.scalars.size());
   const int dev = check_same_cuda_device("adam_step", in, out);
   const size_t k = in.size() / 4;
   const char* names[7] = {"param", "grad", "exp_avg", "exp_avg_sq", "param (out)",
@@ -97,9 +95,9 @@ void adam_step(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
                    ")");
     }
   }
-  const double lr = a.scalars[0], beta1 = a.scalars[1], beta2 = a.scalars[2],
-               eps = a.scalars[3], wd = a.scalars[4], step = a.scalars[5];
-  const bool decoupled = a.scalars[6] != 0;
+  const double lr = a.lr, beta1 = a.beta1, beta2 = a.beta2, eps = a.eps, wd = a.weight_decay,
+               step = static_cast<double>(a.step);
+  const bool decoupled = a.decoupled;
   GANTRY_CHECK(step >= 1, "adam_step: step ", step, " must be >= 1");
   AdamScalars s;
   s.beta1 = beta1;
@@ -165,10 +163,6 @@ void adam_step(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
 }  // namespace
 }  // namespace cuda
 
-namespace kernels {
-void register_cuda_optim(Registry& r) {
-  r.add("adam_step", DeviceType::CUDA, kFloat32, "multi_tensor", cuda::adam_step<float>);
-  r.add("adam_step", DeviceType::CUDA, kFloat64, "multi_tensor", cuda::adam_step<double>);
-}
-}  // namespace kernels
+GANTRY_KERNEL(adam_step, DeviceType::CUDA, kFloat32, "multi_tensor", cuda::adam_step<float>);
+GANTRY_KERNEL(adam_step, DeviceType::CUDA, kFloat64, "multi_tensor", cuda::adam_step<double>);
 }  // namespace gantry

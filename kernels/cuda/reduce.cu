@@ -2,7 +2,7 @@
 // semantics of kernels/cpu/reduce.cpp:
 //
 //   sum mean var{unbiased} max min (values)   argmax argmin (int64 indices)
-//   float32, float64, bfloat16 and float16 (GPU only); Attrs.dims: sorted,
+//   float32, float64, bfloat16 and float16 (GPU only); ReduceAttrs.dims: sorted,
 //   non-negative dims to reduce.
 //   The output is contiguous with the kept dims in order (keepdim or not).
 //   argmax/argmin return the index within the flattened reduced dims; ties
@@ -237,7 +237,8 @@ void run_reduce(const char* name, int dev, const Tensor& x, const Plan& P, const
 }
 
 template <typename T>
-void sum(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void sum(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  const kernels::ReduceAttrs& a = attrs.as<kernels::ReduceAttrs>();
   const int dev = check_same_cuda_device("sum", in, out);
   DeviceGuard g(dev);
   Plan P = make_plan(in[0], a.dims, "sum");
@@ -245,7 +246,8 @@ void sum(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
 }
 
 template <typename T>
-void mean(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void mean(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  const kernels::ReduceAttrs& a = attrs.as<kernels::ReduceAttrs>();
   const int dev = check_same_cuda_device("mean", in, out);
   DeviceGuard g(dev);
   Plan P = make_plan(in[0], a.dims, "mean");
@@ -254,7 +256,8 @@ void mean(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
 }
 
 template <typename T>
-void var(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void var(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  const kernels::ReduceAttrs& a = attrs.as<kernels::ReduceAttrs>();
   const int dev = check_same_cuda_device("var", in, out);
   DeviceGuard g(dev);
   Plan P = make_plan(in[0], a.dims, "var");
@@ -266,7 +269,8 @@ void var(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
 }
 
 template <typename T, bool IsMax>
-void extremum(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void extremum(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  const kernels::ReduceAttrs& a = attrs.as<kernels::ReduceAttrs>();
   const char* name = IsMax ? "max" : "min";
   const int dev = check_same_cuda_device(name, in, out);
   GANTRY_CHECK(in[0].numel() > 0, name, ": reduction of an empty tensor");
@@ -277,7 +281,8 @@ void extremum(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
 }
 
 template <typename T, bool IsMax>
-void arg_extremum(const Tensors& in, const Tensors& out, const kernels::Attrs& a) {
+void arg_extremum(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs) {
+  const kernels::ReduceAttrs& a = attrs.as<kernels::ReduceAttrs>();
   const char* name = IsMax ? "argmax" : "argmin";
   const int dev = check_same_cuda_device(name, in, out);
   GANTRY_CHECK(in[0].numel() > 0, name, ": reduction of an empty tensor");
@@ -292,20 +297,20 @@ void arg_extremum(const Tensors& in, const Tensors& out, const kernels::Attrs& a
 template <typename T>
 void register_for(kernels::Registry& r, DType d) {
   const auto C = DeviceType::CUDA;
-  r.add("sum", C, d, "cuda", sum<T>);
-  r.add("mean", C, d, "cuda", mean<T>);
-  r.add("var", C, d, "two_pass", var<T>);
-  r.add("max", C, d, "cuda", extremum<T, true>);
-  r.add("min", C, d, "cuda", extremum<T, false>);
-  r.add("argmax", C, d, "cuda", arg_extremum<T, true>);
-  r.add("argmin", C, d, "cuda", arg_extremum<T, false>);
+  r.add(kernels::OpId::sum, C, d, "cuda", sum<T>);
+  r.add(kernels::OpId::mean, C, d, "cuda", mean<T>);
+  r.add(kernels::OpId::var, C, d, "two_pass", var<T>);
+  r.add(kernels::OpId::max, C, d, "cuda", extremum<T, true>);
+  r.add(kernels::OpId::min, C, d, "cuda", extremum<T, false>);
+  r.add(kernels::OpId::argmax, C, d, "cuda", arg_extremum<T, true>);
+  r.add(kernels::OpId::argmin, C, d, "cuda", arg_extremum<T, false>);
 }
 
 }  // namespace
 }  // namespace cuda
 
 namespace kernels {
-void register_cuda_reduce(Registry& r) {
+GANTRY_REGISTER_KERNELS(r) {
   cuda::register_for<float>(r, kFloat32);
   cuda::register_for<double>(r, kFloat64);
   cuda::register_for<cuda::bf16>(r, kBFloat16);

@@ -1,7 +1,6 @@
 // kernels/cuda/runtime.cu — the CUDA runtime layer: device discovery, error
 // reporting, one stream per device, the stream-ordered memory pool that core
-// allocates `cuda:N` storage from, host<->device copies, device properties,
-// and the registration entry of the CUDA kernels.
+// allocates `cuda:N` storage from, host<->device copies and device properties.
 //
 // Memory: every device's default memory pool (cudaDeviceGetDefaultMemPool)
 // with its release threshold raised to "never", so freed blocks stay cached
@@ -272,8 +271,8 @@ PoolAllocator g_allocator;
 CudaDeviceOps g_device_ops;
 
 // Registers the allocator and device ops at load time (no CUDA call happens
-// here). This file is always linked: the registry references
-// register_cuda_kernels below.
+// here). This object is kept by the whole-archive link of gantry_kernels, like
+// the self-registering kernel files.
 struct Registrar {
   Registrar() {
     set_allocator(DeviceType::CUDA, &g_allocator);
@@ -410,16 +409,4 @@ bool allow_tf32() { return g_allow_tf32; }
 
 }  // namespace cuda
 
-namespace kernels {
-// Every CUDA op family registers its kernels here (one file per family).
-void register_cuda_kernels(Registry& r) {
-  register_cuda_elementwise(r);
-  register_cuda_reduce(r);
-  register_cuda_gemm(r);
-  register_cuda_optim(r);
-  register_cuda_conv(r);
-  register_cuda_norm(r);
-  register_cuda_index(r);
-}
-}  // namespace kernels
 }  // namespace gantry

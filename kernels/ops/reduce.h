@@ -1,16 +1,53 @@
-// autograd/ops_reduce.cpp — reductions and their derivatives.
+// kernels/ops/reduce.h — the reduction family of the op table: sum, mean,
+// var, max, min, argmax, argmin (kernels: kernels/cpu/reduce.cpp,
+// kernels/cuda/reduce.cu; attributes: ReduceAttrs), with their API and
+// derivatives (see kernels/ops/begin.h for how this file is read).
 //
 // The gradient of a reduction is the output gradient broadcast back over the
 // reduced dims (`expand_back`), scaled (mean), weighted (var) or masked to
 // the winning elements (max/min; ties share the gradient equally).
+#include "kernels/ops/begin.h"
+
+// ----------------------------------------------------------------- entries
+//        name    attrs        in out flags
+GANTRY_OP(sum,    ReduceAttrs, 1, 1,  kNoFlags)
+GANTRY_OP(mean,   ReduceAttrs, 1, 1,  kNoFlags)
+GANTRY_OP(var,    ReduceAttrs, 1, 1,  kNoFlags)
+GANTRY_OP(max,    ReduceAttrs, 1, 1,  kNoFlags)
+GANTRY_OP(min,    ReduceAttrs, 1, 1,  kNoFlags)
+GANTRY_OP(argmax, ReduceAttrs, 1, 1,  kNotDifferentiable)  // int64 output
+GANTRY_OP(argmin, ReduceAttrs, 1, 1,  kNotDifferentiable)
+
+// ------------------------------------------------------------- public API
+#if defined(GANTRY_OPS_DECLARE)
+namespace gantry {
+// `dims` may be negative; an empty list reduces over every dim.
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor sum(const Tensor& x);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
+           bool keepdim = false);
+Tensor var(const Tensor& x);  // unbiased, over all elements
+Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor max(const Tensor& x);
+Tensor min(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor min(const Tensor& x);
+// Index of the first maximum along `dim` (int64, not differentiable).
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x);  // over the flattened tensor
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& x);
+// Sums `x` down to `shape` (the inverse of broadcasting; used by backward).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+}  // namespace gantry
+#endif  // GANTRY_OPS_DECLARE
+
+// ------------------------------------------------ definitions, derivatives
+#if defined(GANTRY_OPS_DEFINE)
 #include <algorithm>
 
-#include "autograd/op_helpers.h"
-
 namespace gantry {
-
-using autograd::record;
-using NeedMask = std::vector<bool>;
 
 namespace {
 
@@ -49,14 +86,10 @@ int64_t reduced_count(const Tensor& x, const std::vector<int64_t>& dims) {
 }
 
 // Runs reduction kernel `op` into a new tensor of the reduced shape.
-Tensor run_reduce(const char* op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
-                  DType out_dtype, bool unbiased = false) {
-  kernels::Attrs at;
-  at.dims = dims;
-  at.keepdim = keepdim;
-  at.unbiased = unbiased;
+Tensor run_reduce(kernels::OpId op, const Tensor& x, const std::vector<int64_t>& dims,
+                  bool keepdim, DType out_dtype, bool unbiased = false) {
   Tensor out = detail::new_output(x, reduced_shape(x, dims, keepdim), out_dtype);
-  kernels::run(op, {x}, {out}, at);
+  kernels::run(op, {x}, {out}, kernels::ReduceAttrs{dims, keepdim, unbiased});
   return out;
 }
 
@@ -83,7 +116,7 @@ Tensor check_float_input(const char* op, const Tensor& x) {
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) {
   check_float_input("sum", x);
   auto dims = norm_dims("sum", x, dims_in);
-  Tensor out = run_reduce("sum", x, dims, keepdim, x.dtype());
+  Tensor out = run_reduce(kernels::OpId::sum, x, dims, keepdim, x.dtype());
   record("SumBackward", {x}, {out}, [s = x.shape(), dims, keepdim](const Tensors& g, const NeedMask&) {
     return Tensors{expand_back(g[0], s, dims, keepdim)};
   });
@@ -94,7 +127,7 @@ Tensor sum(const Tensor& x) { return sum(x, {}, false); }
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) {
   check_float_input("mean", x);
   auto dims = norm_dims("mean", x, dims_in);
-  Tensor out = run_reduce("mean", x, dims, keepdim, x.dtype());
+  Tensor out = run_reduce(kernels::OpId::mean, x, dims, keepdim, x.dtype());
   const double n = static_cast<double>(reduced_count(x, dims));
   record("MeanBackward", {x}, {out}, [s = x.shape(), dims, keepdim, n](const Tensors& g, const NeedMask&) {
     return Tensors{expand_back(div(g[0], n), s, dims, keepdim)};
@@ -106,7 +139,7 @@ Tensor mean(const Tensor& x) { return mean(x, {}, false); }
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims_in, bool unbiased, bool keepdim) {
   check_float_input("var", x);
   auto dims = norm_dims("var", x, dims_in);
-  Tensor out = run_reduce("var", x, dims, keepdim, x.dtype(), unbiased);
+  Tensor out = run_reduce(kernels::OpId::var, x, dims, keepdim, x.dtype(), unbiased);
   const double n = static_cast<double>(reduced_count(x, dims)) - (unbiased ? 1.0 : 0.0);
   record("VarBackward", {x}, {out}, [x, dims, keepdim, n](const Tensors& g, const NeedMask&) {
     // d var / dx = 2 (x - mean) / n
@@ -118,12 +151,13 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims_in, bool unbiased, 
 Tensor var(const Tensor& x) { return var(x, {}, true, false); }
 
 namespace {
-Tensor extremum(const char* op, const char* name, const Tensor& x,
+Tensor extremum(kernels::OpId id, const char* name, const Tensor& x,
                 const std::vector<int64_t>& dims_in, bool keepdim) {
+  const char* op = kernels::op_name(id);
   check_float_input(op, x);
   GANTRY_CHECK(x.numel() > 0, op, ": reduction of an empty tensor of shape ", shape_str(x.shape()));
   auto dims = norm_dims(op, x, dims_in);
-  Tensor out = run_reduce(op, x, dims, keepdim, x.dtype());
+  Tensor out = run_reduce(id, x, dims, keepdim, x.dtype());
   record(name, {x}, {out}, [x, y = out.detach(), dims, keepdim](const Tensors& g, const NeedMask&) {
     Tensor mask = eq(x, expand_back(y, x.shape(), dims, keepdim));
     Tensor count = sum(to(mask, x.dtype()), dims, true);  // ties share the gradient
@@ -133,30 +167,31 @@ Tensor extremum(const char* op, const char* name, const Tensor& x,
   return out;
 }
 
-Tensor arg_extremum(const char* op, const Tensor& x, int64_t dim, bool keepdim, bool all) {
+Tensor arg_extremum(kernels::OpId id, const Tensor& x, int64_t dim, bool keepdim, bool all) {
+  const char* op = kernels::op_name(id);
   check_float_input(op, x);
   GANTRY_CHECK(x.numel() > 0, op, ": reduction of an empty tensor of shape ", shape_str(x.shape()));
-  if (all) return run_reduce(op, x, norm_dims(op, x, {}), false, kInt64);
-  return run_reduce(op, x, {wrap_dim(dim, x.dim(), op)}, keepdim, kInt64);
+  if (all) return run_reduce(id, x, norm_dims(op, x, {}), false, kInt64);
+  return run_reduce(id, x, {wrap_dim(dim, x.dim(), op)}, keepdim, kInt64);
 }
 }  // namespace
 
 Tensor max(const Tensor& x, const std::vector<int64_t>& d, bool k) {
-  return extremum("max", "MaxBackward", x, d, k);
+  return extremum(kernels::OpId::max, "MaxBackward", x, d, k);
 }
 Tensor max(const Tensor& x) { return max(x, {}, false); }
 Tensor min(const Tensor& x, const std::vector<int64_t>& d, bool k) {
-  return extremum("min", "MinBackward", x, d, k);
+  return extremum(kernels::OpId::min, "MinBackward", x, d, k);
 }
 Tensor min(const Tensor& x) { return min(x, {}, false); }
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
-  return arg_extremum("argmax", x, dim, keepdim, false);
+  return arg_extremum(kernels::OpId::argmax, x, dim, keepdim, false);
 }
-Tensor argmax(const Tensor& x) { return arg_extremum("argmax", x, 0, false, true); }
+Tensor argmax(const Tensor& x) { return arg_extremum(kernels::OpId::argmax, x, 0, false, true); }
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
-  return arg_extremum("argmin", x, dim, keepdim, false);
+  return arg_extremum(kernels::OpId::argmin, x, dim, keepdim, false);
 }
-Tensor argmin(const Tensor& x) { return arg_extremum("argmin", x, 0, false, true); }
+Tensor argmin(const Tensor& x) { return arg_extremum(kernels::OpId::argmin, x, 0, false, true); }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
@@ -179,3 +214,6 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 }  // namespace gantry
+#endif  // GANTRY_OPS_DEFINE
+
+#include "kernels/ops/end.h"

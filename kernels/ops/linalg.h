@@ -1,13 +1,31 @@
-// autograd/ops_linalg.cpp — matrix products and their derivatives.
+// kernels/ops/linalg.h — matrix products in the op table: mm and bmm
+// (kernels: kernels/cpu/gemm.cpp, kernels/cuda/gemm.cu), plus matmul and
+// linear composed from them (see kernels/ops/begin.h for how this file is read).
 //
 //   C = A @ B   =>   dA = dC @ B^T,   dB = A^T @ dC
 // The transposes are views; the GEMM kernels read them without copying.
-#include "autograd/op_helpers.h"
+#include "kernels/ops/begin.h"
 
+// ----------------------------------------------------------------- entries
+//        name attrs    in out flags
+GANTRY_OP(mm,  NoAttrs, 2, 1,  kNoFlags)  // [M,K] @ [K,N]
+GANTRY_OP(bmm, NoAttrs, 2, 1,  kNoFlags)  // [B,M,K] @ [B,K,N]
+
+// ------------------------------------------------------------- public API
+#if defined(GANTRY_OPS_DECLARE)
 namespace gantry {
+Tensor mm(const Tensor& a, const Tensor& b);   // [M,K] @ [K,N] -> [M,N]
+Tensor bmm(const Tensor& a, const Tensor& b);  // [B,M,K] @ [B,K,N] -> [B,M,N]
+// NumPy matmul: 1-D operands are promoted, batch dims broadcast.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x [..., in] @ w[out, in]^T + b[out] -> [..., out]; b may be undefined.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
+}  // namespace gantry
+#endif  // GANTRY_OPS_DECLARE
 
-using autograd::record;
-using NeedMask = std::vector<bool>;
+// ------------------------------------------------ definitions, derivatives
+#if defined(GANTRY_OPS_DEFINE)
+namespace gantry {
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   detail::check_same("mm", a, b);
@@ -16,7 +34,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   GANTRY_CHECK(a.size(1) == b.size(0), "mm: ", shape_str(a.shape()), " @ ", shape_str(b.shape()),
                ": inner sizes ", a.size(1), " and ", b.size(0), " differ");
   Tensor out = detail::new_output(a, {a.size(0), b.size(1)}, a.dtype());
-  kernels::run("mm", {a, b}, {out});
+  kernels::run(kernels::OpId::mm, {a, b}, {out});
   record("MmBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
     return Tensors{n[0] ? mm(g[0], transpose(b, 0, 1)) : Tensor(),
                    n[1] ? mm(transpose(a, 0, 1), g[0]) : Tensor()};
@@ -33,7 +51,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   GANTRY_CHECK(a.size(2) == b.size(1), "bmm: ", shape_str(a.shape()), " @ ",
                shape_str(b.shape()), ": inner sizes ", a.size(2), " and ", b.size(1), " differ");
   Tensor out = detail::new_output(a, {a.size(0), a.size(1), b.size(2)}, a.dtype());
-  kernels::run("bmm", {a, b}, {out});
+  kernels::run(kernels::OpId::bmm, {a, b}, {out});
   record("BmmBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
     return Tensors{n[0] ? bmm(g[0], transpose(b, 1, 2)) : Tensor(),
                    n[1] ? bmm(transpose(a, 1, 2), g[0]) : Tensor()};
@@ -86,3 +104,6 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 }
 
 }  // namespace gantry
+#endif  // GANTRY_OPS_DEFINE
+
+#include "kernels/ops/end.h"

@@ -1,20 +1,131 @@
-// autograd/ops_elementwise.cpp — elementwise ops and their derivatives.
+// kernels/ops/elementwise.h — the elementwise family of the op table: each
+// op's entry, then its public API and derivative (see kernels/ops/begin.h for
+// how this file is read). The scalar math of every GANTRY_ELEMENTWISE entry is
+// its functor in kernels/math.h, which the CPU and CUDA backends both
+// instantiate; `where` has hand-written kernels (three operands, one uint8).
 //
-// Each op: validate, broadcast, run the kernel, record a backward written
-// with differentiable ops. Backward formulas use the saved *inputs*; where the
-// output is cheaper (exp, tanh, sigmoid, ...) a detached copy of it is used
-// only when no graph is being built, so higher-order gradients stay exact and
-// the graph never holds a reference cycle.
+// Broadcasting: binary ops broadcast as NumPy does; both operands must have
+// the same dtype and device (no silent promotion). Scalar overloads convert
+// the scalar to the tensor's dtype. Kernels see inputs already expanded to
+// the output's shape (stride-0 views), and a contiguous output.
+//
+// Derivatives are written with these same differentiable ops, so they can be
+// differentiated again. Where the output is cheaper to reuse than to recompute
+// (exp, sqrt, rsqrt, tanh, sigmoid), a detached copy of it is used only when
+// no graph is being built: higher-order gradients stay exact and the graph
+// never holds a reference cycle.
+#include "kernels/ops/begin.h"
+
+// ----------------------------------------------------------------- entries
+//                 name        functor     attrs       in  types     flags
+GANTRY_ELEMENTWISE(add,        Add,        NoAttrs,    2,  Arith,    kNoFlags)
+GANTRY_ELEMENTWISE(sub,        Sub,        NoAttrs,    2,  Arith,    kNoFlags)
+GANTRY_ELEMENTWISE(mul,        Mul,        NoAttrs,    2,  Arith,    kNoFlags)
+GANTRY_ELEMENTWISE(div,        Div,        NoAttrs,    2,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(pow,        Pow,        NoAttrs,    2,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(maximum,    Maximum,    NoAttrs,    2,  Arith,    kNoFlags)
+GANTRY_ELEMENTWISE(minimum,    Minimum,    NoAttrs,    2,  Arith,    kNoFlags)
+GANTRY_ELEMENTWISE(eq,         Eq,         NoAttrs,    2,  Compare,  kNotDifferentiable)
+GANTRY_ELEMENTWISE(ne,         Ne,         NoAttrs,    2,  Compare,  kNotDifferentiable)
+GANTRY_ELEMENTWISE(lt,         Lt,         NoAttrs,    2,  Compare,  kNotDifferentiable)
+GANTRY_ELEMENTWISE(le,         Le,         NoAttrs,    2,  Compare,  kNotDifferentiable)
+GANTRY_ELEMENTWISE(gt,         Gt,         NoAttrs,    2,  Compare,  kNotDifferentiable)
+GANTRY_ELEMENTWISE(ge,         Ge,         NoAttrs,    2,  Compare,  kNotDifferentiable)
+GANTRY_ELEMENTWISE(neg,        Neg,        NoAttrs,    1,  Arith,    kNoFlags)
+GANTRY_ELEMENTWISE(abs,        Abs,        NoAttrs,    1,  Arith,    kNoFlags)
+GANTRY_ELEMENTWISE(exp,        Exp,        NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(log,        Log,        NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(sqrt,       Sqrt,       NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(rsqrt,      Rsqrt,      NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(sign,       Sign,       NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(relu,       Relu,       NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(leaky_relu, LeakyRelu,  SlopeAttrs, 1,  Floating, kNoFlags)
+// relu's and leaky_relu's first-order backward in one pass (x, g) -> dx;
+// a double backward differentiates the composed form instead.
+GANTRY_ELEMENTWISE(leaky_relu_backward, LeakyReluBackward, SlopeAttrs, 2, Floating, kNotDifferentiable)
+GANTRY_ELEMENTWISE(tanh,       Tanh,       NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(sigmoid,    Sigmoid,    NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(softplus,   Softplus,   NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(erf,        Erf,        NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(gelu,       Gelu,       NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(elu,        Elu,        EluAttrs,   1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(clamp,      Clamp,      ClampAttrs, 1,  Floating, kNoFlags)
+// where(a, b, cond uint8) = cond ? a : b. The condition comes last so the
+// registry dispatches on the values' dtype. Kernels: kernels/cpu/elementwise.cpp,
+// kernels/cuda/elementwise.cu.
+GANTRY_OP(where, NoAttrs, 3, 1, kNoFlags)
+
+// ------------------------------------------------------------- public API
+#if defined(GANTRY_OPS_DECLARE)
+namespace gantry {
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);  // ties split the gradient
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, double b);
+Tensor sub(const Tensor& a, double b);
+Tensor sub(double a, const Tensor& b);
+Tensor mul(const Tensor& a, double b);
+Tensor div(const Tensor& a, double b);
+Tensor div(double a, const Tensor& b);
+Tensor pow(const Tensor& a, double b);
+Tensor maximum(const Tensor& a, double b);
+Tensor minimum(const Tensor& a, double b);
+
+// Comparisons: uint8 results (1 = true), never differentiable.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, double b);
+Tensor ne(const Tensor& a, double b);
+Tensor lt(const Tensor& a, double b);
+Tensor le(const Tensor& a, double b);
+Tensor gt(const Tensor& a, double b);
+Tensor ge(const Tensor& a, double b);
+
+// cond (uint8, broadcastable) ? a : b — differentiable in a and b.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, double b);
+
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sign(const Tensor& x);    // gradient 0
+Tensor square(const Tensor& x);  // x * x
+Tensor relu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor softplus(const Tensor& x);  // log(1 + e^x), stable
+Tensor erf(const Tensor& x);
+Tensor gelu(const Tensor& x);  // exact (erf) form
+Tensor elu(const Tensor& x, double alpha = 1.0);
+// Use +-infinity for a missing bound.
+Tensor clamp(const Tensor& x, double lo, double hi);
+
+// Broadcast result shape of a and b; `op` names the caller in errors.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+}  // namespace gantry
+#endif  // GANTRY_OPS_DECLARE
+
+// ------------------------------------------------ definitions, derivatives
+#if defined(GANTRY_OPS_DEFINE)
 #include <cmath>
 #include <limits>
-
-#include "autograd/op_helpers.h"
 
 namespace gantry {
 
 using detail::scalar_like;
-using autograd::record;
-using NeedMask = std::vector<bool>;
+using kernels::OpId;
 
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   const size_t n = std::max(a.size(), b.size());
@@ -32,31 +143,33 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
 namespace {
 
 // Runs an elementwise kernel over broadcast inputs into a new output.
-Tensor run_elementwise(const char* op, const Tensors& ins, DType out_dtype) {
+Tensor run_elementwise(OpId op, const Tensors& ins, DType out_dtype,
+                       const kernels::OpAttrs& attrs = {}) {
+  const char* name = kernels::op_name(op);
   Shape s = ins[0].shape();
-  for (size_t i = 1; i < ins.size(); ++i) s = broadcast_shapes(op, s, ins[i].shape());
+  for (size_t i = 1; i < ins.size(); ++i) s = broadcast_shapes(name, s, ins[i].shape());
   Tensors expanded;
   for (const auto& t : ins) expanded.push_back(t.shape() == s ? t : core::expand(t, s));
   Tensor out = detail::new_output(ins[0], s, out_dtype);
-  kernels::run(op, expanded, {out});
+  kernels::run(op, expanded, {out}, attrs);
   return out;
 }
 
-Tensor binary(const char* op, const Tensor& a, const Tensor& b) {
-  detail::check_same(op, a, b);
+Tensor binary(OpId op, const Tensor& a, const Tensor& b) {
+  detail::check_same(kernels::op_name(op), a, b);
   return run_elementwise(op, {a, b}, a.dtype());
 }
 
-Tensor unary(const char* op, const Tensor& x, const kernels::Attrs& attrs = {}) {
-  detail::check_defined(op, x);
+Tensor unary(OpId op, const Tensor& x, const kernels::OpAttrs& attrs = {}) {
+  detail::check_defined(kernels::op_name(op), x);
   Tensor out = detail::new_output(x, x.shape(), x.dtype());
   kernels::run(op, {x}, {out}, attrs);
   return out;
 }
 
-Tensor unary_float(const char* op, const Tensor& x, const kernels::Attrs& attrs = {}) {
-  detail::check_defined(op, x);
-  detail::check_floating(op, x);
+Tensor unary_float(OpId op, const Tensor& x, const kernels::OpAttrs& attrs = {}) {
+  detail::check_defined(kernels::op_name(op), x);
+  detail::check_floating(kernels::op_name(op), x);
   return unary(op, x, attrs);
 }
 
@@ -69,17 +182,17 @@ Tensor masked(const Tensor& mask, const Tensor& g) { return where(mask, g, 0.0);
 Tensor leaky_relu_grad_fused(const Tensor& x, const Tensor& g, double slope) {
   detail::check_same("leaky_relu_backward", x, g);
   Tensor dx = detail::new_output(x, x.shape(), x.dtype());
-  kernels::Attrs a;
-  a.scalars = {slope};
-  kernels::run("leaky_relu_backward", {x, g.shape() == x.shape() ? g : expand(g, x.shape())}, {dx}, a);
+  kernels::run(OpId::leaky_relu_backward, {x, g.shape() == x.shape() ? g : expand(g, x.shape())},
+               {dx}, kernels::SlopeAttrs{slope});
   return dx;
 }
 
 }  // namespace
 
 // ------------------------------------------------------------------ binary
+// d(a + b) = (g, g), each summed back to its operand's shape (broadcasting).
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("add", a, b);
+  Tensor out = binary(OpId::add, a, b);
   record("AddBackward", {a, b}, {out}, [sa = a.shape(), sb = b.shape()](const Tensors& g, const NeedMask& n) {
     return Tensors{n[0] ? sum_to(g[0], sa) : Tensor(), n[1] ? sum_to(g[0], sb) : Tensor()};
   });
@@ -87,15 +200,16 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("sub", a, b);
+  Tensor out = binary(OpId::sub, a, b);
   record("SubBackward", {a, b}, {out}, [sa = a.shape(), sb = b.shape()](const Tensors& g, const NeedMask& n) {
     return Tensors{n[0] ? sum_to(g[0], sa) : Tensor(), n[1] ? neg(sum_to(g[0], sb)) : Tensor()};
   });
   return out;
 }
 
+// d(a b) = (g b, g a)
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("mul", a, b);
+  Tensor out = binary(OpId::mul, a, b);
   record("MulBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
     return Tensors{n[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
                    n[1] ? sum_to(mul(g[0], a), b.shape()) : Tensor()};
@@ -103,8 +217,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// d(a / b) = (g / b, -g a / b^2)
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("div", a, b);
+  Tensor out = binary(OpId::div, a, b);
   record("DivBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
     return Tensors{n[0] ? sum_to(div(g[0], b), a.shape()) : Tensor(),
                    n[1] ? sum_to(neg(div(mul(g[0], a), mul(b, b))), b.shape()) : Tensor()};
@@ -113,7 +228,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("pow", a, b);
+  Tensor out = binary(OpId::pow, a, b);
   record("PowBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
     Tensor ga, gb;
     // d/da a^b = b a^(b-1)
@@ -133,7 +248,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 
 namespace {
 // maximum/minimum: the winner takes the gradient, ties split it in half.
-Tensor extremum2(const char* op, const char* name, const Tensor& a, const Tensor& b, bool is_max) {
+Tensor extremum2(OpId op, const char* name, const Tensor& a, const Tensor& b, bool is_max) {
   Tensor out = binary(op, a, b);
   record(name, {a, b}, {out}, [a, b, is_max](const Tensors& g, const NeedMask& n) {
     Tensor win_a = is_max ? gt(a, b) : lt(a, b), tie = eq(a, b);
@@ -151,10 +266,10 @@ Tensor extremum2(const char* op, const char* name, const Tensor& a, const Tensor
 }  // namespace
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  return extremum2("maximum", "MaximumBackward", a, b, true);
+  return extremum2(OpId::maximum, "MaximumBackward", a, b, true);
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  return extremum2("minimum", "MinimumBackward", a, b, false);
+  return extremum2(OpId::minimum, "MinimumBackward", a, b, false);
 }
 
 Tensor add(const Tensor& a, double b) { return add(a, scalar_like(a, b)); }
@@ -171,7 +286,7 @@ Tensor minimum(const Tensor& a, double b) { return minimum(a, scalar_like(a, b))
 #define GANTRY_COMPARE(NAME)                                                  \
   Tensor NAME(const Tensor& a, const Tensor& b) {                             \
     detail::check_same(#NAME, a, b);                                          \
-    return run_elementwise(#NAME, {a, b}, kUInt8);                            \
+    return run_elementwise(OpId::NAME, {a, b}, kUInt8);                       \
   }                                                                           \
   Tensor NAME(const Tensor& a, double b) {                                    \
     /* an integer tensor against a fractional scalar compares in float64 */   \
@@ -194,7 +309,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
                "got ", tensor_desc(cond));
   GANTRY_CHECK(cond.device() == a.device(), "where: condition on ", cond.device().str(),
                " but values on ", a.device().str());
-  Tensor out = run_elementwise("where", {a, b, cond}, a.dtype());
+  Tensor out = run_elementwise(OpId::where, {a, b, cond}, a.dtype());
   record("WhereBackward", {a, b}, {out}, [cond, sa = a.shape(), sb = b.shape()](const Tensors& g, const NeedMask& n) {
     Tensor zero = scalar_like(g[0], 0.0);
     return Tensors{n[0] ? sum_to(where(cond, g[0], zero), sa) : Tensor(),
@@ -209,31 +324,34 @@ Tensor where(const Tensor& cond, const Tensor& a, double b) {
 
 // ------------------------------------------------------------------- unary
 Tensor neg(const Tensor& x) {
-  Tensor out = unary("neg", x);
+  Tensor out = unary(OpId::neg, x);
   record("NegBackward", {x}, {out}, [](const Tensors& g, const NeedMask&) {
     return Tensors{neg(g[0])};
   });
   return out;
 }
 
+// d e^x = g e^x
 Tensor exp(const Tensor& x) {
-  Tensor out = unary_float("exp", x);
+  Tensor out = unary_float(OpId::exp, x);
   record("ExpBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
     return Tensors{mul(g[0], GradMode::is_enabled() ? exp(x) : y)};
   });
   return out;
 }
 
+// d log x = g / x
 Tensor log(const Tensor& x) {
-  Tensor out = unary_float("log", x);
+  Tensor out = unary_float(OpId::log, x);
   record("LogBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
     return Tensors{div(g[0], x)};
   });
   return out;
 }
 
+// d sqrt x = g / (2 sqrt x)
 Tensor sqrt(const Tensor& x) {
-  Tensor out = unary_float("sqrt", x);
+  Tensor out = unary_float(OpId::sqrt, x);
   record("SqrtBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
     Tensor s = GradMode::is_enabled() ? sqrt(x) : y;
     return Tensors{div(mul(g[0], 0.5), s)};
@@ -242,7 +360,7 @@ Tensor sqrt(const Tensor& x) {
 }
 
 Tensor rsqrt(const Tensor& x) {
-  Tensor out = unary_float("rsqrt", x);
+  Tensor out = unary_float(OpId::rsqrt, x);
   record("RsqrtBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
     Tensor r = GradMode::is_enabled() ? rsqrt(x) : y;  // d/dx x^-1/2 = -1/2 r^3
     return Tensors{mul(g[0], mul(mul(r, mul(r, r)), -0.5))};
@@ -251,7 +369,7 @@ Tensor rsqrt(const Tensor& x) {
 }
 
 Tensor abs(const Tensor& x) {
-  Tensor out = unary("abs", x);
+  Tensor out = unary(OpId::abs, x);
   record("AbsBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
     return Tensors{mul(g[0], sign(x))};
   });
@@ -259,7 +377,7 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor sign(const Tensor& x) {
-  Tensor out = unary_float("sign", x);
+  Tensor out = unary_float(OpId::sign, x);
   record("SignBackward", {x}, {out}, [](const Tensors& g, const NeedMask&) {
     return Tensors{mul(g[0], 0.0)};
   });
@@ -269,7 +387,7 @@ Tensor sign(const Tensor& x) {
 Tensor square(const Tensor& x) { return mul(x, x); }
 
 Tensor relu(const Tensor& x) {
-  Tensor out = unary_float("relu", x);
+  Tensor out = unary_float(OpId::relu, x);
   record("ReluBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
     if (!GradMode::is_enabled()) return Tensors{leaky_relu_grad_fused(x, g[0], 0.0)};
     return Tensors{masked(gt(x, 0.0), g[0])};
@@ -278,9 +396,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor leaky_relu(const Tensor& x, double slope) {
-  kernels::Attrs at;
-  at.scalars = {slope};
-  Tensor out = unary_float("leaky_relu", x, at);
+  Tensor out = unary_float(OpId::leaky_relu, x, kernels::SlopeAttrs{slope});
   record("LeakyReluBackward", {x}, {out}, [x, slope](const Tensors& g, const NeedMask&) {
     if (!GradMode::is_enabled()) return Tensors{leaky_relu_grad_fused(x, g[0], slope)};
     return Tensors{where(gt(x, 0.0), g[0], mul(g[0], slope))};
@@ -288,8 +404,9 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   return out;
 }
 
+// d tanh x = g (1 - tanh^2 x)
 Tensor tanh(const Tensor& x) {
-  Tensor out = unary_float("tanh", x);
+  Tensor out = unary_float(OpId::tanh, x);
   record("TanhBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
     Tensor t = GradMode::is_enabled() ? tanh(x) : y;
     return Tensors{mul(g[0], sub(1.0, mul(t, t)))};
@@ -297,8 +414,9 @@ Tensor tanh(const Tensor& x) {
   return out;
 }
 
+// d sigmoid x = g s (1 - s)
 Tensor sigmoid(const Tensor& x) {
-  Tensor out = unary_float("sigmoid", x);
+  Tensor out = unary_float(OpId::sigmoid, x);
   record("SigmoidBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
     Tensor s = GradMode::is_enabled() ? sigmoid(x) : y;
     return Tensors{mul(g[0], mul(s, sub(1.0, s)))};
@@ -306,8 +424,9 @@ Tensor sigmoid(const Tensor& x) {
   return out;
 }
 
+// d softplus x = g sigmoid(x)
 Tensor softplus(const Tensor& x) {
-  Tensor out = unary_float("softplus", x);
+  Tensor out = unary_float(OpId::softplus, x);
   record("SoftplusBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
     return Tensors{mul(g[0], sigmoid(x))};
   });
@@ -315,7 +434,7 @@ Tensor softplus(const Tensor& x) {
 }
 
 Tensor erf(const Tensor& x) {
-  Tensor out = unary_float("erf", x);
+  Tensor out = unary_float(OpId::erf, x);
   record("ErfBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
     // d/dx erf(x) = 2/sqrt(pi) e^{-x^2}
     return Tensors{mul(g[0], mul(exp(neg(mul(x, x))), 1.1283791670955126))};
@@ -324,7 +443,7 @@ Tensor erf(const Tensor& x) {
 }
 
 Tensor gelu(const Tensor& x) {
-  Tensor out = unary_float("gelu", x);
+  Tensor out = unary_float(OpId::gelu, x);
   record("GeluBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
     // d/dx x Phi(x) = Phi(x) + x phi(x)
     Tensor Phi = mul(add(erf(mul(x, 0.70710678118654752440)), 1.0), 0.5);
@@ -335,9 +454,7 @@ Tensor gelu(const Tensor& x) {
 }
 
 Tensor elu(const Tensor& x, double alpha) {
-  kernels::Attrs at;
-  at.scalars = {alpha};
-  Tensor out = unary_float("elu", x, at);
+  Tensor out = unary_float(OpId::elu, x, kernels::EluAttrs{alpha});
   record("EluBackward", {x}, {out}, [x, alpha](const Tensors& g, const NeedMask&) {
     return Tensors{where(gt(x, 0.0), g[0], mul(g[0], mul(exp(x), alpha)))};
   });
@@ -346,9 +463,7 @@ Tensor elu(const Tensor& x, double alpha) {
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
   GANTRY_CHECK(!(lo > hi), "clamp: lower bound ", lo, " exceeds upper bound ", hi);
-  kernels::Attrs at;
-  at.scalars = {lo, hi};
-  Tensor out = unary_float("clamp", x, at);
+  Tensor out = unary_float(OpId::clamp, x, kernels::ClampAttrs{lo, hi});
   record("ClampBackward", {x}, {out}, [x, lo, hi](const Tensors& g, const NeedMask&) {
     return Tensors{masked(ge(x, lo), masked(le(x, hi), g[0]))};
   });
@@ -356,3 +471,6 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
 }
 
 }  // namespace gantry
+#endif  // GANTRY_OPS_DEFINE
+
+#include "kernels/ops/end.h"

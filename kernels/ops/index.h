@@ -1,16 +1,48 @@
-// autograd/ops_index.cpp — joining and indexing: cat, stack, split, gather,
-// scatter_add, index_select, embedding, one_hot, masked_fill.
+// kernels/ops/index.h — indexing in the op table: gather, scatter_add and
+// max_pool2d_indices (kernels: kernels/cpu/index.cpp, kernels/cuda/index.cu),
+// plus the joining and indexing ops built on them: cat, stack, split,
+// index_select, embedding, one_hot, masked_fill (see kernels/ops/begin.h for
+// how this file is read).
 //
 // gather and scatter_add are each other's derivative (both are linear):
 //   d gather(x, idx) / dx  = scatter_add(zeros(x), idx, g)
 //   d scatter_add(x, idx, src): dx = g, dsrc = gather(g, idx)
 // so every indexing op built on them differentiates to any order.
-#include "autograd/op_helpers.h"
+#include "kernels/ops/begin.h"
 
+// ----------------------------------------------------------------- entries
+//        name                attrs      in out flags
+GANTRY_OP(gather,             DimAttrs,  2, 1,  kNoFlags)  // (x, idx int64) -> y
+GANTRY_OP(scatter_add,        DimAttrs,  3, 1,  kNoFlags)  // (x, idx, src) -> y
+// The flat (h*W + w) index of each window's first maximum; max_pool2d
+// (autograd/ops_nn.cpp) gathers with it, so its gradient is gather's.
+GANTRY_OP(max_pool2d_indices, PoolAttrs, 1, 1,  kNotDifferentiable)
+
+// ------------------------------------------------------------- public API
+#if defined(GANTRY_OPS_DECLARE)
 namespace gantry {
+Tensor cat(const std::vector<Tensor>& xs, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& xs, int64_t dim = 0);
+// Pieces of `split_size` along dim (the last may be smaller); views.
+std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim = 0);
+// idx: int64 [K] -> x with dim `dim` replaced by K.
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& idx);
+// idx int64 with x's rank -> y of idx's shape, y[..i..] = x[.. idx[..i..] at dim ..].
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& idx);
+// y = x, then y[.. idx[..i..] at dim ..] += src[..i..]; idx and src have one shape.
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& idx, const Tensor& src);
+// idx int64 [*] -> weight rows [*, D]; weight [V, D].
+Tensor embedding(const Tensor& idx, const Tensor& weight);
+// idx int64 [*] -> int64 [*, num_classes] of 0/1.
+Tensor one_hot(const Tensor& idx, int64_t num_classes);
+// value where mask (uint8, broadcastable), else x.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+}  // namespace gantry
+#endif  // GANTRY_OPS_DECLARE
 
-using autograd::record;
-using NeedMask = std::vector<bool>;
+// ------------------------------------------------ definitions, derivatives
+#if defined(GANTRY_OPS_DEFINE)
+namespace gantry {
 
 namespace {
 
@@ -26,11 +58,7 @@ void check_index_tensor(const char* op, const Tensor& x, const Tensor& idx, int6
                  " is larger than input ", shape_str(x.shape()), " in dim ", d);
 }
 
-kernels::Attrs dim_attr(int64_t dim) {
-  kernels::Attrs a;
-  a.ints = {dim};
-  return a;
-}
+kernels::DimAttrs dim_attr(int64_t dim) { return kernels::DimAttrs{dim}; }
 
 }  // namespace
 
@@ -39,7 +67,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& idx) {
   dim = wrap_dim(dim, x.dim(), "gather");
   check_index_tensor("gather", x, idx, dim);
   Tensor y = detail::new_output(x, idx.shape(), x.dtype());
-  kernels::run("gather", {x, idx}, {y}, dim_attr(dim));
+  kernels::run(kernels::OpId::gather, {x, idx}, {y}, dim_attr(dim));
   record("GatherBackward", {x}, {y}, [xs = x.shape(), dim, idx](const Tensors& g, const NeedMask&) {
     Tensor z = zeros(xs, Options(g[0].dtype()).device(g[0].device()));
     return Tensors{scatter_add(z, dim, idx, g[0])};
@@ -54,7 +82,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& idx, const Tensor
   GANTRY_CHECK(src.shape() == idx.shape(), "scatter_add: source ", shape_str(src.shape()),
                " and index ", shape_str(idx.shape()), " must have one shape");
   Tensor y = detail::new_output(x, x.shape(), x.dtype());
-  kernels::run("scatter_add", {x, idx, src}, {y}, dim_attr(dim));
+  kernels::run(kernels::OpId::scatter_add, {x, idx, src}, {y}, dim_attr(dim));
   record("ScatterAddBackward", {x, src}, {y}, [dim, idx](const Tensors& g, const NeedMask& n) {
     return Tensors{n[0] ? g[0] : Tensor(), n[1] ? gather(g[0], dim, idx) : Tensor()};
   });
@@ -164,3 +192,6 @@ std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
 }
 
 }  // namespace gantry
+#endif  // GANTRY_OPS_DEFINE
+
+#include "kernels/ops/end.h"

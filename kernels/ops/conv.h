@@ -1,4 +1,8 @@
-// autograd/ops_conv.cpp — convolution and transposed convolution.
+// kernels/ops/conv.h — convolution in the op table: conv2d and the two
+// halves of its backward (kernels: kernels/cpu/conv.cpp with several
+// algorithms, kernels/cuda/conv.cu with its own im2col+cuBLAS and cuDNN;
+// attributes: ConvAttrs), plus conv_transpose2d composed from them (see
+// kernels/ops/begin.h for how this file is read).
 //
 // Three bilinear ops close under differentiation, so every derivative of any
 // order is one of them (A_w denotes "convolve with w"):
@@ -8,22 +12,47 @@
 // d/dx conv2d = input_grad(g, w),  d/dw conv2d = weight_grad(x, g);
 // d/dg input_grad(g, w) = conv2d(gg, w),  d/dw = weight_grad(gg, g);
 // d/dx weight_grad(x, g) = input_grad(g, gg),  d/dg = conv2d(x, gg).
-#include "autograd/op_helpers.h"
+#include "kernels/ops/begin.h"
 
+// ----------------------------------------------------------------- entries
+//        name                attrs      in out flags
+GANTRY_OP(conv2d,             ConvAttrs, 2, 1,  kNoFlags)  // (x, w) -> y
+GANTRY_OP(conv2d_input_grad,  ConvAttrs, 2, 1,  kNoFlags)  // (g, w) -> dx
+GANTRY_OP(conv2d_weight_grad, ConvAttrs, 2, 1,  kNoFlags)  // (x, g) -> dw
+
+// ------------------------------------------------------------- public API
+#if defined(GANTRY_OPS_DECLARE)
 namespace gantry {
+// x [N,C,H,W], w [O,C/groups,KH,KW], b [O] (optional) -> [N,O,OH,OW],
+// OH = (H + 2*pad_h - dil_h*(KH-1) - 1) / stride_h + 1.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Pair stride = {1, 1},
+              Pair padding = {0, 0}, Pair dilation = {1, 1}, int64_t groups = 1);
+// x [N,C,H,W], w [C,O/groups,KH,KW], b [O] -> [N,O,OH,OW],
+// OH = (H-1)*stride_h - 2*pad_h + dil_h*(KH-1) + output_padding_h + 1.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(),
+                        Pair stride = {1, 1}, Pair padding = {0, 0},
+                        Pair output_padding = {0, 0}, int64_t groups = 1,
+                        Pair dilation = {1, 1});
+// The two halves of conv2d's backward, as differentiable ops of their own:
+// dx [input_shape] from g [N,O,OH,OW] and w; dw [weight_shape] from x and g.
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Shape& input_shape, Pair stride,
+                         Pair padding, Pair dilation, int64_t groups);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& weight_shape,
+                          Pair stride, Pair padding, Pair dilation, int64_t groups);
+}  // namespace gantry
+#endif  // GANTRY_OPS_DECLARE
 
-using autograd::record;
-using NeedMask = std::vector<bool>;
+// ------------------------------------------------ definitions, derivatives
+#if defined(GANTRY_OPS_DEFINE)
+namespace gantry {
 
 namespace {
 
 struct ConvParams {
   Pair stride, padding, dilation;
   int64_t groups;
-  kernels::Attrs attrs() const {
-    kernels::Attrs a;
-    a.ints = {stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups};
-    return a;
+  kernels::ConvAttrs attrs() const {
+    return {stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups};
   }
 };
 
@@ -67,19 +96,19 @@ Tensor conv2d_raw(const Tensor& x, const Tensor& w, const ConvParams& p) {
               conv_out("conv2d", x.size(2), w.size(2), p.stride[0], p.padding[0], p.dilation[0], x.shape(), w.shape()),
               conv_out("conv2d", x.size(3), w.size(3), p.stride[1], p.padding[1], p.dilation[1], x.shape(), w.shape())};
   Tensor y = detail::new_output(x, ys, x.dtype());
-  kernels::run("conv2d", {x, w}, {y}, p.attrs());
+  kernels::run(kernels::OpId::conv2d, {x, w}, {y}, p.attrs());
   return y;
 }
 
 Tensor input_grad_raw(const Tensor& g, const Tensor& w, const Shape& xs, const ConvParams& p) {
   Tensor dx = detail::new_output(g, xs, g.dtype());
-  kernels::run("conv2d_input_grad", {g, w}, {dx}, p.attrs());
+  kernels::run(kernels::OpId::conv2d_input_grad, {g, w}, {dx}, p.attrs());
   return dx;
 }
 
 Tensor weight_grad_raw(const Tensor& x, const Tensor& g, const Shape& ws, const ConvParams& p) {
   Tensor dw = detail::new_output(x, ws, x.dtype());
-  kernels::run("conv2d_weight_grad", {x, g}, {dw}, p.attrs());
+  kernels::run(kernels::OpId::conv2d_weight_grad, {x, g}, {dw}, p.attrs());
   return dw;
 }
 
@@ -186,3 +215,6 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, Pair 
 }
 
 }  // namespace gantry
+#endif  // GANTRY_OPS_DEFINE
+
+#include "kernels/ops/end.h"
