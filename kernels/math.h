@@ -156,6 +156,12 @@ template <typename T> struct Gelu {
   }
 };
 
+// prelu: (x, w) -> x > 0 ? x : w x, w the slope of x's channel (the API
+// broadcasts the per-channel weight [C] to x's shape).
+template <typename T> struct Prelu {
+  GANTRY_HD T operator()(T x, T w) const { return x > T(0) ? x : w * x; }
+};
+
 // ------------------------------------------------ with attributes
 template <typename T> struct LeakyRelu {
   T slope;

@@ -283,6 +283,20 @@ std::vector<OpCase> build() {
   v.push_back(unary_case("erf", "erf", U, [](const Tensor& x) { return erf(x); }, [](double x) { return std::erf(x); }));
   v.push_back(unary_case("gelu", "gelu", U, [](const Tensor& x) { return gelu(x); },
                          [](double x) { return x * 0.5 * (1 + std::erf(x / std::sqrt(2.0))); }));
+  // prelu: per-channel slopes [C] broadcast over [N, C, *], and one shared slope [1].
+  for (const Shape& ws : {Shape{3}, Shape{1}}) {
+    v.push_back(make_case(
+        ws[0] == 3 ? "prelu/channels" : "prelu/shared", "prelu", Family::Binary,
+        {{{2, 3, 4}, Z}, {ws}}, [](const Tensors& x) { return prelu(x[0], x[1]); },
+        [](const R& x) {
+          Ref r{x[0].shape, x[0].v};
+          for (int64_t i = 0; i < ref::numel(r.shape); ++i) {
+            const double w = x[1].v[x[1].v.size() == 1 ? 0 : ref::unravel(i, r.shape)[1]];
+            if (r.v[i] <= 0) r.v[i] *= w;
+          }
+          return r;
+        }));
+  }
   v.push_back(unary_case("elu", "elu", Z, [](const Tensor& x) { return elu(x, 0.7); },
                          [](double x) { return x > 0 ? x : 0.7 * (std::exp(x) - 1); }));
   {

@@ -49,6 +49,7 @@ GANTRY_ELEMENTWISE(softplus,   Softplus,   NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(erf,        Erf,        NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(gelu,       Gelu,       NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(elu,        Elu,        EluAttrs,   1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(prelu,      Prelu,      NoAttrs,    2,  Floating, kNoFlags)  // (x, w broadcast)
 GANTRY_ELEMENTWISE(clamp,      Clamp,      ClampAttrs, 1,  Floating, kNoFlags)
 // where(a, b, cond uint8) = cond ? a : b. The condition comes last so the
 // registry dispatches on the values' dtype. Kernels: kernels/cpu/elementwise.cpp,
@@ -109,6 +110,9 @@ Tensor softplus(const Tensor& x);  // log(1 + e^x), stable
 Tensor erf(const Tensor& x);
 Tensor gelu(const Tensor& x);  // exact (erf) form
 Tensor elu(const Tensor& x, double alpha = 1.0);
+// x [N, C, *], weight [C] (one learned slope per channel) or [1] (shared):
+// x > 0 ? x : weight[c] * x.
+Tensor prelu(const Tensor& x, const Tensor& weight);
 // Use +-infinity for a missing bound.
 Tensor clamp(const Tensor& x, double lo, double hi);
 
@@ -457,6 +461,28 @@ Tensor elu(const Tensor& x, double alpha) {
   Tensor out = unary_float(OpId::elu, x, kernels::EluAttrs{alpha});
   record("EluBackward", {x}, {out}, [x, alpha](const Tensors& g, const NeedMask&) {
     return Tensors{where(gt(x, 0.0), g[0], mul(g[0], mul(exp(x), alpha)))};
+  });
+  return out;
+}
+
+// d prelu = (g where x > 0 else g w,  g x where x <= 0), the weight's summed
+// over the batch and spatial dims (sum_to the broadcast shape; reshape's
+// backward takes it back to [C]).
+Tensor prelu(const Tensor& x, const Tensor& w) {
+  detail::check_same("prelu", x, w);
+  detail::check_floating("prelu", x);
+  GANTRY_CHECK(w.dim() == 1 && (w.size(0) == 1 || (x.dim() >= 2 && w.size(0) == x.size(1))),
+               "prelu: weight ", shape_str(w.shape()), " must be [1] or [C] for input ",
+               shape_str(x.shape()), " (C = dim 1)");
+  Shape s(x.dim(), 1);
+  if (w.size(0) > 1) s[1] = w.size(0);
+  const Tensor wb = reshape(w, s);  // [1, C, 1, ...]: broadcasts over batch and space
+  Tensor out = run_elementwise(OpId::prelu, {x, wb}, x.dtype());
+  record("PreluBackward", {x, wb}, {out}, [x, wb](const Tensors& g, const NeedMask& n) {
+    const Tensor pos = gt(x, 0.0);
+    return Tensors{n[0] ? where(pos, g[0], mul(g[0], wb)) : Tensor(),
+                   n[1] ? sum_to(where(pos, scalar_like(x, 0.0), mul(g[0], x)), wb.shape())
+                        : Tensor()};
   });
   return out;
 }
