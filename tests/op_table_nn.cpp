@@ -274,6 +274,39 @@ void add_pooling(std::vector<OpCase>& v) {
 }
 
 // -------------------------------------------------------------- resampling
+// pixel_shuffle / pixel_unshuffle against the index map written out:
+// large (n, c, h*r + i, w*r + j) = small (n, c*r*r + i*r + j, h, w).
+void add_shuffle(std::vector<OpCase>& v) {
+  auto small_index = [](const std::vector<int64_t>& L, int64_t r) {  // large index -> small
+    return std::vector<int64_t>{L[0], L[1] * r * r + (L[2] % r) * r + L[3] % r, L[2] / r, L[3] / r};
+  };
+  for (int64_t r : {2, 3}) {
+    const Shape small = {2, 2 * r * r, 2, 3}, large = {2, 2, 2 * r, 3 * r};
+    v.push_back(make_case(
+        "pixel_shuffle/r" + std::to_string(r), "pixel_shuffle", Family::Composite, {{small}},
+        [r](const Tensors& x) { return pixel_shuffle(x[0], r); },
+        [=](const R& x) {
+          Ref y{large, std::vector<double>(ref::numel(large))};
+          for (int64_t l = 0; l < ref::numel(large); ++l) {
+            const auto s = small_index(ref::unravel(l, large), r);
+            y.v[l] = x[0].v[((s[0] * small[1] + s[1]) * small[2] + s[2]) * small[3] + s[3]];
+          }
+          return y;
+        }));
+    v.push_back(make_case(
+        "pixel_unshuffle/r" + std::to_string(r), "pixel_unshuffle", Family::Composite, {{large}},
+        [r](const Tensors& x) { return pixel_unshuffle(x[0], r); },
+        [=](const R& x) {
+          Ref y{small, std::vector<double>(ref::numel(small))};
+          for (int64_t l = 0; l < ref::numel(large); ++l) {
+            const auto s = small_index(ref::unravel(l, large), r);
+            y.v[((s[0] * small[1] + s[1]) * small[2] + s[2]) * small[3] + s[3]] = x[0].v[l];
+          }
+          return y;
+        }));
+  }
+}
+
 void add_resampling(std::vector<OpCase>& v) {
   auto nearest = [&](const std::string& name, Shape xs, Pair out) {
     v.push_back(make_case(name, "", Family::Composite, {{xs}},
@@ -512,6 +545,7 @@ void add_nn_cases(std::vector<OpCase>& v) {
   add_normalization(v);
   add_pooling(v);
   add_resampling(v);
+  add_shuffle(v);
   add_padding(v);
   add_indexing(v);
   add_softmax_losses(v);
