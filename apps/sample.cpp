@@ -61,7 +61,7 @@ int run_sample(int argc, char** argv) {
   const uint64_t seed = static_cast<uint64_t>(f.integer("seed", 0));
   Tensor all;
   if (interp) {
-    Generator ga(seed), gb(static_cast<uint64_t>(f.integer("seed-b", static_cast<long long>(seed) + 1)));
+    RandomState ga(seed), gb(static_cast<uint64_t>(f.integer("seed-b", static_cast<long long>(seed) + 1)));
     Tensor za = reshape(gan::truncated_normal({1, latent}, trunc, &ga), {latent});
     Tensor zb = reshape(gan::truncated_normal({1, latent}, trunc, &gb), {latent});
     Tensor z = gan::interpolate(za, zb, frames, mode == "slerp");  // [frames, latent]
@@ -73,7 +73,7 @@ int run_sample(int argc, char** argv) {
     if (f.has("out")) gan::save_npy(f.str("out"), all);
     return 0;
   }
-  Generator gen(seed);
+  RandomState gen(seed);
   std::vector<Tensor> parts;
   for (long long done = 0; done < n; done += batch) {
     const long long b = std::min(batch, n - done);

@@ -110,7 +110,7 @@ GradcheckResult gradgradcheck(const Fn& f, const Tensors& inputs, GradcheckOptio
                               uint64_t seed) {
   // Random grad_outputs v (float64, requiring grad) for each output of f.
   Tensors outs = f(inputs);
-  Generator gen(seed);
+  RandomState gen(seed);
   Tensors vs;
   for (const auto& o : outs) {
     Tensor v = randn(o.shape(), kFloat64, &gen);

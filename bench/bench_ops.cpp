@@ -33,7 +33,7 @@ namespace {
 // convolution kernels pass them). Counters report GFLOP/s.
 void BM_mm(benchmark::State& st) {
   const bench::GemmShape& S = bench::kGemmShapes[st.range(0)];
-  Generator g(1);
+  RandomState g(1);
   Tensor a = S.a_trans ? transpose(randn({S.K, S.M}, {}, &g), 0, 1) : randn({S.M, S.K}, {}, &g);
   Tensor b = S.b_trans ? transpose(randn({S.N, S.K}, {}, &g), 0, 1) : randn({S.K, S.N}, {}, &g);
   for (auto _ : st) benchmark::DoNotOptimize(mm(a, b).raw_data());
@@ -47,7 +47,7 @@ const Shape kAct = {64, 128, 8, 8};
 
 template <Tensor (*F)(const Tensor&)>
 void BM_unary(benchmark::State& st) {
-  Generator g(2);
+  RandomState g(2);
   Tensor x = randn(kAct, {}, &g);
   for (auto _ : st) benchmark::DoNotOptimize(F(x).raw_data());
   st.SetItemsProcessed(st.iterations() * x.numel());
@@ -59,7 +59,7 @@ BENCHMARK_TEMPLATE(BM_unary, tanh);
 BENCHMARK_TEMPLATE(BM_unary, sigmoid);
 
 void BM_add_broadcast(benchmark::State& st) {
-  Generator g(3);
+  RandomState g(3);
   Tensor x = randn(kAct, {}, &g), b = randn({1, 128, 1, 1}, {}, &g);
   for (auto _ : st) benchmark::DoNotOptimize(add(x, b).raw_data());
   st.SetItemsProcessed(st.iterations() * x.numel());
@@ -67,7 +67,7 @@ void BM_add_broadcast(benchmark::State& st) {
 BENCHMARK(BM_add_broadcast);
 
 void BM_sum_per_channel(benchmark::State& st) {
-  Generator g(4);
+  RandomState g(4);
   Tensor x = randn(kAct, {}, &g);
   for (auto _ : st) benchmark::DoNotOptimize(sum(x, {0, 2, 3}).raw_data());
   st.SetItemsProcessed(st.iterations() * x.numel());
@@ -76,7 +76,7 @@ BENCHMARK(BM_sum_per_channel);
 
 // Linear layer forward + backward (batch 64, 1024 -> 1024).
 void BM_linear_fwd_bwd(benchmark::State& st) {
-  Generator g(5);
+  RandomState g(5);
   Tensor x = randn({64, 1024}, {}, &g), w = randn({1024, 1024}, {}, &g), b = zeros({1024});
   w.requires_grad_(true);
   b.requires_grad_(true);
@@ -96,7 +96,7 @@ BENCHMARK(BM_linear_fwd_bwd)->Unit(benchmark::kMillisecond);
 void BM_conv(benchmark::State& st) {
   const bench::ConvLayer& L = bench::kConvLayers[st.range(0)];
   const int pass = static_cast<int>(st.range(1));
-  Generator g(6);
+  RandomState g(6);
   const Shape xs = {L.N, L.Cin, L.H, L.W}, ys = {L.N, L.Cout, L.OH(), L.OW()};
   const Shape ws = L.transposed ? Shape{L.Cin, L.Cout, L.K, L.K} : Shape{L.Cout, L.Cin, L.K, L.K};
   Tensor x = randn(xs, {}, &g), w = randn(ws, {}, &g), y = randn(ys, {}, &g);
@@ -135,7 +135,7 @@ BENCHMARK(BM_conv)
 // BatchNorm2d training forward (arg1 = 0) and forward + backward (arg1 = 1)
 // at 0 = [64,64,14,14] (G), 1 = [64,128,7,7] (D).
 void BM_batch_norm(benchmark::State& st) {
-  Generator g(7);
+  RandomState g(7);
   Tensor x = st.range(0) == 0 ? randn({64, 64, 14, 14}, {}, &g) : randn({64, 128, 7, 7}, {}, &g);
   const int64_t C = x.size(1);
   Tensor w = ones({C}), b = zeros({C}), rm = zeros({C}), rv = ones({C});
@@ -157,7 +157,7 @@ BENCHMARK(BM_batch_norm)->ArgsProduct({{0, 1}, {0, 1}});
 
 // Activations: 0 relu, 1 leaky_relu over [64,64,14,14]; 2 tanh over G's output [64,1,28,28].
 void BM_act(benchmark::State& st) {
-  Generator g(8);
+  RandomState g(8);
   const int which = static_cast<int>(st.range(0));
   Tensor x = which == 2 ? randn({64, 1, 28, 28}, {}, &g) : randn({64, 64, 14, 14}, {}, &g);
   for (auto _ : st) {
@@ -171,7 +171,7 @@ BENCHMARK(BM_act)->DenseRange(0, 2);
 
 // BCE-with-logits over D's output [64] (forward + backward).
 void BM_bce_with_logits(benchmark::State& st) {
-  Generator g(9);
+  RandomState g(9);
   Tensor z = randn({64}, {}, &g), t = ones({64});
   z.requires_grad_(true);
   for (auto _ : st) {
@@ -186,7 +186,7 @@ void BM_adam_step_G(benchmark::State& st) {
   manual_seed(10);
   gan::DCGANGenerator G;
   auto params = G.parameters();
-  Generator g(10);
+  RandomState g(10);
   for (auto& p : params) p.set_grad(randn(p.shape(), {}, &g));
   optim::AdamOptions o;
   o.lr = 2e-4;
@@ -202,7 +202,7 @@ void BM_generator_forward(benchmark::State& st) {
   gan::DCGANGenerator G;
   G.eval();
   NoGradGuard ng;
-  Generator g(11);
+  RandomState g(11);
   Tensor z = randn({st.range(0), 100}, {}, &g);
   for (auto _ : st) benchmark::DoNotOptimize(G.forward(z).raw_data());
   st.SetItemsProcessed(st.iterations() * st.range(0));

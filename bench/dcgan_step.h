@@ -29,7 +29,7 @@ struct DCGANStep {
   gan::DCGANGenerator G;
   gan::DCGANDiscriminator D;
   std::unique_ptr<optim::Adam> opt_g, opt_d;
-  Generator rng;
+  RandomState rng;
   Tensor real;  // [B,1,28,28]
   int64_t batch;
   Device device;

@@ -4,7 +4,7 @@
 // A draw is a pure function of (seed, counter): element i of a random tensor
 // uses counter (generator offset + i), so results do not depend on the thread
 // count, and a CUDA kernel computing the same function reproduces them bit for
-// bit. Each random tensor advances the generator's offset by its numel.
+// bit. Each random tensor advances the RandomState's offset by its numel.
 //
 //   uniform float32 : top 24 bits of word 0, times 2^-24           -> [0, 1)
 //   uniform float64 : top 53 bits of words (0,1), times 2^-53      -> [0, 1)
@@ -57,10 +57,12 @@ struct Philox {
   }
 };
 
-// A seed plus a running counter offset. Thread-safe.
-class Generator {
+// The state of a random stream: a seed plus a running counter offset into
+// Philox (named RandomState, not "Generator", so that it cannot be confused
+// with a GAN's generator network, gan::GeneratorNet). Thread-safe.
+class RandomState {
  public:
-  explicit Generator(uint64_t seed = 0x5EEDull) : seed_(seed) {}
+  explicit RandomState(uint64_t seed = 0x5EEDull) : seed_(seed) {}
   void manual_seed(uint64_t seed) {
     std::lock_guard<std::mutex> l(m_);
     seed_ = seed;
@@ -86,8 +88,8 @@ class Generator {
   uint64_t offset_ = 0;
 };
 
-Generator& default_generator();
-// Seeds the default generator (offset back to 0).
+RandomState& default_random_state();
+// Seeds the default RandomState (offset back to 0).
 void manual_seed(uint64_t seed);
 
 }  // namespace gantry

@@ -488,9 +488,9 @@ Tensor linspace(double start, double end, int64_t steps, Options o) {
   });
 }
 
-Tensor rand(const Shape& s, Options o, Generator* g) {
+Tensor rand(const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(is_floating(o.dtype_), "rand: needs a floating dtype, got ", dtype_name(o.dtype_));
-  Generator& gen = g ? *g : default_generator();
+  RandomState& gen = g ? *g : default_random_state();
   const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Uniform, seed, base, 0, 0);
@@ -503,10 +503,10 @@ Tensor rand(const Shape& s, Options o, Generator* g) {
   });
 }
 
-Tensor randn(const Shape& s, Options o, Generator* g) {
+Tensor randn(const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(is_floating(o.dtype_), "randn: needs a floating dtype, got ",
                dtype_name(o.dtype_));
-  Generator& gen = g ? *g : default_generator();
+  RandomState& gen = g ? *g : default_random_state();
   const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Normal, seed, base, 0, 0);
@@ -517,9 +517,9 @@ Tensor randn(const Shape& s, Options o, Generator* g) {
   });
 }
 
-Tensor randint(int64_t low, int64_t high, const Shape& s, Options o, Generator* g) {
+Tensor randint(int64_t low, int64_t high, const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(high > low, "randint: empty range [", low, ", ", high, ")");
-  Generator& gen = g ? *g : default_generator();
+  RandomState& gen = g ? *g : default_random_state();
   const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
   const unsigned __int128 range = static_cast<uint64_t>(high - low);
   if (!o.device_.is_cpu())
@@ -564,19 +564,19 @@ Tensor ones_like(const Tensor& t) { return ones(t.shape(), Options(t.dtype()).de
 Tensor full_like(const Tensor& t, double v) {
   return full(t.shape(), v, Options(t.dtype()).device(t.device()));
 }
-Tensor rand_like(const Tensor& t, Generator* g) {
+Tensor rand_like(const Tensor& t, RandomState* g) {
   return rand(t.shape(), Options(t.dtype()).device(t.device()), g);
 }
-Tensor randn_like(const Tensor& t, Generator* g) {
+Tensor randn_like(const Tensor& t, RandomState* g) {
   return randn(t.shape(), Options(t.dtype()).device(t.device()), g);
 }
 
 // ------------------------------------------------------------------- RNG
-Generator& default_generator() {
-  static Generator g;
+RandomState& default_random_state() {
+  static RandomState g;
   return g;
 }
-void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+void manual_seed(uint64_t seed) { default_random_state().manual_seed(seed); }
 
 // ---------------------------------------------------------------- printing
 std::string tensor_desc(const Tensor& t) {

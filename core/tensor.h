@@ -158,11 +158,11 @@ Tensor scalar_tensor(double value, Options o = {});  // 0-d
 Tensor arange(double start, double end, double step = 1, Options o = {});
 Tensor arange(double end, Options o = {});
 Tensor linspace(double start, double end, int64_t steps, Options o = {});
-class Generator;
-Tensor rand(const Shape& s, Options o = {}, Generator* g = nullptr);   // U[0,1)
-Tensor randn(const Shape& s, Options o = {}, Generator* g = nullptr);  // N(0,1)
+class RandomState;
+Tensor rand(const Shape& s, Options o = {}, RandomState* g = nullptr);   // U[0,1)
+Tensor randn(const Shape& s, Options o = {}, RandomState* g = nullptr);  // N(0,1)
 Tensor randint(int64_t low, int64_t high, const Shape& s, Options o = kInt64,
-               Generator* g = nullptr);                                // [low, high)
+               RandomState* g = nullptr);                                // [low, high)
 template <typename T>
 Tensor from_vector(const std::vector<T>& v, const Shape& s, Options o = dtype_of<T>::value);
 // Wraps caller-owned CPU memory without copying; `deleter` (optional) frees it.
@@ -172,8 +172,8 @@ Tensor empty_like(const Tensor& t);
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
 Tensor full_like(const Tensor& t, double value);
-Tensor rand_like(const Tensor& t, Generator* g = nullptr);
-Tensor randn_like(const Tensor& t, Generator* g = nullptr);
+Tensor rand_like(const Tensor& t, RandomState* g = nullptr);
+Tensor randn_like(const Tensor& t, RandomState* g = nullptr);
 
 // ------------------------------------------- non-recording core operations
 // These never touch autograd metadata; the differentiable API wraps them.

@@ -17,7 +17,7 @@ std::vector<std::string> parts(const std::string& policy) {
   return out;
 }
 // n uniform integers in [lo, hi], drawn from g.
-std::vector<int64_t> uniform_ints(int64_t n, int64_t lo, int64_t hi, Generator* g) {
+std::vector<int64_t> uniform_ints(int64_t n, int64_t lo, int64_t hi, RandomState* g) {
   std::vector<float> u = rand({n}, {}, g).to_vector<float>();
   std::vector<int64_t> r(n);
   for (int64_t i = 0; i < n; ++i)
@@ -33,7 +33,7 @@ void check_augment_policy(const std::string& policy) {
                  "' (expected translation, cutout or both, comma-separated)");
 }
 
-Tensor random_translation(const Tensor& x, Generator* g, double ratio) {
+Tensor random_translation(const Tensor& x, RandomState* g, double ratio) {
   GANTRY_CHECK(x.dim() == 4, "random_translation: x must be [N,C,H,W], got ", shape_str(x.shape()));
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t r = static_cast<int64_t>(std::lround(H * ratio));
@@ -52,7 +52,7 @@ Tensor random_translation(const Tensor& x, Generator* g, double ratio) {
   return reshape(out, {N, C, H, W});
 }
 
-Tensor random_cutout(const Tensor& x, Generator* g, double ratio) {
+Tensor random_cutout(const Tensor& x, RandomState* g, double ratio) {
   GANTRY_CHECK(x.dim() == 4, "random_cutout: x must be [N,C,H,W], got ", shape_str(x.shape()));
   const int64_t N = x.size(0), H = x.size(2), W = x.size(3);
   const int64_t sh = static_cast<int64_t>(std::lround(H * ratio)), sw = static_cast<int64_t>(std::lround(W * ratio));
@@ -66,7 +66,7 @@ Tensor random_cutout(const Tensor& x, Generator* g, double ratio) {
   return mul(x, m);
 }
 
-Tensor diff_augment(const Tensor& x, const std::string& policy, Generator* g) {
+Tensor diff_augment(const Tensor& x, const std::string& policy, RandomState* g) {
   if (policy.empty() || policy == "none") return x;
   check_augment_policy(policy);
   Tensor y = x;

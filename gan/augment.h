@@ -22,9 +22,9 @@ namespace gan {
 // Throws for an unknown policy, naming it.
 void check_augment_policy(const std::string& policy);
 // x [N,C,H,W] -> [N,C,H,W]; draws from g.
-Tensor diff_augment(const Tensor& x, const std::string& policy, Generator* g);
-Tensor random_translation(const Tensor& x, Generator* g, double ratio = 0.125);
-Tensor random_cutout(const Tensor& x, Generator* g, double ratio = 0.5);
+Tensor diff_augment(const Tensor& x, const std::string& policy, RandomState* g);
+Tensor random_translation(const Tensor& x, RandomState* g, double ratio = 0.125);
+Tensor random_cutout(const Tensor& x, RandomState* g, double ratio = 0.5);
 
 }  // namespace gan
 }  // namespace gantry

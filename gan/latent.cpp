@@ -6,7 +6,7 @@
 namespace gantry {
 namespace gan {
 
-Tensor truncated_normal(const Shape& s, double threshold, Generator* g) {
+Tensor truncated_normal(const Shape& s, double threshold, RandomState* g) {
   GANTRY_CHECK(threshold > 0, "truncated_normal: threshold must be positive, got ", threshold);
   std::vector<float> v = randn(s, {}, g).to_vector<float>();
   if (std::isinf(threshold)) return from_vector<float>(v, s);

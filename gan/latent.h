@@ -16,7 +16,7 @@ namespace gantry {
 namespace gan {
 
 // float32 of shape s; threshold > 0 (infinity: plain N(0, 1)).
-Tensor truncated_normal(const Shape& s, double threshold, Generator* g);
+Tensor truncated_normal(const Shape& s, double threshold, RandomState* g);
 // a, b [D] -> [frames, D]; frames >= 2.
 Tensor interpolate(const Tensor& a, const Tensor& b, int64_t frames, bool spherical);
 

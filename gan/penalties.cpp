@@ -14,7 +14,7 @@ Tensor input_grad_sq_norm(DiscriminatorNet& D, const Tensor& x, const Tensor& la
 }  // namespace
 
 Tensor gradient_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& fake,
-                        const Tensor& labels, Generator* gen) {
+                        const Tensor& labels, RandomState* gen) {
   GANTRY_CHECK(real.dim() == 4 && real.shape() == fake.shape(), "gradient_penalty: real ",
                shape_str(real.shape()), " and fake ", shape_str(fake.shape()), " must be [N,C,H,W] alike");
   // Drawn on the CPU and copied: the same interpolates on every device.

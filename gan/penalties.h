@@ -19,7 +19,7 @@ namespace gan {
 // real, fake [N,C,H,W] (fake is detached here); returns a 0-d tensor whose
 // graph reaches D's parameters.
 Tensor gradient_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& fake,
-                        const Tensor& labels, Generator* g);
+                        const Tensor& labels, RandomState* g);
 Tensor r1_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& labels);
 
 }  // namespace gan

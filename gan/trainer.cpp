@@ -193,7 +193,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   G_ = make_generator(opt_.model, mc);
   D_ = make_discriminator(opt_.model, mc);
   if (opt_.init == "dcgan") {
-    Generator init_gen(opt_.seed ^ 0x1A2B3C4D5E6F7788ull);
+    RandomState init_gen(opt_.seed ^ 0x1A2B3C4D5E6F7788ull);
     nn::init::dcgan_(*G_, &init_gen);
     nn::init::dcgan_(*D_, &init_gen);
   }
@@ -220,7 +220,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
                      : std::max<int64_t>(1, opt_.epochs * loader_->batches_per_epoch() / opt_.n_critic);
   rebuild_schedules();
 
-  Generator noise_gen(opt_.seed ^ 0x0F1E2D3C4B5A6978ull);  // fixed noise: its own stream
+  RandomState noise_gen(opt_.seed ^ 0x0F1E2D3C4B5A6978ull);  // fixed noise: its own stream
   fixed_noise_ = to_dev(randn({opt_.grid_size, opt_.latent}, {}, &noise_gen));
   if (mc.num_classes > 0) {  // grid rows cycle through the classes: image i shows class i % K
     std::vector<int64_t> lab(opt_.grid_size);
@@ -412,7 +412,7 @@ metrics::Report Trainer::evaluate() {
   GeneratorNet& g = sampler();
   const bool was_training = g.is_training();
   g.eval();
-  Generator gen(opt_.seed ^ 0x5A5A5A5A12345678ull);  // the same latents at every evaluation
+  RandomState gen(opt_.seed ^ 0x5A5A5A5A12345678ull);  // the same latents at every evaluation
   std::vector<Tensor> parts;
   const int64_t n = opt_.eval_n, chunk = 500;
   for (int64_t s = 0; s < n; s += chunk) {
@@ -613,8 +613,8 @@ void Trainer::save_checkpoint(const std::string& path) const {
   m["config"] = opt_.to_toml();
   m["rng_seed"] = std::to_string(rng_.seed());
   m["rng_offset"] = std::to_string(rng_.offset());
-  m["default_rng_seed"] = std::to_string(default_generator().seed());
-  m["default_rng_offset"] = std::to_string(default_generator().offset());
+  m["default_rng_seed"] = std::to_string(default_random_state().seed());
+  m["default_rng_offset"] = std::to_string(default_random_state().offset());
   m["loader_epoch"] = std::to_string(loader_->epoch());
   m["loader_position"] = std::to_string(loader_->position());
   m["latent"] = std::to_string(opt_.latent);
@@ -648,8 +648,8 @@ void Trainer::load_checkpoint(const std::string& path) {
   }
   rng_.manual_seed(std::stoull(meta(m, "rng_seed", path)));
   rng_.set_offset(std::stoull(meta(m, "rng_offset", path)));
-  default_generator().manual_seed(std::stoull(meta(m, "default_rng_seed", path)));
-  default_generator().set_offset(std::stoull(meta(m, "default_rng_offset", path)));
+  default_random_state().manual_seed(std::stoull(meta(m, "default_rng_seed", path)));
+  default_random_state().set_offset(std::stoull(meta(m, "default_rng_offset", path)));
   loader_->seek(std::stoll(meta(m, "loader_epoch", path)),
                 std::stoll(meta(m, "loader_position", path)));
 }

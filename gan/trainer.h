@@ -174,7 +174,7 @@ class Trainer {
   std::unique_ptr<optim::LRSchedule> sched_G_, sched_D_;
   ImageDataset data_;
   std::unique_ptr<DataLoader> loader_;
-  Generator rng_;     // noise and label smoothing
+  RandomState rng_;     // noise and label smoothing
   Device device_ = kCPU;  // where the models, batches and optimizer states live
   Tensor to_dev(const Tensor& t) const { return t.defined() ? t.to(device_) : t; }
   Tensor fixed_noise_, fixed_labels_;

@@ -40,7 +40,7 @@ std::pair<int64_t, int64_t> fans(const Tensor& w) {
   return {w.size(1) * rf, w.size(0) * rf};
 }
 
-void uniform_(const Tensor& t, double lo, double hi, Generator* g) {
+void uniform_(const Tensor& t, double lo, double hi, RandomState* g) {
   check_float(t, "init::uniform_");
   GANTRY_CHECK(lo <= hi, "init::uniform_: lo ", lo, " > hi ", hi);
   NoGradGuard ng;
@@ -48,7 +48,7 @@ void uniform_(const Tensor& t, double lo, double hi, Generator* g) {
   assign(t, add(mul(u, hi - lo), lo));
 }
 
-void normal_(const Tensor& t, double mean, double std, Generator* g) {
+void normal_(const Tensor& t, double mean, double std, RandomState* g) {
   check_float(t, "init::normal_");
   GANTRY_CHECK(std >= 0, "init::normal_: std ", std, " is negative");
   NoGradGuard ng;
@@ -63,7 +63,7 @@ void constant_(const Tensor& t, double v) {
   core::fill_(t, v);
 }
 
-void kaiming_uniform_(const Tensor& w, double a, Generator* g) {
+void kaiming_uniform_(const Tensor& w, double a, RandomState* g) {
   check_float(w, "init::kaiming_uniform_");
   if (w.numel() == 0) return;
   const int64_t fan_in = fans(w).first;
@@ -73,7 +73,7 @@ void kaiming_uniform_(const Tensor& w, double a, Generator* g) {
   uniform_(w, -bound, bound, g);
 }
 
-void kaiming_normal_(const Tensor& w, double a, Generator* g) {
+void kaiming_normal_(const Tensor& w, double a, RandomState* g) {
   check_float(w, "init::kaiming_normal_");
   if (w.numel() == 0) return;
   const int64_t fan_in = fans(w).first;
@@ -81,7 +81,7 @@ void kaiming_normal_(const Tensor& w, double a, Generator* g) {
   normal_(w, 0.0, gain / std::sqrt(static_cast<double>(fan_in)), g);
 }
 
-void xavier_uniform_(const Tensor& w, double gain, Generator* g) {
+void xavier_uniform_(const Tensor& w, double gain, RandomState* g) {
   check_float(w, "init::xavier_uniform_");
   if (w.numel() == 0) return;
   auto f = fans(w);
@@ -89,14 +89,14 @@ void xavier_uniform_(const Tensor& w, double gain, Generator* g) {
   uniform_(w, -bound, bound, g);
 }
 
-void xavier_normal_(const Tensor& w, double gain, Generator* g) {
+void xavier_normal_(const Tensor& w, double gain, RandomState* g) {
   check_float(w, "init::xavier_normal_");
   if (w.numel() == 0) return;
   auto f = fans(w);
   normal_(w, 0.0, gain * std::sqrt(2.0 / static_cast<double>(f.first + f.second)), g);
 }
 
-void dcgan_(Module& root, Generator* g) {
+void dcgan_(Module& root, RandomState* g) {
   // Pre-order walk (the module, then its children in registration order), so
   // the draws, and hence the weights, depend only on the seed.
   std::function<void(Module&)> visit = [&](Module& m) {

@@ -9,7 +9,7 @@ namespace {
 Tensor normalized(const Tensor& x, double eps) { return div(x, add(sqrt(sum(square(x))), eps)); }
 }  // namespace
 
-SpectralNorm::SpectralNorm(std::shared_ptr<Module> layer, int64_t iters, double eps_, Generator* g)
+SpectralNorm::SpectralNorm(std::shared_ptr<Module> layer, int64_t iters, double eps_, RandomState* g)
     : power_iterations(iters), eps(eps_) {
   GANTRY_CHECK(layer != nullptr, "SpectralNorm: the layer is null");
   GANTRY_CHECK(dynamic_cast<Conv2d*>(layer.get()) || dynamic_cast<Linear*>(layer.get()),

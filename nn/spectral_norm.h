@@ -26,7 +26,7 @@ class SpectralNorm : public Module {
   // layer: a Conv2d or Linear (anything else is an error). u starts as a
   // normalized N(0, 1) draw from `g` (default: the global generator).
   explicit SpectralNorm(std::shared_ptr<Module> layer, int64_t power_iterations = 1,
-                        double eps = 1e-12, Generator* g = nullptr);
+                        double eps = 1e-12, RandomState* g = nullptr);
   Tensor forward(const Tensor& x) override;
   std::string repr() const override;
 

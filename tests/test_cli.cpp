@@ -55,7 +55,7 @@ std::string image_folder() {
   std::string dir = tmp("gantry_cli_images");
   fs::remove_all(dir);
   fs::create_directories(dir);
-  Generator g(5);
+  RandomState g(5);
   for (int i = 0; i < 32; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "/%02d.png", i);

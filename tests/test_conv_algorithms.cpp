@@ -48,7 +48,7 @@ Shape out_shape(const Layer& L) {
 
 // Runs the three ops with algorithm `algo` ("" = default) and returns their outputs.
 std::vector<std::vector<float>> run_all(const Layer& L, const std::string& algo) {
-  Generator g(42);
+  RandomState g(42);
   Tensor x = randn(L.x, {}, &g), w = randn(L.w, {}, &g), gy = randn(out_shape(L), {}, &g);
   const auto& p = L.ints;
   const kernels::ConvAttrs a{p[0], p[1], p[2], p[3], p[4], p[5], p[6]};

@@ -39,7 +39,7 @@ std::string image_folder() {
   std::string dir = tmp("gantry_crash_images");
   fs::remove_all(dir);
   fs::create_directories(dir);
-  Generator g(9);
+  RandomState g(9);
   for (int i = 0; i < 24; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "/%02d.png", i);

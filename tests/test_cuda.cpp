@@ -104,7 +104,7 @@ TEST_CASE("cuda: strided copies, casts and fills on the device", "[cuda]") {
 
 TEST_CASE("cuda: Philox draws on the device match the CPU's", "[cuda][rng]") {
   const int64_t n = 100003;  // odd, > a block, several grid-stride rounds
-  Generator a(1234), b(1234);
+  RandomState a(1234), b(1234);
   a.set_offset(77);
   b.set_offset(77);
   SECTION("uniform float32 and float64: bit-identical") {
@@ -166,7 +166,7 @@ TEST_CASE("cuda: fused multi-tensor Adam matches the CPU kernel", "[cuda][optim]
   sizes.push_back(65536 * 300 + 5);
   for (bool decoupled : {false, true}) {
     const kernels::AdamAttrs a{1e-3, 0.9, 0.999, 1e-8, 0.01, 5, decoupled};
-    Generator gen(99);
+    RandomState gen(99);
     Tensors cpu_in, cpu_out, dev_in, dev_out;
     std::vector<Tensor> cpu_params, dev_params;
     for (int64_t n : sizes) {
@@ -187,7 +187,7 @@ TEST_CASE("cuda: fused multi-tensor Adam matches the CPU kernel", "[cuda][optim]
 }
 
 TEST_CASE("cuda: large reductions and products against the CPU", "[cuda]") {
-  Generator gen(7);
+  RandomState gen(7);
   Tensor x = randn({3, 1000001}, kFloat32, &gen);
   Tensor g = on_cuda(x);
   check_close(vals(sum(g, {1})), vals(sum(x, {1})), 1e-6, "sum over 1e6");
@@ -214,7 +214,7 @@ TEST_CASE("cuda: large reductions and products against the CPU", "[cuda]") {
 
 TEST_CASE("cuda: TF32 is off by default and can be turned on", "[cuda][gemm]") {
   CHECK_FALSE(cuda::allow_tf32());
-  Generator gen(3);
+  RandomState gen(3);
   Tensor a = randn({128, 512}, kFloat32, &gen), b = randn({512, 64}, kFloat32, &gen);
   Tensor ref = mm(a, b);
   cuda::set_allow_tf32(true);
@@ -226,7 +226,7 @@ TEST_CASE("cuda: TF32 is off by default and can be turned on", "[cuda][gemm]") {
 }
 
 TEST_CASE("cuda: elementwise vector path with unaligned pointers and tails", "[cuda]") {
-  Generator gen(5);
+  RandomState gen(5);
   Tensor x = randn({1003}, kFloat32, &gen), y = randn({1003}, kFloat32, &gen);
   Tensor gx = on_cuda(x), gy = on_cuda(y);
   for (int64_t off : {0, 1, 2, 3}) {

@@ -161,7 +161,7 @@ TEST_CASE("cuda half: fills, strided copies and random draws", "[cuda][half]") {
     // rand: on the type's grid in [0, 1); randn: the float64 draw rounded once
     // (the GPU's normal draw may differ from the CPU's by a few float64 ulp,
     // so at most one 16-bit ulp after rounding).
-    Generator gen(123);
+    RandomState gen(123);
     Tensor u = rand({100000}, Options(d).device(kCuda), &gen);
     auto uv = vals(u);
     const double grid = d == kBFloat16 ? 256 : 2048;
@@ -173,7 +173,7 @@ TEST_CASE("cuda half: fills, strided copies and random draws", "[cuda][half]") {
     }
     CHECK(bad == 0);
     CHECK(std::abs(mean - 0.5) < 0.01);
-    Generator g1(5), g2(5);
+    RandomState g1(5), g2(5);
     auto gn = vals(randn({20000}, Options(d).device(kCuda), &g1));
     auto cn = vals(core::cast(randn({20000}, kFloat64, &g2), d));
     int far = 0;
@@ -194,7 +194,7 @@ TEST_CASE("cuda half: GEMM against float64 with a K-dependent bound", "[cuda][ha
       for (bool transposed : {false, true}) {
         INFO(dtype_name(d) << " K " << K << (transposed ? " A transposed" : ""));
         const int64_t M = 37, N = 70;
-        Generator g(static_cast<uint64_t>(K));
+        RandomState g(static_cast<uint64_t>(K));
         Tensor a = core::cast(randn({M, K}, kFloat64, &g), d);
         Tensor b = core::cast(randn({K, N}, kFloat64, &g), d);
         Tensor ga = transposed ? a.t().contiguous().to(kCuda).t() : a.to(kCuda);
@@ -212,7 +212,7 @@ TEST_CASE("cuda half: GEMM against float64 with a K-dependent bound", "[cuda][ha
       }
     }
     // bmm with a batch of 3.
-    Generator g(9);
+    RandomState g(9);
     Tensor a = core::cast(randn({3, 8, 300}, kFloat64, &g), d);
     Tensor b = core::cast(randn({3, 300, 5}, kFloat64, &g), d);
     auto got = vals(bmm(a.to(kCuda), b.to(kCuda)));
@@ -231,7 +231,7 @@ TEST_CASE("cuda half: large reductions accumulate wide, vector paths at odd size
   for (DType d : kHalfs) {
     INFO(dtype_name(d));
     const double u = d == kBFloat16 ? 0x1p-8 : 0x1p-11;
-    Generator g(11);
+    RandomState g(11);
     // 2^20 + 3 values: a float16/bfloat16 running sum would stall long before.
     Tensor x = core::cast(rand({(1 << 20) + 3}, kFloat64, &g), d);
     Tensor x64 = core::cast(x, kFloat64);

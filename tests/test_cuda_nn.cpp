@@ -86,7 +86,7 @@ std::vector<std::string> conv_algorithms() {
 // Runs the three convolution ops of case c on the CPU (reference) and on
 // cuda with each algorithm, comparing every output.
 void check_conv_case(const ConvCase& c, DType dt, double tol) {
-  Generator gen(11);
+  RandomState gen(11);
   const Shape ys = out_shape(c);
   Tensor x = randn(c.x, dt, &gen), w = randn(c.w, dt, &gen), g = randn(ys, dt, &gen);
   const kernels::ConvAttrs a = attrs(c);
@@ -121,7 +121,7 @@ TEST_CASE("cuda conv: own kernels and cuDNN agree with each other", "[cuda][conv
     WARN("cuDNN not loaded: " << cuda::cudnn_status());
     return;
   }
-  Generator gen(5);
+  RandomState gen(5);
   for (const auto& c : kCases) {
     const Shape ys = out_shape(c);
     Tensor X = on_cuda(randn(c.x, kFloat32, &gen)), W = on_cuda(randn(c.w, kFloat32, &gen));
@@ -160,7 +160,7 @@ TEST_CASE("cuda conv: a small workspace splits the batch into chunks", "[cuda][c
 
 TEST_CASE("cuda conv: the timed choice is recorded per shape and reused", "[cuda][conv]") {
   cuda::clear_conv_algorithm_choices();
-  Generator gen(3);
+  RandomState gen(3);
   Tensor X = on_cuda(randn({8, 3, 32, 32}, kFloat32, &gen));
   Tensor W = on_cuda(randn({16, 3, 4, 4}, kFloat32, &gen));
   Tensor y1 = conv2d(X, W, Tensor(), {2, 2}, {1, 1});
@@ -178,7 +178,7 @@ TEST_CASE("cuda conv: the timed choice is recorded per shape and reused", "[cuda
 TEST_CASE("cuda conv: second derivatives through each algorithm match the CPU",
           "[cuda][conv][autograd]") {
   // f(x, w) = sum((d/dx sum(conv(x, w)^2))^2); d f / d w needs conv's double backward.
-  Generator gen(9);
+  RandomState gen(9);
   Tensor x = randn({2, 3, 6, 6}, kFloat64, &gen), w = randn({4, 3, 3, 3}, kFloat64, &gen);
   auto second = [](const Tensor& xin, const Tensor& win) {
     Tensor xv = xin.detach().requires_grad_(), wv = win.detach().requires_grad_();
@@ -196,7 +196,7 @@ TEST_CASE("cuda conv: second derivatives through each algorithm match the CPU",
 
 TEST_CASE("cuda batch norm: fused kernels match the CPU, large means included",
           "[cuda][norm]") {
-  Generator gen(4);
+  RandomState gen(4);
   for (DType dt : {kFloat64, kFloat32}) {
     for (const Shape& s : {Shape{8, 5, 7, 3}, Shape{64, 3, 33}, Shape{3, 2}}) {
       INFO("dtype " << dtype_name(dt) << " x" << shape_str(s));
@@ -232,7 +232,7 @@ TEST_CASE("cuda batch norm: fused kernels match the CPU, large means included",
 
 TEST_CASE("cuda index: gather, scatter_add (scan and atomic), max-pool indices",
           "[cuda][index]") {
-  Generator gen(8);
+  RandomState gen(8);
   Tensor x = randn({6, 40}, kFloat64, &gen);
   Tensor idx = randint(0, 40, {6, 25}, kInt64, &gen);
   const kernels::DimAttrs a{1};

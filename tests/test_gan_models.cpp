@@ -114,7 +114,7 @@ TEST_CASE("gradgradcheck through the critics used by WGAN-GP and R1", "[gan][pen
     REQUIRE(w.dtype() == kFloat64);
     Tensor real = randn({2, 1, 28, 28}, kFloat64), fake = randn({2, 1, 28, 28}, kFloat64);
     auto pen = [&](const Tensors&) {
-      Generator g(3);  // the same interpolation points on every call
+      RandomState g(3);  // the same interpolation points on every call
       return Tensors{add(gradient_penalty(D, real, fake, Tensor(), &g), r1_penalty(D, real, Tensor()))};
     };
     autograd::GradcheckResult r2 = autograd::gradcheck(pen, {w});
@@ -131,7 +131,7 @@ TEST_CASE("gradient penalty and R1 match their definitions on a linear critic", 
     Tensor score(const Tensor& x, const Tensor&) override { return sum(mul(x, a), {1, 2, 3}); }
   } D;
   Tensor real = randn({3, 1, 28, 28}, kFloat64), fake = randn({3, 1, 28, 28}, kFloat64);
-  Generator g(1);
+  RandomState g(1);
   const double na = std::sqrt(784 * 0.01);
   CHECK(gradient_penalty(D, real, fake, Tensor(), &g).item<double>() == Approx((na - 1) * (na - 1)));
   CHECK(r1_penalty(D, real, Tensor()).item<double>() == Approx(na * na));
@@ -139,7 +139,7 @@ TEST_CASE("gradient penalty and R1 match their definitions on a linear critic", 
 
 TEST_CASE("DiffAugment: translation and cutout are per-image, differentiable, seeded", "[gan][augment]") {
   Tensor x = add(rand({4, 2, 28, 28}), 0.5);  // strictly positive
-  Generator g1(9), g2(9);
+  RandomState g1(9), g2(9);
   Tensor t = random_translation(x, &g1);
   CHECK(t.shape() == x.shape());
   CHECK(random_translation(x, &g2).to_vector<float>() == t.to_vector<float>());
@@ -158,7 +158,7 @@ TEST_CASE("DiffAugment: translation and cutout are per-image, differentiable, se
   // Gradients flow: d sum(aug(x)) / dx is 1 where a pixel is kept, 0 elsewhere.
   Tensor xd = mul(rand({2, 1, 28, 28}, kFloat64), 1.0).requires_grad_();
   auto f = [](const Tensors& in) {
-    Generator g(4);
+    RandomState g(4);
     return Tensors{diff_augment(in[0], "translation,cutout", &g)};
   };
   autograd::GradcheckResult r = autograd::gradcheck(f, {xd});
@@ -169,10 +169,10 @@ TEST_CASE("DiffAugment: translation and cutout are per-image, differentiable, se
 }
 
 TEST_CASE("latent codes: truncation bounds, interpolation ends and norms", "[gan][latent]") {
-  Generator g(2);
+  RandomState g(2);
   Tensor z = truncated_normal({500, 20}, 0.5, &g);
   CHECK(max(abs(z)).item<float>() <= 0.5f);
-  Generator g2(2);
+  RandomState g2(2);
   Tensor again = truncated_normal({500, 20}, 0.5, &g2);
   CHECK(again.to_vector<float>() == z.to_vector<float>());
   Tensor a = randn({64}), b = randn({64});

@@ -24,7 +24,7 @@ struct Case {
 };
 
 std::vector<float> random_vec(size_t n, uint64_t seed) {
-  Generator g(seed);
+  RandomState g(seed);
   Tensor t = randn({static_cast<int64_t>(n)}, {}, &g);
   return t.to_vector<float>();
 }

@@ -88,7 +88,7 @@ TEST_CASE("gradgradcheck: a small MLP critic end to end", "[gradgradcheck]") {
 TEST_CASE("gradgradcheck: a small conv critic end to end", "[gradgradcheck]") {
   // conv -> leaky_relu -> conv -> mean: the path a WGAN-GP / R1 penalty takes,
   // with a strided, padded first layer and a bias.
-  Generator g(8);
+  RandomState g(8);
   Tensor x = randn({2, 2, 6, 6}, kFloat64, &g), w1 = randn({3, 2, 4, 4}, kFloat64, &g),
          b1 = randn({3}, kFloat64, &g), w2 = randn({1, 3, 3, 3}, kFloat64, &g);
   for (Tensor* t : {&x, &w1, &b1, &w2}) t->requires_grad_(true);
@@ -104,7 +104,7 @@ TEST_CASE("gradgradcheck: a small conv critic end to end", "[gradgradcheck]") {
 TEST_CASE("a WGAN-GP style penalty trains through conv layers", "[gradgradcheck]") {
   // ||d D(x)/dx||: its gradient w.r.t. the critic weights needs the second
   // derivative of every layer; compare one weight entry with finite differences.
-  Generator g(9);
+  RandomState g(9);
   Tensor x = randn({2, 1, 6, 6}, kFloat64, &g);
   x.requires_grad_(true);
   Tensor w1 = randn({2, 1, 3, 3}, kFloat64, &g), w2 = randn({1, 2, 4, 4}, kFloat64, &g);

@@ -11,7 +11,7 @@
 
 namespace testutil {
 
-// Writes n images to $TMPDIR/<name> (emptied first) from Generator(seed);
+// Writes n images to $TMPDIR/<name> (emptied first) from RandomState(seed);
 // returns the folder's path.
 inline std::string synthetic_image_folder(const std::string& name, int n, uint64_t seed) {
   namespace fs = std::filesystem;
@@ -19,7 +19,7 @@ inline std::string synthetic_image_folder(const std::string& name, int n, uint64
   const std::string dir = (fs::temp_directory_path() / name).string();
   fs::remove_all(dir);
   fs::create_directories(dir);
-  Generator g(seed);
+  RandomState g(seed);
   for (int i = 0; i < n; ++i) {
     Tensor img = tanh(mul(randn({1, 1, 28, 28}, {}, &g), 1.5));  // [1,1,28,28] in (-1, 1)
     char file[64];

@@ -48,7 +48,7 @@ TEST_CASE("libtorch: conv2d forward and gradients match", "[libtorch]") {
   };
   for (const auto& c : cases) {
     SECTION(c.name) {
-      gantry::Generator g(11);
+      gantry::RandomState g(11);
       Tensor x = gantry::randn(c.x, {}, &g), w = gantry::randn(c.w, {}, &g),
              b = gantry::randn({c.w[0]}, {}, &g);
       x.requires_grad_(true);
@@ -80,7 +80,7 @@ TEST_CASE("libtorch: conv_transpose2d forward and gradients match", "[libtorch]"
   };
   for (const auto& c : cases) {
     SECTION(c.name) {
-      gantry::Generator g(12);
+      gantry::RandomState g(12);
       Tensor x = gantry::randn(c.x, {}, &g), w = gantry::randn(c.w, {}, &g),
              b = gantry::randn({c.w[1] * c.groups}, {}, &g);
       x.requires_grad_(true);
@@ -107,7 +107,7 @@ TEST_CASE("libtorch: conv_transpose2d forward and gradients match", "[libtorch]"
 }
 
 TEST_CASE("libtorch: batch_norm training, running stats and eval match", "[libtorch]") {
-  gantry::Generator g(13);
+  gantry::RandomState g(13);
   Tensor x = gantry::add(gantry::mul(gantry::randn({8, 6, 5, 5}, {}, &g), 3.0), 2.0);
   Tensor w = gantry::randn({6}, {}, &g), b = gantry::randn({6}, {}, &g);
   x.requires_grad_(true);

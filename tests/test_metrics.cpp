@@ -24,7 +24,7 @@ namespace {
 
 // Gaussian rows [n, d] with a fixed seed (through Gantry's Philox generator).
 Matrix gaussian_rows(int64_t n, int64_t d, uint64_t seed, double shift = 0.0, double scale = 1.0) {
-  Generator g(seed);
+  RandomState g(seed);
   std::vector<double> v = to(randn({n, d}, {}, &g), kFloat64).to_vector<double>();
   Matrix m(n, d);
   for (int64_t i = 0; i < n; ++i)
@@ -179,7 +179,7 @@ TEST_CASE("the committed classifier: checksum, test accuracy >= 90%, FID grows w
   CHECK(base.coverage > 0.95);
   double prev = base.fid;
   for (double sigma : {0.2, 0.5, 1.0}) {  // Gaussian pixel noise, clamped to [-1, 1]
-    Generator g(1);
+    RandomState g(1);
     Tensor noisy = clamp(add(other, mul(randn(other.shape(), {}, &g), sigma)), -1.0, 1.0);
     const double fid = ev.evaluate(noisy).fid;
     INFO("noise " << sigma << ": FID " << fid);

@@ -13,7 +13,7 @@ namespace {
 
 struct Mlp {
   Tensor w1, b1, w2, b2;
-  Mlp(int64_t in, int64_t hidden, int64_t out, Generator& g) {
+  Mlp(int64_t in, int64_t hidden, int64_t out, RandomState& g) {
     auto init = [&](const Shape& s, int64_t fan_in) {
       double k = 1.0 / std::sqrt(static_cast<double>(fan_in));
       Tensor t = sub(mul(rand(s, {}, &g), 2 * k), k).detach();
@@ -47,7 +47,7 @@ double train(Mlp& m, const Tensor& x, const Tensor& y, int steps, double lr) {
 }  // namespace
 
 TEST_CASE("MLP learns XOR with hand-written SGD (loss < 0.01)", "[mlp]") {
-  Generator g(1);
+  RandomState g(1);
   Tensor x = from_vector<float>({0, 0, 0, 1, 1, 0, 1, 1}, {4, 2});
   Tensor y = from_vector<float>({0, 1, 1, 0}, {4, 1});
   Mlp m(2, 16, 1, g);
@@ -63,7 +63,7 @@ TEST_CASE("MLP learns XOR with hand-written SGD (loss < 0.01)", "[mlp]") {
 }
 
 TEST_CASE("MLP fits y = sin(3x) on [-1,1] to MSE < 0.01", "[mlp]") {
-  Generator g(2);
+  RandomState g(2);
   Tensor x = linspace(-1, 1, 128).reshape({128, 1});
   auto xv = x.to_vector<float>();
   for (auto& v : xv) v = std::sin(3 * v);
@@ -78,7 +78,7 @@ TEST_CASE("MLP fits y = sin(3x) on [-1,1] to MSE < 0.01", "[mlp]") {
 
 TEST_CASE("training is deterministic for a seed", "[mlp][determinism]") {
   auto run = [] {
-    Generator g(3);
+    RandomState g(3);
     Tensor x = randn({32, 4}, {}, &g);
     Tensor y = randn({32, 1}, {}, &g);
     Mlp m(4, 8, 1, g);

@@ -652,7 +652,7 @@ TEST_CASE("init: PyTorch default bounds for Linear, Conv2d and ConvTranspose2d",
   manual_seed(3);
   nn::Linear b(5, 5);
   CHECK(vals(a.weight) == vals(b.weight));
-  Generator g(42), g2(42);
+  RandomState g(42), g2(42);
   Tensor t1 = zeros({100}), t2 = zeros({100});
   nn::init::xavier_uniform_(t1.reshape({10, 10}), 1.0, &g);
   nn::init::xavier_uniform_(t2.reshape({10, 10}), 1.0, &g2);

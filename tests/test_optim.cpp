@@ -201,7 +201,7 @@ TEST_CASE("adam_step kernel: fused pass vs a float64 reference loop on many rand
       return kernels::AdamAttrs{c.lr, c.b1, c.b2, c.eps, c.wd, t, c.decoupled};
     };
     // float64: five steps from zero state, the whole trajectory.
-    Generator gen(77);
+    RandomState gen(77);
     Tensor p = randn({n}, kFloat64, &gen), m = zeros({n}, kFloat64), v = zeros({n}, kFloat64);
     Vec pr = vals(p), mr(n, 0), vr(n, 0);
     for (int64_t t = 1; t <= 5; ++t) {
@@ -248,7 +248,7 @@ TEST_CASE("adam_step kernel: the result does not depend on the thread count", "[
   const int64_t n = 300001;
   auto run_with = [&](int threads) {
     set_num_threads(threads);
-    Generator gen(5);
+    RandomState gen(5);
     Tensor p = randn({n}, kFloat32, &gen), g = randn({n}, kFloat32, &gen);
     Tensor m = zeros({n}), v = zeros({n});
     const kernels::AdamAttrs a{1e-3, 0.9, 0.999, 1e-8, 0.01, 1, true};
@@ -263,7 +263,7 @@ TEST_CASE("adam_step kernel: the result does not depend on the thread count", "[
 
 TEST_CASE("adam_step kernel: a list of parameters in one call equals one call each",
           "[optim][kernel]") {
-  Generator gen(6);
+  RandomState gen(6);
   Tensor p1 = randn({1000}, kFloat32, &gen), g1 = randn({1000}, kFloat32, &gen);
   Tensor p2 = randn({7, 3}, kFloat32, &gen), g2 = randn({7, 3}, kFloat32, &gen);
   Tensor m1 = rand({1000}, kFloat32, &gen), v1 = rand({1000}, kFloat32, &gen);
@@ -343,7 +343,7 @@ TEST_CASE("Optimizer state_dict round trip: the next step is identical", "[optim
       opt = std::make_unique<optim::AdamW>(net.parameters(),
                                            optim::AdamOptions{1e-2, 0.5, 0.99, 1e-8, 0.1});
     }
-    Generator gen(3);
+    RandomState gen(3);
     auto train_step = [&](optim::Optimizer& o) {
       Tensor x = randn({5, 6}, kFloat32, &gen);
       o.zero_grad();

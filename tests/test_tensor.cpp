@@ -152,7 +152,7 @@ TEST_CASE("random draws: seeded, offset-based, thread-count independent", "[rng]
   CHECK(a.to_vector<float>() == a2.to_vector<float>());
   CHECK(a.to_vector<float>() != b.to_vector<float>());
   // Element i of a draw is a pure function of (seed, offset + i).
-  Generator g(42);
+  RandomState g(42);
   g.set_offset(1000);
   Tensor b_again = rand({1000}, {}, &g);
   CHECK(b.to_vector<float>() == b_again.to_vector<float>());
@@ -162,17 +162,17 @@ TEST_CASE("random draws: seeded, offset-based, thread-count independent", "[rng]
   // Same values with 1 thread and with 2, for a tensor large enough to run in parallel.
   const int prev = get_num_threads();
   set_num_threads(1);
-  Generator g1(9);
+  RandomState g1(9);
   auto one = randn({100000}, {}, &g1).to_vector<float>();
   set_num_threads(2);
-  Generator g2(9);
+  RandomState g2(9);
   auto two = randn({100000}, {}, &g2).to_vector<float>();
   set_num_threads(prev);
   CHECK(one == two);
 }
 
 TEST_CASE("random draws have the right distributions", "[rng]") {
-  Generator g(123);
+  RandomState g(123);
   auto u = rand({200000}, kFloat64, &g);
   CHECK(mean(u).item<double>() == Approx(0.5).margin(0.005));
   CHECK(var(u).item<double>() == Approx(1.0 / 12).margin(0.002));
@@ -193,7 +193,7 @@ TEST_CASE("random draws have the right distributions", "[rng]") {
 
 TEST_CASE("reductions, elementwise ops and GEMM are bit-identical across thread counts",
           "[determinism]") {
-  Generator g(5);
+  RandomState g(5);
   Tensor x = randn({300, 1000}, {}, &g);
   Tensor w = randn({1000, 200}, {}, &g);
   Tensor a = randn({40, 200}, {}, &g), b = randn({200, 40}, {}, &g);  // below our parallel cut

@@ -61,7 +61,7 @@ namespace {
 std::vector<int64_t> subset(int64_t n, int64_t k, uint64_t seed, uint64_t stream) {
   std::vector<int64_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
-  Generator g(seed * 1000003ull + stream);
+  RandomState g(seed * 1000003ull + stream);
   std::vector<float> u = gantry::rand({k}, {}, &g).to_vector<float>();
   for (int64_t i = 0; i < k; ++i) {
     int64_t j = i + std::min<int64_t>(n - i - 1, static_cast<int64_t>(u[i] * (n - i)));
