@@ -1,7 +1,7 @@
 // kernels/cpu/reduce.cpp — CPU reductions over any set of dims.
 //
 // Ops: sum mean var{unbiased} max min (values)  argmax argmin (int64 indices)
-// ReduceAttrs.dims: sorted, non-negative dims to reduce (autograd/ops_reduce.cpp
+// ReduceAttrs.dims: sorted, non-negative dims to reduce (kernels/ops/reduce.h
 // normalizes them). The output is contiguous with the kept dims in order (the
 // same memory order with or without keepdim). argmax/argmin return the index
 // within the flattened reduced dims (one dim, or all dims).

@@ -6,7 +6,7 @@
 // bfloat16 and float16 (cublasGemmStridedBatchedEx: 16-bit A, B and C,
 // CUBLAS_COMPUTE_32F — products accumulate in float32, C is rounded once;
 // cuBLAS may use tensor cores for these whatever the TF32 setting);
-// matmul and linear reach these through autograd/ops_linalg.cpp.
+// matmul and linear reach these through kernels/ops/linalg.h.
 //
 // Row-major meets column-major: cuBLAS reads matrices column-major, and a
 // row-major C[M,N] is, read column-major, C^T[N,M]. So we ask cuBLAS for
