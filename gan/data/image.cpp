@@ -49,16 +49,27 @@ namespace {
 
 static_assert(STBI_MAX_DIMENSIONS == kMaxImageSide, "stb's limit must match ours");
 
-// stb 2022-09 (Debian 12) writes past stbi__huffman::size[257] when a JPEG
-// DHT table's 16 code counts sum to more than 256 (stbi__build_huffman; a
-// fuzzer found it, UBSan reports it, larger sums overrun the heap). Upstream
-// later rejects such tables; until Debian's stb does, every DHT segment is
-// checked here before stb sees the file. Walks the marker segments, skipping
-// entropy-coded data after each SOS, and never reads past the buffer.
-bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
+// Two defects of stb 2022-09 (Debian 12) in JPEG Huffman tables, both found
+// by the fuzzer and reported by UBSan; every marker segment is checked here
+// before stb sees the file:
+//   - it writes past stbi__huffman::size[257] when a DHT table's 16 code
+//     counts sum to more than 256 (stbi__build_huffman; larger sums overrun
+//     the heap). Upstream later rejects such tables.
+//   - a scan may select a Huffman table no DHT segment defined; stb then
+//     decodes with the uninitialized (malloc'd) table memory — whatever the
+//     previous image left there — and indexes its symbol array out of bounds.
+//     So each scan's tables must have been defined before it: baseline scans
+//     use a DC and an AC table per component, progressive DC scans (first
+//     pass) only the DC table, progressive AC scans only the AC table.
+// Walks the marker segments, skipping entropy-coded data after each SOS, and
+// never reads past the buffer. Returns "" when the file is fine for stb (or
+// not a JPEG), else what is wrong.
+std::string jpeg_tables_problem(const unsigned char* p, size_t n) {
   // stb takes any file starting with 0xFF, fill bytes (more 0xFF) before the
   // SOI included, as a JPEG candidate (a fuzzer found that too).
-  if (n < 2 || p[0] != 0xFF) return true;
+  if (n < 2 || p[0] != 0xFF) return "";
+  bool defined[2][4] = {};  // [class: 0 DC, 1 AC][table id]
+  bool progressive = false;
   size_t i = 0;
   while (i + 1 < n) {
     if (p[i] != 0xFF) {  // entropy-coded data (after an SOS): skip to the next marker
@@ -70,22 +81,39 @@ bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
       i += (m == 0xFF) ? 1 : 2;  // fill byte, stuffed zero, RSTn, TEM, SOI: no length
       continue;
     }
-    if (m == 0xD9) return true;  // EOI
-    if (i + 3 >= n) return true;  // truncated: stb reports it
+    if (m == 0xD9) return "";  // EOI
+    if (i + 3 >= n) return "";  // truncated: stb reports it
     const size_t len = static_cast<size_t>(p[i + 2]) << 8 | p[i + 3];
+    if (m == 0xC2) progressive = true;
     if (m == 0xC4) {  // DHT: (class/id byte, 16 counts, sum(counts) values) repeated
       // As stb reads it: tables until the segment length is used up, and
       // bytes past the end of the file read as 0.
       for (size_t j = i + 4; j < i + 2 + len && j < n;) {
         size_t total = 0;
         for (size_t k = j + 1; k <= j + 16 && k < n; ++k) total += p[k];
-        if (total > 256) return false;
+        if (total > 256) return "a Huffman table has more than 256 codes";
+        const int tc = p[j] >> 4, th = p[j] & 15;
+        if (tc <= 1 && th <= 3) defined[tc][th] = true;  // stb rejects the others itself
         j += 17 + total;
+      }
+    }
+    if (m == 0xDA && i + 4 < n) {  // SOS: Ns, then (component, Td<<4 | Ta) per component, Ss, Se, Ah<<4 | Al
+      const size_t ns = p[i + 4];
+      const size_t tail = i + 5 + 2 * ns;  // Ss
+      const bool dc_scan = tail < n && p[tail] == 0;
+      const bool first_dc = tail + 2 < n ? (p[tail + 2] >> 4) == 0 : true;
+      for (size_t c = 0; c < ns && i + 6 + 2 * c < n; ++c) {
+        const int td = p[i + 6 + 2 * c] >> 4, ta = p[i + 6 + 2 * c] & 15;
+        if (td > 3 || ta > 3) continue;  // stb rejects these itself
+        const bool needs_dc = progressive ? dc_scan && first_dc : true;
+        const bool needs_ac = progressive ? !dc_scan : true;
+        if ((needs_dc && !defined[0][td]) || (needs_ac && !defined[1][ta]))
+          return "a scan uses a Huffman table that no DHT segment defined";
       }
     }
     i += 2 + len;
   }
-  return true;
+  return "";
 }
 
 // stb grows its IDAT buffer to a chunk's announced length (doubling, up to
@@ -137,8 +165,8 @@ Decoded decode(const std::string& path, int channels) {
   std::vector<unsigned char> file = read_file_capped(path, where);
   GANTRY_CHECK(!file.empty(), where, "file is empty");
   const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
-  GANTRY_CHECK(jpeg_huffman_tables_ok(file.data(), file.size()), where,
-               "corrupt JPEG (a Huffman table has more than 256 codes)");
+  const std::string jpeg_problem = jpeg_tables_problem(file.data(), file.size());
+  GANTRY_CHECK(jpeg_problem.empty(), where, "corrupt JPEG (", jpeg_problem, ")");
   GANTRY_CHECK(png_chunks_ok(file.data(), file.size()), where,
                "corrupt PNG (a chunk runs past the end of the file)");
   int w = 0, h = 0, comp = 0;
