@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdarg>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -23,140 +24,13 @@ namespace gan {
 
 namespace fs = std::filesystem;
 
-// ------------------------------------------------------------------ options
-void TrainOptions::set_model_defaults(const std::string& m) {
-  if (out == "runs/" + model) out = "runs/" + m;  // the default output follows the model
-  model = m;
-  // Start from the DCGAN objective, then change what the model's paper changes.
-  const TrainOptions base;
-  loss = base.loss;
-  n_critic = base.n_critic;
-  lr_g = base.lr_g;
-  lr_d = base.lr_d;
-  beta1 = base.beta1;
-  beta2 = base.beta2;
-  real_label_min = base.real_label_min;
-  real_label_max = base.real_label_max;
-  penalty = base.penalty;
-  if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
-    loss = "wasserstein";
-    n_critic = 5;
-    lr_g = lr_d = 1e-4;
-    beta1 = 0.0;
-    beta2 = 0.9;
-    penalty = "gp";
-  } else if (m == "sngan") {  // Miyato et al., standard CNN setting: hinge, n_dis 1, Adam(2e-4, 0.5, 0.999)
-    loss = "hinge";
-  } else if (m == "r1") {  // Mescheder et al.: non-saturating + R1 on reals
-    penalty = "r1";
-  }
-  if (m != "dcgan" && m != "cdcgan") real_label_min = real_label_max = 1.0;
-}
-
-void TrainOptions::apply(const Config& c) {
-  if (c.has("model")) set_model_defaults(c.get_string("model"));
-  for (const std::string& k : c.keys()) {
-    if (k == "model") model = c.get_string(k, model);
-    else if (k == "data") data = c.get_string(k, data);
-    else if (k == "data_dir") data_dir = c.get_string(k, data_dir);
-    else if (k == "data_limit") data_limit = c.get_int(k, data_limit);
-    else if (k == "epochs") epochs = c.get_int(k, epochs);
-    else if (k == "steps") steps = c.get_int(k, steps);
-    else if (k == "batch") batch = c.get_int(k, batch);
-    else if (k == "seed") seed = static_cast<uint64_t>(c.get_int(k, static_cast<int64_t>(seed)));
-    else if (k == "device") device = c.get_string(k, device);
-    else if (k == "threads") threads = static_cast<int>(c.get_int(k, threads));
-    else if (k == "out") out = c.get_string(k, out);
-    else if (k == "resume") resume = c.get_bool(k, resume);
-    else if (k == "loss") loss = c.get_string(k, loss);
-    else if (k == "latent") latent = c.get_int(k, latent);
-    else if (k == "n_critic") n_critic = c.get_int(k, n_critic);
-    else if (k == "lr_g") lr_g = c.get_double(k, lr_g);
-    else if (k == "lr_d") lr_d = c.get_double(k, lr_d);
-    else if (k == "beta1") beta1 = c.get_double(k, beta1);
-    else if (k == "beta2") beta2 = c.get_double(k, beta2);
-    else if (k == "schedule") schedule = c.get_string(k, schedule);
-    else if (k == "real_label_min") real_label_min = c.get_double(k, real_label_min);
-    else if (k == "real_label_max") real_label_max = c.get_double(k, real_label_max);
-    else if (k == "ema_decay") ema_decay = c.get_double(k, ema_decay);
-    else if (k == "init") init = c.get_string(k, init);
-    else if (k == "sample_every") sample_every = c.get_int(k, sample_every);
-    else if (k == "checkpoint_every") checkpoint_every = c.get_int(k, checkpoint_every);
-    else if (k == "log_every") log_every = c.get_int(k, log_every);
-    else if (k == "grid_size") grid_size = c.get_int(k, grid_size);
-    else if (k == "quiet") quiet = c.get_bool(k, quiet);
-    else if (k == "on_divergence") on_divergence = c.get_string(k, on_divergence);
-    else if (k == "rollback_lr_factor") rollback_lr_factor = c.get_double(k, rollback_lr_factor);
-    else if (k == "max_rollbacks") max_rollbacks = c.get_int(k, max_rollbacks);
-    else if (k == "penalty") penalty = c.get_string(k, penalty);
-    else if (k == "gp_weight") gp_weight = c.get_double(k, gp_weight);
-    else if (k == "r1_gamma") r1_gamma = c.get_double(k, r1_gamma);
-    else if (k == "r1_every") r1_every = c.get_int(k, r1_every);
-    else if (k == "augment") augment = c.get_string(k, augment);
-    else if (k == "eval_every") eval_every = c.get_int(k, eval_every);
-    else if (k == "eval_n") eval_n = c.get_int(k, eval_n);
-    else if (k == "classifier") classifier = c.get_string(k, classifier);
-    else throw Error("config: unknown key '" + k + "'");
-  }
-  {
-    bool known = false;
-    std::string have;
-    for (const auto& n : model_names()) {
-      known = known || n == model;
-      have += (have.empty() ? "" : ", ") + n;
-    }
-    GANTRY_CHECK(known, "config: model '", model, "' is not available (have: ", have, ")");
-  }
-  GANTRY_CHECK(penalty == "none" || penalty == "gp" || penalty == "r1",
-               "config: penalty must be none, gp or r1, got '", penalty, "'");
-  GANTRY_CHECK(gp_weight >= 0 && r1_gamma >= 0, "config: gp_weight and r1_gamma must be >= 0");
-  GANTRY_CHECK(r1_every >= 1, "config: r1_every must be >= 1, got ", r1_every);
-  GANTRY_CHECK(eval_every >= 0, "config: eval_every must be >= 0, got ", eval_every);
-  GANTRY_CHECK(eval_n >= 10, "config: eval_n must be at least 10, got ", eval_n);
-  check_augment_policy(augment);
-  GANTRY_CHECK(batch >= 2, "config: batch must be at least 2 (batch norm), got ", batch);
-  GANTRY_CHECK(steps >= 0 && epochs >= 0 && (steps > 0 || epochs > 0),
-               "config: set steps or epochs to a positive number");
-  GANTRY_CHECK(n_critic >= 1, "config: n_critic must be >= 1, got ", n_critic);
-  GANTRY_CHECK(lr_g > 0 && lr_d > 0, "config: learning rates must be positive");
-  GANTRY_CHECK(ema_decay >= 0 && ema_decay < 1, "config: ema_decay must be in [0, 1)");
-  GANTRY_CHECK(real_label_min <= real_label_max, "config: real_label_min > real_label_max");
-  GANTRY_CHECK(init == "dcgan" || init == "default", "config: init must be dcgan or default");
-  GANTRY_CHECK(latent >= 1, "config: latent must be positive");
-  GANTRY_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "config: unknown device '",
-               device, "'");
-  GANTRY_CHECK(on_divergence == "stop" || on_divergence == "rollback",
-               "config: on_divergence must be stop or rollback, got '", on_divergence, "'");
-  GANTRY_CHECK(rollback_lr_factor > 0 && rollback_lr_factor <= 1,
-               "config: rollback_lr_factor must be in (0, 1]");
-  parse_loss(loss);
-}
-
-std::string TrainOptions::to_toml() const {
-  std::ostringstream os;
-  os << std::boolalpha;
-  os << "model = \"" << model << "\"\ndata = \"" << data << "\"\ndata_dir = \"" << data_dir
-     << "\"\ndata_limit = " << data_limit << "\nepochs = " << epochs << "\nsteps = " << steps
-     << "\nbatch = " << batch << "\nseed = " << seed << "\ndevice = \"" << device
-     << "\"\nloss = \"" << loss << "\"\nlatent = " << latent << "\nn_critic = " << n_critic
-     << "\nlr_g = " << lr_g << "\nlr_d = " << lr_d << "\nbeta1 = " << beta1
-     << "\nbeta2 = " << beta2 << "\nschedule = \"" << schedule
-     << "\"\nreal_label_min = " << real_label_min << "\nreal_label_max = " << real_label_max
-     << "\nema_decay = " << ema_decay << "\ninit = \"" << init << "\"\non_divergence = \""
-     << on_divergence << "\"\nrollback_lr_factor = " << rollback_lr_factor
-     << "\nmax_rollbacks = " << max_rollbacks << "\npenalty = \"" << penalty
-     << "\"\ngp_weight = " << gp_weight << "\nr1_gamma = " << r1_gamma
-     << "\nr1_every = " << r1_every << "\naugment = \"" << augment
-     << "\"\neval_every = " << eval_every << "\neval_n = " << eval_n << "\n";
-  return os.str();
-}
-
 // ------------------------------------------------------------------ trainer
 Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.loss)), rng_(opt_.seed) {
   check_augment_policy(opt_.augment);
   GANTRY_CHECK(opt_.batch >= 2, "train: batch must be at least 2 (batch norm), got ", opt_.batch);
   GANTRY_CHECK(opt_.steps > 0 || opt_.epochs > 0, "train: set steps or epochs to a positive number");
   GANTRY_CHECK(opt_.n_critic >= 1, "train: n_critic must be >= 1, got ", opt_.n_critic);
+  opt_.validate();
   device_ = Device(opt_.device);
   if (device_.is_cuda()) {
     // Allocating there fails with the reason when the device is unusable
@@ -235,7 +109,21 @@ Trainer::~Trainer() {
 
 std::string Trainer::checkpoint_path() const { return opt_.out + "/checkpoint.safetensors"; }
 
+void Trainer::log(LogLevel level, const std::string& msg) const {
+  if (log_sink_) log_sink_(level, msg);
+}
+
 namespace {
+// printf-style formatting into a string, for log messages.
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char* fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return buf;
+}
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "request_stop must be signal-safe");
 }  // namespace
@@ -445,9 +333,9 @@ void Trainer::check_loss_trend(const StepStats& st) {
     const double d = x[i] - loss_mean_[i];
     if (loss_seen_ >= 100 && step_ - last_trend_report_ >= 200 &&
         std::abs(d) > 8 * std::sqrt(loss_var_[i]) + 1e-6) {
-      std::fprintf(stderr, "\ntrain: step %lld: %s loss %.4f is far off its trend (%.4f +- %.4f): "
-                   "divergence suspected\n", static_cast<long long>(step_), name[i], x[i],
-                   loss_mean_[i], std::sqrt(loss_var_[i]));
+      log(LogLevel::Warn, format("train: step %lld: %s loss %.4f is far off its trend (%.4f +- %.4f): "
+                                 "divergence suspected", static_cast<long long>(step_), name[i], x[i],
+                                 loss_mean_[i], std::sqrt(loss_var_[i])));
       last_trend_report_ = step_;
     }
     loss_mean_[i] += a * d;
@@ -460,19 +348,19 @@ void Trainer::check_trend(const metrics::Report& r) {
   const bool finite = std::isfinite(r.fid) && std::isfinite(r.kid) && std::isfinite(r.precision) &&
                       std::isfinite(r.recall) && std::isfinite(r.coverage);
   if (!finite) {
-    std::fprintf(stderr, "\ntrain: step %lld: a metric is not finite (FID %g, KID %g): divergence\n",
-                 static_cast<long long>(step_), r.fid, r.kid);
+    log(LogLevel::Warn, format("train: step %lld: a metric is not finite (FID %g, KID %g): divergence",
+                               static_cast<long long>(step_), r.fid, r.kid));
     return;
   }
   if (have_best_) {
     // Far off the trend: FID more than doubled over the best so far, or class
     // coverage fell by more than a quarter (a few classes take over: collapse).
     if (r.fid > 2 * best_fid_ + 1.0)
-      std::fprintf(stderr, "\ntrain: step %lld: FID-FMNIST %.3f is more than twice the best so far "
-                   "(%.3f): divergence suspected\n", static_cast<long long>(step_), r.fid, best_fid_);
+      log(LogLevel::Warn, format("train: step %lld: FID-FMNIST %.3f is more than twice the best so far "
+                                 "(%.3f): divergence suspected", static_cast<long long>(step_), r.fid, best_fid_));
     if (r.coverage < 0.75 * best_coverage_)
-      std::fprintf(stderr, "\ntrain: step %lld: class coverage %.3f fell from %.3f: mode collapse "
-                   "suspected\n", static_cast<long long>(step_), r.coverage, best_coverage_);
+      log(LogLevel::Warn, format("train: step %lld: class coverage %.3f fell from %.3f: mode collapse "
+                                 "suspected", static_cast<long long>(step_), r.coverage, best_coverage_));
   }
   best_fid_ = have_best_ ? std::min(best_fid_, r.fid) : r.fid;
   best_coverage_ = have_best_ ? std::max(best_coverage_, r.coverage) : r.coverage;
@@ -484,13 +372,15 @@ void Trainer::run() {
   fs::create_directories(opt_.out, ec);
   GANTRY_CHECK(!ec && fs::is_directory(opt_.out), "train: cannot create the output directory '",
                opt_.out, "': ", ec ? ec.message() : std::string("a file stands in its place"));
+  {  // Every option of this run, as TOML that `--config` reads back.
+    const std::string toml = opt_.to_toml();
+    nn::write_file_atomic(opt_.out + "/config.toml", {{toml.data(), toml.size()}}, "config");
+  }
   if (opt_.resume && fs::exists(checkpoint_path())) {
     load_checkpoint(checkpoint_path());
-    if (!opt_.quiet)
-      std::fprintf(stderr, "resumed from %s at step %lld\n", checkpoint_path().c_str(),
-                   static_cast<long long>(step_));
+    log(LogLevel::Info, format("resumed from %s at step %lld", checkpoint_path().c_str(),
+                               static_cast<long long>(step_)));
   }
-  const bool tty = isatty(fileno(stderr));
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto tw = t0;
@@ -500,9 +390,8 @@ void Trainer::run() {
   while (step_ < total_steps_) {
     if (stop_requested()) {
       save_checkpoint(checkpoint_path());
-      if (!opt_.quiet)
-        std::fprintf(stderr, "%sstopped on request at step %lld; checkpoint written to %s\n",
-                     tty ? "\n" : "", static_cast<long long>(step_), checkpoint_path().c_str());
+      log(LogLevel::Info, format("stopped on request at step %lld; checkpoint written to %s",
+                                 static_cast<long long>(step_), checkpoint_path().c_str()));
       return;
     }
     StepStats st;
@@ -518,10 +407,10 @@ void Trainer::run() {
       lr_scale_ = scale;
       ++rollbacks_;
       rebuild_schedules();
-      std::fprintf(stderr, "%s%s\nrolled back to step %lld (rollback %lld of %lld), learning rates x%g\n",
-                   tty ? "\n" : "", e.what(), static_cast<long long>(step_),
+      log(LogLevel::Warn, format("%s; rolled back to step %lld (rollback %lld of %lld), learning rates x%g",
+                   e.what(), static_cast<long long>(step_),
                    static_cast<long long>(rollbacks_), static_cast<long long>(opt_.max_rollbacks),
-                   lr_scale_);
+                   lr_scale_));
       (void)failed;
       continue;
     }
@@ -534,10 +423,9 @@ void Trainer::run() {
       ev = evaluate();
       tw += clock::now() - e0;  // images/s counts training only
       check_trend(ev);
-      if (!opt_.quiet)
-        std::fprintf(stderr, "%s[step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "
-                     "coverage %.3f\n", tty ? "\n" : "", static_cast<long long>(step_), ev.fid,
-                     ev.kid, ev.precision, ev.recall, ev.coverage);
+      log(LogLevel::Info, format("[step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "
+                                 "coverage %.3f", static_cast<long long>(step_), ev.fid,
+                                 ev.kid, ev.precision, ev.recall, ev.coverage));
     }
     const bool log_now = st.step % opt_.log_every == 0 || step_ == total_steps_ || eval_now;
     if (log_now) {
@@ -547,17 +435,17 @@ void Trainer::run() {
       tw = now;
       window_images = 0;
       log_metrics(st, ips, eval_now ? &ev : nullptr);
-      if (!opt_.quiet) {
+      {
         const double el = std::chrono::duration<double>(now - t0).count();
         const double per = el / static_cast<double>(step_ - first);
         const long long eta = static_cast<long long>(per * (total_steps_ - step_));
-        std::fprintf(stderr,
-                     "%s[step %lld/%lld  epoch %lld  %5.1f%%]  D %.4f  G %.4f  D(x) %.3f  "
-                     "D(G(z)) %.3f  %.0f img/s  %.1f ms/step  ETA %lldm%02llds%s",
-                     tty ? "\r" : "", static_cast<long long>(step_),
+        log(LogLevel::Progress, format(
+                     "[step %lld/%lld  epoch %lld  %5.1f%%]  D %.4f  G %.4f  D(x) %.3f  "
+                     "D(G(z)) %.3f  %.0f img/s  %.1f ms/step  ETA %lldm%02llds",
+                     static_cast<long long>(step_),
                      static_cast<long long>(total_steps_), static_cast<long long>(st.epoch),
                      100.0 * step_ / total_steps_, st.d_loss, st.g_loss, st.d_real, st.d_fake,
-                     ips, per * 1e3, eta / 60, eta % 60, tty ? "  " : "\n");
+                     ips, per * 1e3, eta / 60, eta % 60));
       }
     }
     if (opt_.sample_every > 0 && (step_ % opt_.sample_every == 0 || step_ == total_steps_))
@@ -566,7 +454,6 @@ void Trainer::run() {
         (step_ % opt_.checkpoint_every == 0 || step_ == total_steps_))
       save_checkpoint(checkpoint_path());
   }
-  if (!opt_.quiet && tty) std::fprintf(stderr, "\n");
 }
 
 // --------------------------------------------------------------- checkpoint

@@ -14,7 +14,7 @@
 // With eval_every > 0 the sampler is scored every eval_every steps with the
 // metrics of gan/metrics/ (FID-FMNIST, KID, precision, recall, class
 // coverage), written to metrics.csv; a non-finite metric or one far off its
-// trend is reported on stderr with the step, as is a loss far off its
+// trend is reported (as a warning to the log sink, gan/log.h) with the step, as is a loss far off its
 // running mean (check_loss_trend).
 // then updates the EMA generator (if enabled), logs, writes a sample grid of
 // a fixed noise batch every `sample_every` steps and a checkpoint every
@@ -31,9 +31,10 @@
 #include <string>
 
 #include "core/rng.h"
-#include "gan/config.h"
+#include "gan/options.h"
 #include "gan/data/idx.h"
 #include "gan/data/loader.h"
+#include "gan/log.h"
 #include "gan/losses.h"
 #include "gan/models/model.h"
 #include "optim/adam.h"
@@ -42,69 +43,6 @@
 
 namespace gantry {
 namespace gan {
-
-struct TrainOptions {
-  std::string model = "dcgan";
-  std::string data = "fashion-mnist";  // or a directory of PNG/JPEG images
-  std::string data_dir = "/usr/share/datasets/fashion-mnist";
-  int64_t data_limit = -1;             // use only the first N images (tests, quick runs)
-  int64_t epochs = 0;                  // used when steps == 0
-  int64_t steps = 1000;                // generator steps (0: use epochs)
-  int64_t batch = 64;
-  uint64_t seed = 0;
-  std::string device = "cpu";
-  int threads = 0;                     // 0: all cores
-  std::string out = "runs/dcgan";
-  bool resume = false;
-
-  std::string loss = "nonsaturating";
-  int64_t latent = 100;
-  int64_t n_critic = 1;
-  double lr_g = 2e-4, lr_d = 2e-4;     // TTUR: set them apart
-  double beta1 = 0.5, beta2 = 0.999;
-  std::string schedule = "constant";   // constant | linear | cosine
-  double real_label_min = 0.8, real_label_max = 1.0;
-  double ema_decay = 0.0;              // 0: no EMA generator
-  std::string init = "dcgan";          // dcgan | default
-
-  // Penalties and augmentation (see penalties.h, augment.h).
-  std::string penalty = "none";        // none | gp | r1
-  double gp_weight = 10.0;             // WGAN-GP's lambda
-  double r1_gamma = 1.0;               // R1: + r1_gamma / 2 * mean ||grad D(x)||^2
-  int64_t r1_every = 1;                // lazy R1: every k-th D step, scaled by k
-  std::string augment = "none";        // none | translation | cutout | translation,cutout
-
-  // Metrics during training (gan/metrics/): every eval_every steps, eval_n
-  // samples of the sampler against eval_n Fashion-MNIST test images.
-  int64_t eval_every = 0;              // 0: off
-  int64_t eval_n = 2000;
-  std::string classifier = "assets/fmnist_classifier.safetensors";
-
-  // Divergence guard: a non-finite loss or gradient either stops the run
-  // ("stop", the default; the last checkpoint stays as it was) or reloads the
-  // last good checkpoint, multiplies both learning rates by
-  // rollback_lr_factor and continues ("rollback"), at most max_rollbacks times.
-  std::string on_divergence = "stop";
-  double rollback_lr_factor = 0.5;
-  int64_t max_rollbacks = 3;
-
-  int64_t sample_every = 200;
-  int64_t checkpoint_every = 500;
-  int64_t log_every = 10;
-  int64_t grid_size = 64;
-  bool quiet = false;                  // no progress bar
-
-  // Applies every key of a config (and rejects unknown keys, naming them).
-  // A `model` key first resets the objective to that model's defaults
-  // (set_model_defaults), so the other keys of the config override them.
-  void apply(const Config& c);
-  // The objective each model was published with: loss, n_critic, Adam's
-  // betas and rates, penalty, label smoothing (none outside dcgan/cdcgan).
-  void set_model_defaults(const std::string& model_name);
-  int64_t num_classes() const { return model == "cdcgan" ? 10 : 0; }
-  // The options as TOML text (stored in checkpoints).
-  std::string to_toml() const;
-};
 
 // A non-finite loss or gradient (the message names the step and the network).
 struct DivergenceError : Error {
@@ -154,6 +92,8 @@ class Trainer {
   // Asks a running run() to write a checkpoint and return after the current
   // step. Async-signal-safe: `gantry train` calls it from SIGINT/SIGTERM.
   static void request_stop();
+  // Where messages go (progress, info, warnings; gan/log.h). Default: nowhere.
+  void set_log_sink(LogSink sink) { log_sink_ = std::move(sink); }
   static bool stop_requested();
 
  private:
@@ -188,6 +128,8 @@ class Trainer {
   double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
   int64_t rollbacks_ = 0;
   FILE* metrics_ = nullptr;
+  LogSink log_sink_;
+  void log(LogLevel level, const std::string& msg) const;
 };
 
 }  // namespace gan
