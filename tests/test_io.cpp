@@ -7,6 +7,8 @@
 // crash or another exception type.
 #include <catch2/catch.hpp>
 
+#include "tests/test_skip.h"
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -261,8 +263,7 @@ TEST_CASE("Fashion-MNIST loads with the right shapes, range and labels", "[io][i
   CHECK_THAT(error_message([] { gan::load_fashion_mnist("/nonexistent/fmnist", true); }),
              Catch::Contains("dataset-fashion-mnist"));
   if (!fs::exists(dir + "/train-images-idx3-ubyte.gz")) {
-    WARN("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): skipping");
-    return;
+    GANTRY_SKIP("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
   }
   gan::ImageDataset train = gan::load_fashion_mnist(dir, true);
   REQUIRE(train.images.shape() == Shape{60000, 1, 28, 28});

@@ -4,10 +4,15 @@
 // same way, and to_toml() reads back to the same options, strings escaped.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <set>
 
 #include "core/error.h"
 #include "gan/options.h"
+#include "tests/test_skip.h"
 
 using namespace gantry;
 using namespace gantry::gan;
@@ -90,4 +95,24 @@ TEST_CASE("options: to_toml round-trips, strings escaped", "[options]") {
   // Every key of the table is in it, once.
   const Config saved = Config::parse(toml, "saved.toml");
   CHECK(saved.keys().size() == option_table().size());
+}
+
+// GANTRY_SKIP (tests/test_skip.h): a skipped test case makes its program exit
+// 77, which CTest reports as skipped, not passed. The hidden case below is
+// run in a child process of this same program.
+TEST_CASE("skip demo: always skips", "[.][skip-demo]") { GANTRY_SKIP("the skip mechanism's own test"); }
+
+TEST_CASE("tests: a skipped test case exits 77, not 0", "[options]") {
+  const std::string cmd = "/proc/" + std::to_string(getpid()) + "/exe \"skip demo: always skips\" 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[512];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 77);
+  CHECK(out.find("SKIPPED: the skip mechanism's own test") != std::string::npos);
 }
