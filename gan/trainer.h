@@ -7,19 +7,25 @@
 //      + penalty, where A is the optional DiffAugment (augment.h) and the
 //      penalty is WGAN-GP's (gp_weight * gp) or R1 (r1_gamma / 2 * r1, lazily:
 //      every r1_every D steps, scaled by r1_every); real targets smoothed to
-//      U(lo, hi) for BCE losses (the LibTorch example uses 0.8..1.0)
-//   G: D's parameters frozen (no weight-gradient work), loss_G(D(A(fake), y~))
-// The model (`model`: dcgan, wgan-gp, r1, sngan, cdcgan; gan/models/model.h)
-// picks the networks; set_model_defaults() gives each its paper's objective.
-// With eval_every > 0 the sampler is scored every eval_every steps with the
-// metrics of gan/metrics/ (FID-FMNIST, KID, precision, recall, class
-// coverage), written to metrics.csv; a non-finite metric or one far off its
-// trend is reported (as a warning to the log sink, gan/log.h) with the step, as is a loss far off its
-// running mean (check_loss_trend).
+//      U(lo, hi) for BCE losses (the LibTorch example uses 0.8..1.0).
+//      With n_critic > 1 the D steps' fakes run G under no_grad: only the G
+//      step needs G's graph (with n_critic == 1 the one fake serves both).
+//   G: D's parameters frozen for the step by a FreezeGuard (no weight-gradient
+//      work; unfrozen however the step ends), loss_G(D(A(fake), y~))
 // then updates the EMA generator (if enabled), logs, writes a sample grid of
 // a fixed noise batch every `sample_every` steps and a checkpoint every
-// `checkpoint_every` steps. A non-finite loss stops the run with an error
-// naming the step and the network; the last checkpoint is left intact.
+// `checkpoint_every` steps.
+//
+// The parts, one job per file:
+//   gan/options.h       the options (one table)
+//   gan/trainer.cpp     construction and the step loop (train_step, run)
+//   gan/checkpoint.cpp  checkpoint I/O (save_checkpoint, load_checkpoint)
+//   gan/health.h        non-finite losses and gradients, loss and metric trends
+//   gan/evaluation.cpp  the sampler, sample grids, metrics during training
+//   gan/run_log.h       metrics.csv (cut back on resume and rollback)
+//   gan/log.h           messages go to a LogSink the program owns
+// The model (`model`: dcgan, wgan-gp, r1, sngan, cdcgan; gan/models/model.h)
+// picks the networks; set_model_defaults() gives each its paper's objective.
 //
 // Everything that influences the run is in the checkpoint (weights, buffers,
 // both Adam states, EMA, step, RNG offsets, data order), so a resumed run is
@@ -31,23 +37,20 @@
 #include <string>
 
 #include "core/rng.h"
-#include "gan/options.h"
 #include "gan/data/idx.h"
 #include "gan/data/loader.h"
+#include "gan/health.h"
 #include "gan/log.h"
 #include "gan/losses.h"
 #include "gan/models/model.h"
+#include "gan/options.h"
+#include "gan/run_log.h"
 #include "optim/adam.h"
 #include "optim/ema.h"
 #include "optim/schedule.h"
 
 namespace gantry {
 namespace gan {
-
-// A non-finite loss or gradient (the message names the step and the network).
-struct DivergenceError : Error {
-  using Error::Error;
-};
 
 struct StepStats {
   int64_t step = 0, epoch = 0;
@@ -89,21 +92,21 @@ class Trainer {
   double lr_scale() const { return lr_scale_; }
   int64_t rollbacks() const { return rollbacks_; }
 
+  // Where messages go (progress, info, warnings; gan/log.h). Default: nowhere.
+  void set_log_sink(LogSink sink) { log_sink_ = std::move(sink); }
+
   // Asks a running run() to write a checkpoint and return after the current
   // step. Async-signal-safe: `gantry train` calls it from SIGINT/SIGTERM.
   static void request_stop();
-  // Where messages go (progress, info, warnings; gan/log.h). Default: nowhere.
-  void set_log_sink(LogSink sink) { log_sink_ = std::move(sink); }
   static bool stop_requested();
 
  private:
-  void check_gradients(const nn::Module& m, int64_t step, const char* net) const;
   void rebuild_schedules();
   void write_samples() const;
   void log_metrics(const StepStats& s, double images_per_s, const metrics::Report* eval);
   Tensor draw_labels(int64_t n);  // uniform classes (conditional models), else undefined
-  void check_trend(const metrics::Report& r);
-  void check_loss_trend(const StepStats& s);
+  void log(LogLevel level, const std::string& msg) const;
+  void warn_lines(const std::string& lines) const;  // each non-empty line as a warning
 
   TrainOptions opt_;
   LossKind loss_;
@@ -119,17 +122,13 @@ class Trainer {
   Tensor to_dev(const Tensor& t) const { return t.defined() ? t.to(device_) : t; }
   Tensor fixed_noise_, fixed_labels_;
   std::unique_ptr<metrics::Evaluator> evaluator_;
-  double best_fid_ = 0, best_coverage_ = 0;  // for the collapse report
-  bool have_best_ = false;
-  // Running mean/variance of the losses (exponential, for the trend report).
-  double loss_mean_[2] = {0, 0}, loss_var_[2] = {0, 0};
-  int64_t loss_seen_ = 0, last_trend_report_ = -1000000;
+  LossTrend loss_trend_;
+  MetricTrend metric_trend_;
   int64_t step_ = 0, total_steps_ = 0;
   double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
-  int64_t rollbacks_ = 0;
-  FILE* metrics_ = nullptr;
+  int64_t rollbacks_ = 0;  // saved in checkpoints (format version 2)
+  std::unique_ptr<MetricsCsv> metrics_;
   LogSink log_sink_;
-  void log(LogLevel level, const std::string& msg) const;
 };
 
 }  // namespace gan
