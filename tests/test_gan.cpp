@@ -12,7 +12,7 @@
 
 #include "gan/data/image.h"
 #include "gan/losses.h"
-#include "gan/models/dcgan.h"
+#include "gan/models/dcgan/dcgan.h"
 #include "gan/trainer.h"
 #include "tests/test_images.h"
 
