@@ -92,9 +92,18 @@ bool time_libtorch(const std::string& exe, int threads, int64_t batch, int64_t w
 }  // namespace
 
 int run_bench(int argc, char** argv) {
-  Flags f(argc, argv, 2,
-          {"device", "threads", "steps", "rounds", "batch", "warmup", "gemm", "force", "cpu-cache-mb"},
-          {"profile", "no-libtorch"});
+  Flags f(argc, argv, 2, "gantry bench", "Time DCGAN training iterations, Gantry against LibTorch's twin.",
+          {{"device", "cpu|cuda[:N]", "where to run (default cpu)"},
+           {"threads", "T", "CPU threads (default all)"},
+           {"steps", "N", "iterations per round (default 20)"},
+           {"rounds", "R", "rounds (default 3)"},
+           {"batch", "B", "batch size (default 64)"},
+           {"warmup", "W", "untimed iterations first (default 3)"},
+           {"gemm", "auto|eigen", "GEMM backend (default auto)"},
+           {"force", "OP=ALGO,...", "force kernel algorithms"},
+           {"cpu-cache-mb", "MB", "CPU allocator cache size"},
+           {"profile", "", "print every kernel's time"},
+           {"no-libtorch", "", "skip the LibTorch twin"}});
   const std::string gemm = f.str("gemm", "auto");
   if (gemm != "auto" && gemm != "eigen") throw UsageError{"--gemm must be auto or eigen"};
   kernels::set_gemm_backend(gemm == "eigen" ? kernels::GemmBackend::Eigen : kernels::GemmBackend::Auto);

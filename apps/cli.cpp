@@ -1,37 +1,66 @@
-// apps/cli.cpp — flag parsing (see cli.h).
+// apps/cli.cpp — Flags on CLI11 (see cli.h): CLI11 parses and writes --help;
+// its errors are turned into one-line UsageErrors worded as before
+// ("unknown flag --x", "--steps needs a value").
 #include "apps/cli.h"
 
+#include <CLI/CLI.hpp>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace gantry {
 namespace cli {
 
-Flags::Flags(int argc, char** argv, int first, const std::set<std::string>& valued,
-             const std::set<std::string>& boolean) {
-  for (int i = first; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) throw UsageError{"unexpected argument '" + a + "'"};
-    std::string name = a.substr(2), value;
-    const auto eq = name.find('=');
-    bool inline_value = eq != std::string::npos;
-    if (inline_value) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    if (boolean.count(name)) {
-      if (inline_value) throw UsageError{"--" + name + " takes no value"};
-      value = "true";
-    } else if (valued.count(name)) {
-      if (!inline_value) {
-        if (i + 1 >= argc) throw UsageError{"--" + name + " needs a value"};
-        value = argv[++i];
-      }
+Flags::Flags(int argc, char** argv, int first, const std::string& command,
+             const std::string& about, const std::vector<FlagSpec>& flags) {
+  CLI::App app(about, command);
+  app.allow_extras(true);  // reported below, in our words
+  app.get_formatter()->column_width(34);
+  std::vector<std::pair<CLI::Option*, const FlagSpec*>> opts;
+  for (const FlagSpec& s : flags) {
+    CLI::Option* o;
+    if (s.value_name.empty()) {
+      o = app.add_flag("--" + s.name, s.help);
     } else {
-      throw UsageError{"unknown flag --" + name};
+      o = app.add_option("--" + s.name, s.help)->type_name(s.value_name);
+      o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     }
-    values_[name] = value;
-    ordered_.push_back({name, value});
+    if (!s.group.empty()) o->group(s.group);
+    opts.push_back({o, &s});
+  }
+  // CLI11 reads argv[1..]: hand it the subcommand's name as the program name.
+  try {
+    app.parse(argc - first + 1, argv + first - 1);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    throw HelpShown{};
+  } catch (const CLI::ArgumentMismatch& e) {
+    std::string what = e.what();
+    const size_t colon = what.find(':');
+    if (colon != std::string::npos && what.rfind("--", 0) == 0)
+      throw UsageError{what.substr(0, colon) + " needs a value"};
+    throw UsageError{what};
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (char& c : what)
+      if (c == '\n') c = ' ';
+    throw UsageError{what};
+  }
+  for (const std::string& r : app.remaining()) {
+    if (r.rfind("-", 0) == 0) throw UsageError{"unknown flag " + r.substr(0, r.find('='))};
+    throw UsageError{"unexpected argument '" + r + "'"};
+  }
+  for (CLI::Option* o : app.parse_order()) {
+    for (const auto& kv : opts) {
+      if (kv.first != o) continue;
+      const FlagSpec& s = *kv.second;
+      const std::string v = s.value_name.empty() ? "true" : o->as<std::string>();
+      if (!s.value_name.empty() && v.empty()) throw UsageError{"--" + s.name + " needs a value"};
+      values_[s.name] = v;
+      ordered_.push_back({s.name, v});
+    }
   }
 }
 

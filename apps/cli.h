@@ -1,11 +1,13 @@
-// apps/cli.h — flag parsing shared by the gantry subcommands.
+// apps/cli.h — flag parsing shared by the gantry subcommands, on CLI11.
 //
-// Flags are `--name value` or boolean `--name`. Every subcommand declares the
-// flags it accepts; an unknown flag, a missing value or a bad number is a
-// one-line error (exit code 2), never a crash.
+// Every subcommand declares its flags once, with a help line; CLI11 parses
+// them and generates `gantry CMD --help` (to stdout, exit 0). `gantry train`
+// declares its flags from the option table (gan/options.h). Flags are
+// `--name value`, `--name=value` or, for switches, `--name`. An unknown flag,
+// a missing value or a bad number is a one-line UsageError (exit code 2),
+// never a crash.
 #pragma once
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -15,17 +17,26 @@ namespace cli {
 struct UsageError {
   std::string message;
 };
+// `--help` was asked for and has been printed: exit 0.
+struct HelpShown {};
+
+struct FlagSpec {
+  std::string name;        // without "--"
+  std::string value_name;  // "N", "FILE", ...; empty for a switch
+  std::string help;
+  std::string group = "";  // --help section ("" : Options)
+};
 
 class Flags {
  public:
-  // valued: flags that take a value; boolean: flags that do not.
-  Flags(int argc, char** argv, int first, const std::set<std::string>& valued,
-        const std::set<std::string>& boolean);
+  // Parses argv[first..argc); `command` ("gantry sample") and `about` head --help.
+  Flags(int argc, char** argv, int first, const std::string& command, const std::string& about,
+        const std::vector<FlagSpec>& flags);
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::string str(const std::string& name, const std::string& def = "") const;
   long long integer(const std::string& name, long long def) const;
   double number(const std::string& name, double def) const;
-  // Flags in command-line order (for config overrides).
+  // Flags in command-line order (a switch has the value "true").
   const std::vector<std::pair<std::string, std::string>>& ordered() const { return ordered_; }
 
  private:

@@ -81,7 +81,10 @@ int demo(int steps, uint64_t seed) {
 }  // namespace
 
 int run_demo(int argc, char** argv) {
-  Flags f(argc, argv, 2, {"steps", "seed", "threads"}, {});
+  Flags f(argc, argv, 2, "gantry demo", "The MLP demo: XOR and a regression.",
+          {{"steps", "N", "training steps (default 3000)"},
+           {"seed", "S", "seed (default 0)"},
+           {"threads", "T", "CPU threads (default all)"}});
   const long long steps = f.integer("steps", 3000), threads = f.integer("threads", 0);
   if (steps < 10) throw UsageError{"--steps must be at least 10"};
   if (threads > 0) set_num_threads(static_cast<int>(threads));

@@ -40,7 +40,14 @@ Tensor first_n(const Tensor& t, int64_t n) {
 }  // namespace
 
 int run_eval(int argc, char** argv) {
-  Flags f(argc, argv, 2, {"samples", "reference", "n", "classifier", "data-dir", "seed", "threads"}, {});
+  Flags f(argc, argv, 2, "gantry eval", "Score samples: FID-FMNIST, KID, precision, recall, class coverage.",
+          {{"samples", "FILE.npy", "samples [N,1,28,28] in [-1,1] (gantry sample --out)"},
+           {"reference", "test|train", "real images to compare with (default test)"},
+           {"n", "N", "samples and reference images used (default 10000)"},
+           {"classifier", "FILE", "the metrics' classifier (default assets/fmnist_classifier.safetensors)"},
+           {"data-dir", "DIR", "Fashion-MNIST IDX files"},
+           {"seed", "S", "seed of the metrics' subsampling (default 0)"},
+           {"threads", "T", "CPU threads (default all)"}});
   if (!f.has("samples")) throw UsageError{"eval needs --samples FILE.npy"};
   const std::string ref = f.str("reference", "test");
   if (ref != "test" && ref != "train") throw UsageError{"--reference must be test or train"};
@@ -70,7 +77,13 @@ int run_eval(int argc, char** argv) {
 }
 
 int run_train_classifier(int argc, char** argv) {
-  Flags f(argc, argv, 2, {"out", "epochs", "seed", "threads", "data-dir", "limit"}, {});
+  Flags f(argc, argv, 2, "gantry train-classifier", "Train the metrics' Fashion-MNIST classifier.",
+          {{"out", "FILE", "where to save it (default assets/fmnist_classifier.safetensors)"},
+           {"epochs", "E", "epochs (default 5)"},
+           {"seed", "S", "seed (default 0)"},
+           {"threads", "T", "CPU threads (default all)"},
+           {"data-dir", "DIR", "Fashion-MNIST IDX files"},
+           {"limit", "N", "use only the first N training images"}});
   gan::metrics::ClassifierTraining t;
   t.epochs = f.integer("epochs", t.epochs);
   t.seed = static_cast<uint64_t>(f.integer("seed", 0));

@@ -45,9 +45,7 @@ int info() {
 void usage() {
   std::fprintf(stderr,
                "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]\n"
-               "                    [--data fashion-mnist|PATH] [--data-dir DIR] [--epochs E | --steps N]\n"
-               "                    [--seed S] [--device cpu|cuda[:N]] [--threads T] [--out DIR] [--resume]\n"
-               "                    [--batch B] [--ema DECAY] [--augment translation,cutout] [--eval-every K] [--quiet]\n"
+               "                    [--steps N | --epochs E] [--out DIR] [--resume] ...  (gantry train --help)\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"
                "       gantry sample --checkpoint FILE --interpolate --png STRIP.png [--seed A]\n"
@@ -58,7 +56,8 @@ void usage() {
                "       gantry bench [--device cpu|cuda[:N]] [--threads T] [--steps N] [--rounds R]\n"
                "                    [--batch B] [--warmup W] [--profile] [--no-libtorch]\n"
                "                    [--gemm auto|eigen] [--force OP=ALGO,...] [--cpu-cache-mb MB]\n"
-               "       gantry info\n");
+               "       gantry info\n"
+               "every command takes --help\n");
 }
 
 }  // namespace
@@ -84,6 +83,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gantry: unknown command '%s'\n", cmd.c_str());
     usage();
     return 2;
+  } catch (const cli::HelpShown&) {
+    return 0;
   } catch (const cli::UsageError& e) {
     std::fprintf(stderr, "gantry %s: %s\n", cmd.c_str(), e.message.c_str());
     return 2;

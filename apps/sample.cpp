@@ -24,10 +24,20 @@ namespace gantry {
 namespace cli {
 
 int run_sample(int argc, char** argv) {
-  Flags f(argc, argv, 2,
-          {"checkpoint", "n", "out", "png", "seed", "batch", "class", "truncation", "seed-b",
-           "frames", "mode"},
-          {"ema", "interpolate"});
+  Flags f(argc, argv, 2, "gantry sample", "Draw samples (or an interpolation strip) from a checkpoint.",
+          {{"checkpoint", "FILE", "training checkpoint (.safetensors)"},
+           {"out", "FILE.npy", "samples as float32 [N,C,28,28] in [-1,1]"},
+           {"n", "N", "number of samples (default 64)"},
+           {"png", "FILE.png", "a grid of the first 64 samples (or the strip)"},
+           {"seed", "S", "latent seed (default 0)"},
+           {"batch", "B", "generator batch (default 500)"},
+           {"ema", "", "use the EMA generator"},
+           {"class", "C", "class of every sample (class-conditional models)"},
+           {"truncation", "T", "redraw latent components with |z| > T"},
+           {"interpolate", "", "a strip between the codes of --seed and --seed-b"},
+           {"seed-b", "B", "the strip's other seed (default seed + 1)"},
+           {"frames", "K", "frames of the strip (default 10)"},
+           {"mode", "slerp|lerp", "interpolation (default slerp)"}});
   const bool interp = f.has("interpolate");
   if (!f.has("checkpoint") || (!interp && !f.has("out")) || (interp && !f.has("png")))
     throw UsageError{"sample needs --checkpoint FILE and --out FILE.npy (or --interpolate --png FILE.png)"};

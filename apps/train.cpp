@@ -1,19 +1,26 @@
 // apps/train.cpp — `gantry train`: a GAN on Fashion-MNIST (or an image
-// folder) from a TOML config plus command-line overrides.
+// folder) from a TOML config plus command-line flags.
 //
-//   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan]
-//                [--data fashion-mnist|PATH] [--data-dir IDX_DIR] [--epochs E | --steps N] [--batch 64]
-//                [--seed S] [--device cpu|cuda[:N]] [--threads T] [--out DIR] [--resume]
-//                [--ema DECAY] [--penalty none|gp|r1] [--augment POLICY]
-//                [--eval-every K] [--eval-n N] [--quiet]
-// --model NAME alone selects that model's published objective (see
-// TrainOptions::set_model_defaults); a config file or later flags override it.
-// Writes DIR/checkpoint.safetensors, DIR/samples/step_*.png, DIR/metrics.csv.
+//   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan] [--steps N] ...
+//   gantry train --help          every flag, from the option table (gan/options.h)
+//
+// Every option of gan/options.h is a flag (--lr-g for lr_g; --ema for
+// ema_decay). Flags override the config file; --model NAME alone selects that
+// model's published objective (TrainOptions::set_model_defaults). A flag with
+// a bad value is a usage error (exit 2) naming the flag; a bad config is an
+// error (exit 1) naming file:line:column and the key.
+// Writes DIR/checkpoint.safetensors, DIR/samples/step_*.png, DIR/metrics.csv,
+// DIR/config.toml (every option of the run) and DIR/train.log (the messages).
+// This file owns the console: it is the trainer's log sink.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "apps/cli.h"
 #include "gan/trainer.h"
+#include "nn/safetensors.h"
 
 namespace gantry {
 namespace cli {
@@ -25,43 +32,97 @@ extern "C" void on_stop_signal(int sig) {
   g_signal = sig;
   gan::Trainer::request_stop();
 }
+
+// The console and OUT/train.log. Progress lines overwrite each other on a
+// terminal; --quiet silences progress and info, never warnings.
+class ConsoleLog {
+ public:
+  ConsoleLog(std::string log_path, bool quiet)
+      : path_(std::move(log_path)), quiet_(quiet), tty_(isatty(fileno(stderr))) {}
+  ~ConsoleLog() {
+    if (open_line_) std::fputc('\n', stderr);
+    if (file_) std::fclose(file_);
+  }
+  void operator()(gan::LogLevel level, const std::string& msg) {
+    if (!file_ && !file_failed_) {
+      file_ = std::fopen(path_.c_str(), "a");
+      file_failed_ = file_ == nullptr;
+    }
+    if (file_) {
+      std::fprintf(file_, "%s%s\n", level == gan::LogLevel::Warn ? "warning: " : "", msg.c_str());
+      std::fflush(file_);
+    }
+    if (quiet_ && level != gan::LogLevel::Warn) return;
+    if (level == gan::LogLevel::Progress && tty_) {
+      std::fprintf(stderr, "\r%s  ", msg.c_str());
+      open_line_ = true;
+      return;
+    }
+    if (open_line_) std::fputc('\n', stderr);
+    open_line_ = false;
+    std::fprintf(stderr, "%s%s\n", level == gan::LogLevel::Warn ? "warning: " : "", msg.c_str());
+  }
+
+ private:
+  std::string path_;
+  bool quiet_, tty_;
+  bool open_line_ = false, file_failed_ = false;
+  FILE* file_ = nullptr;
+};
+
+std::string default_text(const gan::OptionSpec& o) {
+  std::string d = o.default_text;
+  if (d.size() >= 2 && d.front() == '"') d = d.substr(1, d.size() - 2);
+  return d;
+}
 }  // namespace
 
 int run_train(int argc, char** argv) {
-  Flags f(argc, argv, 2,
-          {"config", "model", "data", "data-dir", "epochs", "steps", "batch", "seed", "device", "threads",
-           "out", "ema", "data-limit", "sample-every", "checkpoint-every", "loss", "n-critic",
-           "lr-g", "lr-d", "log-every", "on-divergence", "penalty", "gp-weight", "r1-gamma",
-           "r1-every", "augment", "eval-every", "eval-n", "classifier"},
-          {"resume", "quiet"});
+  // The flags: --config, then one per row of the option table.
+  std::vector<FlagSpec> specs = {{"config", "FILE.toml", "read options from a TOML file (flags override it)"}};
+  for (const gan::OptionSpec& o : gan::option_table()) {
+    std::string help = o.help;
+    if (o.type != gan::OptionSpec::Type::Bool) help += " [default " + default_text(o) + "]";
+    std::string value = o.type == gan::OptionSpec::Type::Int     ? "INT"
+                        : o.type == gan::OptionSpec::Type::Float ? "NUMBER"
+                        : o.type == gan::OptionSpec::Type::Floats ? "[X, ...]"
+                                                                  : "TEXT";
+    const std::string check = o.check;
+    if (!check.empty()) value += check[0] == '[' || check[0] == '(' ? " in " + check : " " + check;
+    if (o.type == gan::OptionSpec::Type::Bool) value = "";
+    specs.push_back({o.flag, value, help, o.group});
+  }
+  Flags f(argc, argv, 2, "gantry train",
+          "Train a GAN. Every flag is also a config key (gan/options.h; --lr-g is lr_g).", specs);
+
   gan::Config cfg = f.has("config") ? gan::Config::load(f.str("config"))
                                     : gan::Config::parse("", "(defaults)");
-  // Command-line flags override the file; --epochs alone means "train by epochs".
+  // Flags override the file; --epochs alone means "train by epochs".
   for (const auto& kv : f.ordered()) {
-    std::string key = kv.first;
-    if (key == "config") continue;
-    for (auto& ch : key)
-      if (ch == '-') ch = '_';
-    if (key == "ema") key = "ema_decay";
-    if (key == "epochs" && !f.has("steps")) cfg.set("steps", "0");
-    if (key == "steps" && !f.has("epochs")) cfg.set("epochs", "0");
-    // Validate numbers here so the message names the flag.
-    if (key == "epochs" || key == "steps" || key == "batch" || key == "seed" ||
-        key == "threads" || key == "data_limit" || key == "sample_every" ||
-        key == "checkpoint_every" || key == "n_critic" || key == "log_every" ||
-        key == "r1_every" || key == "eval_every" || key == "eval_n")
-      f.integer(kv.first, 0);
-    if (key == "ema_decay" || key == "lr_g" || key == "lr_d" || key == "gp_weight" ||
-        key == "r1_gamma")
-      f.number(kv.first, 0);
-    cfg.set(key, key == "resume" || key == "quiet" ? "true" : kv.second);
+    if (kv.first == "config") continue;
+    const gan::OptionSpec* o = nullptr;
+    for (const gan::OptionSpec& s : gan::option_table())
+      if (kv.first == s.flag) o = &s;
+    if (!o) throw UsageError{"unknown flag --" + kv.first};
+    gan::Config::Value v;
+    try {
+      v = gan::parse_option_text(*o, kv.second, "--" + kv.first);
+    } catch (const Error& e) {
+      throw UsageError{e.what()};
+    }
+    const std::string key = o->key;
+    if (key == "epochs" && !f.has("steps")) cfg.set("steps", "0", "--epochs");
+    if (key == "steps" && !f.has("epochs")) cfg.set("epochs", "0", "--steps");
+    cfg.set_value(key, v);
   }
   gan::TrainOptions opt;
   opt.apply(cfg);
   gan::Trainer trainer(opt);
-  std::fprintf(stderr, "gantry train: %s on %s, %lld steps of batch %lld, seed %llu, device %s, out %s\n",
+  ConsoleLog log(opt.out + "/train.log", opt.quiet);
+  trainer.set_log_sink([&log](gan::LogLevel l, const std::string& m) { log(l, m); });
+  std::fprintf(stderr, "gantry train: %s on %s, %lld steps of batch %lld, seed %lld, device %s, out %s\n",
                opt.model.c_str(), opt.data.c_str(), static_cast<long long>(trainer.total_steps()),
-               static_cast<long long>(opt.batch), static_cast<unsigned long long>(opt.seed),
+               static_cast<long long>(opt.batch), static_cast<long long>(opt.seed),
                opt.device.c_str(), opt.out.c_str());
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;

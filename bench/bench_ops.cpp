@@ -20,7 +20,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "gan/losses.h"
-#include "gan/models/dcgan.h"
+#include "gan/models/dcgan/dcgan.h"
 #include "nn/init.h"
 #include "optim/adam.h"
 

@@ -15,7 +15,7 @@
 #include "autograd/ops.h"
 #include "core/rng.h"
 #include "gan/losses.h"
-#include "gan/models/dcgan.h"
+#include "gan/models/dcgan/dcgan.h"
 #include "nn/init.h"
 #include "optim/adam.h"
 #ifdef GANTRY_WITH_CUDA

@@ -1,6 +1,12 @@
-// gan/checkpoint.cpp — load_generator (see checkpoint.h).
+// gan/checkpoint.cpp — checkpoint I/O (see checkpoint.h): the trainer's
+// save/load of everything a bit-exact resume needs, the format version, and
+// load_generator for sampling.
 #include "gan/checkpoint.h"
 
+#include <cmath>
+#include <cstdio>
+
+#include "gan/trainer.h"
 #include "nn/safetensors.h"
 #include "optim/ema.h"
 
@@ -8,34 +14,145 @@ namespace gantry {
 namespace gan {
 
 namespace {
+void add_prefixed(nn::NamedTensors& out, const std::string& prefix, const nn::NamedTensors& in) {
+  for (const auto& kv : in) out.push_back({prefix + kv.first, kv.second});
+}
+nn::NamedTensors take_prefixed(const nn::NamedTensors& all, const std::string& prefix) {
+  nn::NamedTensors r;
+  for (const auto& kv : all)
+    if (kv.first.rfind(prefix, 0) == 0) r.push_back({kv.first.substr(prefix.size()), kv.second});
+  return r;
+}
 std::string meta(const std::map<std::string, std::string>& m, const std::string& k,
                  const std::string& path) {
   auto it = m.find(k);
   GANTRY_CHECK(it != m.end(), "checkpoint ", path, ": metadata has no '", k, "'");
   return it->second;
 }
-nn::NamedTensors with_prefix(const nn::NamedTensors& all, const std::string& p) {
-  nn::NamedTensors r;
-  for (const auto& kv : all)
-    if (kv.first.rfind(p, 0) == 0) r.push_back({kv.first.substr(p.size()), kv.second});
-  return r;
-}
 int64_t meta_int(const std::map<std::string, std::string>& m, const std::string& k,
                  const std::string& path) {
   const std::string v = meta(m, k, path);
   try {
-    return std::stoll(v);
+    size_t used = 0;
+    const long long x = std::stoll(v, &used);
+    if (used == v.size()) return x;
   } catch (const std::exception&) {
-    throw Error("checkpoint " + path + ": metadata '" + k + "' = '" + v + "' is not an integer");
   }
+  throw Error("checkpoint " + path + ": metadata '" + k + "' = '" + v + "' is not an integer");
+}
+uint64_t meta_u64(const std::map<std::string, std::string>& m, const std::string& k,
+                  const std::string& path) {
+  const std::string v = meta(m, k, path);
+  try {
+    size_t used = 0;
+    const unsigned long long x = std::stoull(v, &used);
+    if (used == v.size() && v[0] != '-') return x;
+  } catch (const std::exception&) {
+  }
+  throw Error("checkpoint " + path + ": metadata '" + k + "' = '" + v + "' is not an unsigned integer");
 }
 }  // namespace
 
+int checkpoint_format_version(const std::map<std::string, std::string>& m, const std::string& path) {
+  auto f = m.find("format");
+  GANTRY_CHECK(f != m.end(), "checkpoint ", path, ": not a Gantry checkpoint (its metadata has no 'format')");
+  if (f->second == "gantry-checkpoint-1" && !m.count("format_version")) return 1;
+  GANTRY_CHECK(f->second == "gantry-checkpoint", "checkpoint ", path,
+               ": not a Gantry checkpoint (format '", f->second, "')");
+  auto v = m.find("format_version");
+  GANTRY_CHECK(v != m.end(), "checkpoint ", path, ": metadata has no 'format_version'");
+  int version = -1;
+  try {
+    size_t used = 0;
+    version = std::stoi(v->second, &used);
+    if (used != v->second.size()) version = -1;
+  } catch (const std::exception&) {
+  }
+  GANTRY_CHECK(version >= 1 && version <= kCheckpointFormatVersion, "checkpoint ", path,
+               ": unknown format version '", v->second, "' (this gantry reads versions 1 to ",
+               kCheckpointFormatVersion, ")");
+  return version;
+}
+
+// ------------------------------------------------------------- the trainer
+void Trainer::save_checkpoint(const std::string& path) const {
+  {
+    NoGradGuard ng;
+    for (const nn::Module* m : {static_cast<const nn::Module*>(G_.get()),
+                                static_cast<const nn::Module*>(D_.get())})
+      for (const auto& kv : m->state_dict()) {
+        if (!is_floating(kv.second.dtype())) continue;
+        GANTRY_CHECK(std::isfinite(sum(kv.second).item<double>()), "checkpoint ", path,
+                     ": refusing to save: '", kv.first, "' holds non-finite values (step ",
+                     step_, "); the previous checkpoint is kept");
+      }
+  }
+  nn::NamedTensors all;
+  add_prefixed(all, "G.", G_->state_dict());
+  add_prefixed(all, "D.", D_->state_dict());
+  add_prefixed(all, "opt_G.", opt_G_->state_dict());
+  add_prefixed(all, "opt_D.", opt_D_->state_dict());
+  if (ema_) add_prefixed(all, "ema.", ema_->state_dict());
+  std::map<std::string, std::string> m;
+  m["format"] = "gantry-checkpoint";
+  m["format_version"] = std::to_string(kCheckpointFormatVersion);
+  m["model"] = opt_.model;
+  m["step"] = std::to_string(step_);
+  m["config"] = opt_.to_toml();
+  m["rng_seed"] = std::to_string(rng_.seed());
+  m["rng_offset"] = std::to_string(rng_.offset());
+  m["default_rng_seed"] = std::to_string(default_random_state().seed());
+  m["default_rng_offset"] = std::to_string(default_random_state().offset());
+  m["loader_epoch"] = std::to_string(loader_->epoch());
+  m["loader_position"] = std::to_string(loader_->position());
+  m["latent"] = std::to_string(opt_.latent);
+  m["channels"] = std::to_string(G_->config.channels);
+  m["num_classes"] = std::to_string(G_->config.num_classes);
+  m["g_width"] = std::to_string(G_->config.g_width);
+  m["ema"] = ema_ ? "1" : "0";
+  char scale[40];
+  std::snprintf(scale, sizeof scale, "%.17g", lr_scale_);  // exact round trip
+  m["lr_scale"] = scale;
+  m["rollbacks"] = std::to_string(rollbacks_);
+  nn::save_safetensors(path, all, m);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  nn::SafetensorsFile f = nn::load_safetensors(path);
+  const auto& m = f.metadata;
+  const int version = checkpoint_format_version(m, path);
+  GANTRY_CHECK(meta(m, "model", path) == opt_.model, "checkpoint ", path, " holds model '",
+               meta(m, "model", path), "' but the run is for '", opt_.model, "'");
+  GANTRY_CHECK((meta(m, "ema", path) == "1") == (ema_ != nullptr), "checkpoint ", path,
+               ": EMA ", (ema_ ? "enabled" : "disabled"), " in this run but not in the checkpoint");
+  G_->load_state_dict(take_prefixed(f.tensors, "G."));
+  D_->load_state_dict(take_prefixed(f.tensors, "D."));
+  opt_G_->load_state_dict(take_prefixed(f.tensors, "opt_G."));
+  opt_D_->load_state_dict(take_prefixed(f.tensors, "opt_D."));
+  if (ema_) ema_->load_state_dict(take_prefixed(f.tensors, "ema."));
+  step_ = meta_int(m, "step", path);
+  if (m.count("lr_scale")) {
+    try {
+      lr_scale_ = std::stod(m.at("lr_scale"));
+    } catch (const std::exception&) {
+      throw Error("checkpoint " + path + ": metadata 'lr_scale' = '" + m.at("lr_scale") +
+                  "' is not a number");
+    }
+    rebuild_schedules();
+  }
+  rollbacks_ = version >= 2 ? meta_int(m, "rollbacks", path) : 0;
+  rng_.manual_seed(meta_u64(m, "rng_seed", path));
+  rng_.set_offset(meta_u64(m, "rng_offset", path));
+  default_random_state().manual_seed(meta_u64(m, "default_rng_seed", path));
+  default_random_state().set_offset(meta_u64(m, "default_rng_offset", path));
+  loader_->seek(meta_int(m, "loader_epoch", path), meta_int(m, "loader_position", path));
+}
+
+// ----------------------------------------------------------- for sampling
 LoadedGenerator load_generator(const std::string& path, bool use_ema) {
   nn::SafetensorsFile ck = nn::load_safetensors(path);
-  GANTRY_CHECK(meta(ck.metadata, "format", path) == "gantry-checkpoint-1", "checkpoint ", path,
-               ": unknown format '", meta(ck.metadata, "format", path), "'");
   LoadedGenerator out;
+  out.format_version = checkpoint_format_version(ck.metadata, path);
   out.model = meta(ck.metadata, "model", path);
   out.step = meta_int(ck.metadata, "step", path);
   ModelConfig mc;
@@ -43,13 +160,15 @@ LoadedGenerator load_generator(const std::string& path, bool use_ema) {
   mc.channels = meta_int(ck.metadata, "channels", path);
   // Checkpoints written before conditional models existed have no num_classes.
   mc.num_classes = ck.metadata.count("num_classes") ? meta_int(ck.metadata, "num_classes", path) : 0;
+  // Format 1 knew only width 64.
+  mc.g_width = ck.metadata.count("g_width") ? meta_int(ck.metadata, "g_width", path) : 64;
   out.net = make_generator(out.model, mc);
-  out.net->load_state_dict(with_prefix(ck.tensors, "G."));
+  out.net->load_state_dict(take_prefixed(ck.tensors, "G."));
   if (use_ema) {
     GANTRY_CHECK(meta(ck.metadata, "ema", path) == "1", "checkpoint ", path,
                  " has no EMA generator (train with --ema DECAY)");
     optim::EMA ema(*out.net, 0.999);  // the decay is irrelevant for loading
-    ema.load_state_dict(with_prefix(ck.tensors, "ema."));
+    ema.load_state_dict(take_prefixed(ck.tensors, "ema."));
     ema.copy_to(*out.net);
     out.ema = true;
   }

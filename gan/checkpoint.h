@@ -1,10 +1,25 @@
-// gan/checkpoint.h — reading a generator back from a training checkpoint
-// (the safetensors file Trainer::save_checkpoint writes), for sampling and
-// evaluation without building a Trainer.
+// gan/checkpoint.h — training checkpoints: what Trainer::save_checkpoint and
+// load_checkpoint write and read (gan/checkpoint.cpp), and reading a
+// generator back for sampling and evaluation without building a Trainer.
+//
+// A checkpoint is a safetensors file (Python can read it), written to a
+// temporary file, flushed and renamed. Tensors: G.*, D.*, opt_G.*, opt_D.*,
+// ema.* (with EMA). Metadata: the format and its version, model, step, every
+// option (config, as TOML), the RNG seeds and offsets, the data order, the
+// learning-rate scale and the rollback count.
+//
+// Format versions (metadata "format_version"; the reader takes 1..current):
+//   1  metadata "format" = "gantry-checkpoint-1", no format_version key
+//      (checkpoints written before versions were counted; tests/fixtures/
+//      holds one)
+//   2  "format" = "gantry-checkpoint", "format_version" = "2"; adds
+//      "rollbacks" (the divergence guard's count, kept across --resume) and
+//      "g_width" (G's width; format 1 had only 64)
 //
 //   gan::LoadedGenerator g = gan::load_generator("runs/wgan-gp/checkpoint.safetensors", true);
 //   Tensor x = g.net->generate(randn({16, g.net->config.latent}), Tensor());  // [16,1,28,28]
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,11 +28,20 @@
 namespace gantry {
 namespace gan {
 
+constexpr int kCheckpointFormatVersion = 2;
+
+// The format version of a checkpoint's metadata; anything that is not a
+// Gantry checkpoint of version 1..kCheckpointFormatVersion is a one-line
+// error naming `path`.
+int checkpoint_format_version(const std::map<std::string, std::string>& metadata,
+                              const std::string& path);
+
 struct LoadedGenerator {
   std::shared_ptr<GeneratorNet> net;  // in eval mode
   std::string model;                  // "dcgan", "wgan-gp", ...
   int64_t step = 0;                   // generator steps trained
   bool ema = false;                   // the EMA weights were loaded
+  int format_version = 0;             // of the file
 };
 
 // use_ema: load the EMA generator's weights (an error if the run had none).

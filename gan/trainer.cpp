@@ -1,17 +1,18 @@
-// gan/trainer.cpp — the adversarial training loop (see trainer.h).
+// gan/trainer.cpp — the Trainer's construction and its step loop: one
+// adversarial step (train_step) and the run around it (run: resume, steps,
+// logging, samples, evaluation, checkpoints, rollback). The other parts of
+// the Trainer are in the files gan/trainer.h lists.
 #include "gan/trainer.h"
-
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "core/parallel.h"
 #include "gan/augment.h"
+#include "gan/checkpoint.h"
 #include "gan/data/image.h"
 #include "gan/metrics/evaluator.h"
 #include "gan/penalties.h"
@@ -23,140 +24,12 @@ namespace gan {
 
 namespace fs = std::filesystem;
 
-// ------------------------------------------------------------------ options
-void TrainOptions::set_model_defaults(const std::string& m) {
-  if (out == "runs/" + model) out = "runs/" + m;  // the default output follows the model
-  model = m;
-  // Start from the DCGAN objective, then change what the model's paper changes.
-  const TrainOptions base;
-  loss = base.loss;
-  n_critic = base.n_critic;
-  lr_g = base.lr_g;
-  lr_d = base.lr_d;
-  beta1 = base.beta1;
-  beta2 = base.beta2;
-  real_label_min = base.real_label_min;
-  real_label_max = base.real_label_max;
-  penalty = base.penalty;
-  if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
-    loss = "wasserstein";
-    n_critic = 5;
-    lr_g = lr_d = 1e-4;
-    beta1 = 0.0;
-    beta2 = 0.9;
-    penalty = "gp";
-  } else if (m == "sngan") {  // Miyato et al., standard CNN setting: hinge, n_dis 1, Adam(2e-4, 0.5, 0.999)
-    loss = "hinge";
-  } else if (m == "r1") {  // Mescheder et al.: non-saturating + R1 on reals
-    penalty = "r1";
-  }
-  if (m != "dcgan" && m != "cdcgan") real_label_min = real_label_max = 1.0;
-}
-
-void TrainOptions::apply(const Config& c) {
-  if (c.has("model")) set_model_defaults(c.get_string("model"));
-  for (const std::string& k : c.keys()) {
-    if (k == "model") model = c.get_string(k, model);
-    else if (k == "data") data = c.get_string(k, data);
-    else if (k == "data_dir") data_dir = c.get_string(k, data_dir);
-    else if (k == "data_limit") data_limit = c.get_int(k, data_limit);
-    else if (k == "epochs") epochs = c.get_int(k, epochs);
-    else if (k == "steps") steps = c.get_int(k, steps);
-    else if (k == "batch") batch = c.get_int(k, batch);
-    else if (k == "seed") seed = static_cast<uint64_t>(c.get_int(k, static_cast<int64_t>(seed)));
-    else if (k == "device") device = c.get_string(k, device);
-    else if (k == "threads") threads = static_cast<int>(c.get_int(k, threads));
-    else if (k == "out") out = c.get_string(k, out);
-    else if (k == "resume") resume = c.get_bool(k, resume);
-    else if (k == "loss") loss = c.get_string(k, loss);
-    else if (k == "latent") latent = c.get_int(k, latent);
-    else if (k == "n_critic") n_critic = c.get_int(k, n_critic);
-    else if (k == "lr_g") lr_g = c.get_double(k, lr_g);
-    else if (k == "lr_d") lr_d = c.get_double(k, lr_d);
-    else if (k == "beta1") beta1 = c.get_double(k, beta1);
-    else if (k == "beta2") beta2 = c.get_double(k, beta2);
-    else if (k == "schedule") schedule = c.get_string(k, schedule);
-    else if (k == "real_label_min") real_label_min = c.get_double(k, real_label_min);
-    else if (k == "real_label_max") real_label_max = c.get_double(k, real_label_max);
-    else if (k == "ema_decay") ema_decay = c.get_double(k, ema_decay);
-    else if (k == "init") init = c.get_string(k, init);
-    else if (k == "sample_every") sample_every = c.get_int(k, sample_every);
-    else if (k == "checkpoint_every") checkpoint_every = c.get_int(k, checkpoint_every);
-    else if (k == "log_every") log_every = c.get_int(k, log_every);
-    else if (k == "grid_size") grid_size = c.get_int(k, grid_size);
-    else if (k == "quiet") quiet = c.get_bool(k, quiet);
-    else if (k == "on_divergence") on_divergence = c.get_string(k, on_divergence);
-    else if (k == "rollback_lr_factor") rollback_lr_factor = c.get_double(k, rollback_lr_factor);
-    else if (k == "max_rollbacks") max_rollbacks = c.get_int(k, max_rollbacks);
-    else if (k == "penalty") penalty = c.get_string(k, penalty);
-    else if (k == "gp_weight") gp_weight = c.get_double(k, gp_weight);
-    else if (k == "r1_gamma") r1_gamma = c.get_double(k, r1_gamma);
-    else if (k == "r1_every") r1_every = c.get_int(k, r1_every);
-    else if (k == "augment") augment = c.get_string(k, augment);
-    else if (k == "eval_every") eval_every = c.get_int(k, eval_every);
-    else if (k == "eval_n") eval_n = c.get_int(k, eval_n);
-    else if (k == "classifier") classifier = c.get_string(k, classifier);
-    else throw Error("config: unknown key '" + k + "'");
-  }
-  {
-    bool known = false;
-    std::string have;
-    for (const auto& n : model_names()) {
-      known = known || n == model;
-      have += (have.empty() ? "" : ", ") + n;
-    }
-    GANTRY_CHECK(known, "config: model '", model, "' is not available (have: ", have, ")");
-  }
-  GANTRY_CHECK(penalty == "none" || penalty == "gp" || penalty == "r1",
-               "config: penalty must be none, gp or r1, got '", penalty, "'");
-  GANTRY_CHECK(gp_weight >= 0 && r1_gamma >= 0, "config: gp_weight and r1_gamma must be >= 0");
-  GANTRY_CHECK(r1_every >= 1, "config: r1_every must be >= 1, got ", r1_every);
-  GANTRY_CHECK(eval_every >= 0, "config: eval_every must be >= 0, got ", eval_every);
-  GANTRY_CHECK(eval_n >= 10, "config: eval_n must be at least 10, got ", eval_n);
-  check_augment_policy(augment);
-  GANTRY_CHECK(batch >= 2, "config: batch must be at least 2 (batch norm), got ", batch);
-  GANTRY_CHECK(steps >= 0 && epochs >= 0 && (steps > 0 || epochs > 0),
-               "config: set steps or epochs to a positive number");
-  GANTRY_CHECK(n_critic >= 1, "config: n_critic must be >= 1, got ", n_critic);
-  GANTRY_CHECK(lr_g > 0 && lr_d > 0, "config: learning rates must be positive");
-  GANTRY_CHECK(ema_decay >= 0 && ema_decay < 1, "config: ema_decay must be in [0, 1)");
-  GANTRY_CHECK(real_label_min <= real_label_max, "config: real_label_min > real_label_max");
-  GANTRY_CHECK(init == "dcgan" || init == "default", "config: init must be dcgan or default");
-  GANTRY_CHECK(latent >= 1, "config: latent must be positive");
-  GANTRY_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "config: unknown device '",
-               device, "'");
-  GANTRY_CHECK(on_divergence == "stop" || on_divergence == "rollback",
-               "config: on_divergence must be stop or rollback, got '", on_divergence, "'");
-  GANTRY_CHECK(rollback_lr_factor > 0 && rollback_lr_factor <= 1,
-               "config: rollback_lr_factor must be in (0, 1]");
-  parse_loss(loss);
-}
-
-std::string TrainOptions::to_toml() const {
-  std::ostringstream os;
-  os << std::boolalpha;
-  os << "model = \"" << model << "\"\ndata = \"" << data << "\"\ndata_dir = \"" << data_dir
-     << "\"\ndata_limit = " << data_limit << "\nepochs = " << epochs << "\nsteps = " << steps
-     << "\nbatch = " << batch << "\nseed = " << seed << "\ndevice = \"" << device
-     << "\"\nloss = \"" << loss << "\"\nlatent = " << latent << "\nn_critic = " << n_critic
-     << "\nlr_g = " << lr_g << "\nlr_d = " << lr_d << "\nbeta1 = " << beta1
-     << "\nbeta2 = " << beta2 << "\nschedule = \"" << schedule
-     << "\"\nreal_label_min = " << real_label_min << "\nreal_label_max = " << real_label_max
-     << "\nema_decay = " << ema_decay << "\ninit = \"" << init << "\"\non_divergence = \""
-     << on_divergence << "\"\nrollback_lr_factor = " << rollback_lr_factor
-     << "\nmax_rollbacks = " << max_rollbacks << "\npenalty = \"" << penalty
-     << "\"\ngp_weight = " << gp_weight << "\nr1_gamma = " << r1_gamma
-     << "\nr1_every = " << r1_every << "\naugment = \"" << augment
-     << "\"\neval_every = " << eval_every << "\neval_n = " << eval_n << "\n";
-  return os.str();
-}
-
-// ------------------------------------------------------------------ trainer
 Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.loss)), rng_(opt_.seed) {
   check_augment_policy(opt_.augment);
   GANTRY_CHECK(opt_.batch >= 2, "train: batch must be at least 2 (batch norm), got ", opt_.batch);
   GANTRY_CHECK(opt_.steps > 0 || opt_.epochs > 0, "train: set steps or epochs to a positive number");
   GANTRY_CHECK(opt_.n_critic >= 1, "train: n_critic must be >= 1, got ", opt_.n_critic);
+  opt_.validate();
   device_ = Device(opt_.device);
   if (device_.is_cuda()) {
     // Allocating there fails with the reason when the device is unusable
@@ -190,6 +63,8 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   mc.latent = opt_.latent;
   mc.channels = data_.images.size(1);
   mc.num_classes = opt_.num_classes();
+  mc.g_width = opt_.g_width;
+  mc.d_width = opt_.d_width;
   G_ = make_generator(opt_.model, mc);
   D_ = make_discriminator(opt_.model, mc);
   if (opt_.init == "dcgan") {
@@ -229,11 +104,23 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   }
 }
 
-Trainer::~Trainer() {
-  if (metrics_) std::fclose(metrics_);
-}
+Trainer::~Trainer() = default;
 
 std::string Trainer::checkpoint_path() const { return opt_.out + "/checkpoint.safetensors"; }
+
+void Trainer::log(LogLevel level, const std::string& msg) const {
+  if (log_sink_) log_sink_(level, msg);
+}
+
+void Trainer::warn_lines(const std::string& lines) const {
+  size_t b = 0;
+  while (b < lines.size()) {
+    size_t e = lines.find('\n', b);
+    if (e == std::string::npos) e = lines.size();
+    if (e > b) log(LogLevel::Warn, lines.substr(b, e - b));
+    b = e + 1;
+  }
+}
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -248,50 +135,30 @@ void Trainer::rebuild_schedules() {
   sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * lr_scale_, total_steps_);
 }
 
-void Trainer::check_gradients(const nn::Module& m, int64_t step, const char* net) const {
-  NoGradGuard ng;
-  // One read-back for the whole network (a device synchronization on cuda):
-  // NaN and +-inf survive the sums. Only when it is not finite, find the culprit.
-  std::vector<Tensor> sums;
-  for (const auto& kv : m.named_parameters())
-    if (kv.second.grad().defined()) sums.push_back(sum(kv.second.grad()).reshape({1}));
-  if (sums.empty() || std::isfinite(sum(cat(sums, 0)).item<double>())) return;
-  for (const auto& kv : m.named_parameters()) {
-    const Tensor g = kv.second.grad();
-    if (g.defined() && !std::isfinite(sum(g).item<double>()))
-      throw DivergenceError(str("train: step ", step, ": the ", net, " gradient of '", kv.first,
-                                "' is not finite; stopping before the update"));
-  }
-  // Finite one by one, but their total overflowed: not a divergence.
-}
-
-GeneratorNet& Trainer::sampler() {
-  if (ema_) {
-    ema_->copy_to(*G_ema_);
-    return *G_ema_;
-  }
-  return *G_;
-}
-
-namespace {
-double finite_or_throw(const Tensor& loss, int64_t step, const char* net) {
-  const double v = loss.item<double>();
-  if (!std::isfinite(v))
-    throw DivergenceError(str("train: step ", step, ": the ", net, " loss is ",
-                              std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"),
-                              "; stopping (the last checkpoint, if any, is intact)"));
-  return v;
-}
-double mean_prob(const Tensor& logits) {
-  NoGradGuard ng;
-  return mean(sigmoid(logits)).item<double>();
-}
-}  // namespace
-
 Tensor Trainer::draw_labels(int64_t n) {
   if (opt_.num_classes() == 0) return Tensor();
   return to_dev(randint(0, opt_.num_classes(), {n}, kInt64, &rng_));
 }
+
+namespace {
+double mean_prob(const Tensor& logits) {
+  NoGradGuard ng;
+  return mean(sigmoid(logits)).item<double>();
+}
+
+// Freezes a network (requires_grad false on its parameters) for the guard's
+// lifetime and unfreezes it when the guard goes, by return or by throw.
+class FreezeGuard {
+ public:
+  explicit FreezeGuard(nn::Module& m) : m_(m) { m_.requires_grad_(false); }
+  ~FreezeGuard() { m_.requires_grad_(true); }
+  FreezeGuard(const FreezeGuard&) = delete;
+  FreezeGuard& operator=(const FreezeGuard&) = delete;
+
+ private:
+  nn::Module& m_;
+};
+}  // namespace
 
 StepStats Trainer::train_step() {
   const int64_t s = step_ + 1;
@@ -314,7 +181,12 @@ StepStats Trainer::train_step() {
     // Real targets ~ U(lo, hi) (label smoothing).
     Tensor t = to_dev(add(mul(rand({B}, {}, &rng_), opt_.real_label_max - opt_.real_label_min),
                           opt_.real_label_min));
-    fake = G_->generate(z, fake_y);  // kept with its graph for the G step when n_critic == 1
+    if (opt_.n_critic == 1) {
+      fake = G_->generate(z, fake_y);  // kept with its graph: the G step reuses it
+    } else {
+      NoGradGuard ng;  // the G step draws its own fake: no graph needed here
+      fake = G_->generate(z, fake_y);
+    }
     Tensor d_real = D_->score(diff_augment(real, opt_.augment, &rng_), real_y);
     Tensor d_fake = D_->score(diff_augment(fake.detach(), opt_.augment, &rng_), fake_y);
     Tensor d_loss = discriminator_loss(loss_, d_real, d_fake, t);
@@ -339,144 +211,47 @@ StepStats Trainer::train_step() {
     check_gradients(*D_, s, "discriminator");
     opt_D_->step();
   }
-  // G step: D frozen, so backward computes no weight gradients for it.
-  D_->requires_grad_(false);
-  if (opt_.n_critic > 1) {
-    Tensor z = to_dev(randn({opt_.batch, opt_.latent}, {}, &rng_));
-    fake_y = draw_labels(opt_.batch);
-    fake = G_->generate(z, fake_y);
-  }
-  Tensor g_loss = generator_loss(loss_, D_->score(diff_augment(fake, opt_.augment, &rng_), fake_y));
-  try {
+  {
+    // G step: D frozen, so backward computes no weight gradients for it.
+    FreezeGuard frozen(*D_);
+    if (opt_.n_critic > 1) {
+      Tensor z = to_dev(randn({opt_.batch, opt_.latent}, {}, &rng_));
+      fake_y = draw_labels(opt_.batch);
+      fake = G_->generate(z, fake_y);
+    }
+    Tensor g_loss = generator_loss(loss_, D_->score(diff_augment(fake, opt_.augment, &rng_), fake_y));
     st.g_loss = finite_or_throw(g_loss, s, "generator");
     opt_G_->zero_grad();
     g_loss.backward();
     check_gradients(*G_, s, "generator");
-  } catch (...) {
-    D_->requires_grad_(true);
-    throw;
+    opt_G_->step();
   }
-  opt_G_->step();
-  D_->requires_grad_(true);
   if (ema_) ema_->update(*G_);
   step_ = s;
   return st;
 }
 
-void Trainer::write_samples() const {
-  NoGradGuard ng;
-  GeneratorNet& g = const_cast<Trainer*>(this)->sampler();
-  const bool was_training = g.is_training();
-  g.eval();
-  Tensor imgs = g.generate(fixed_noise_, fixed_labels_).to(kCPU);
-  if (was_training) g.train();
-  fs::create_directories(opt_.out + "/samples");
-  char name[64];
-  std::snprintf(name, sizeof name, "/samples/step_%06lld.png", static_cast<long long>(step_));
-  save_png_grid(opt_.out + name, imgs, 8, 2);
-}
-
 void Trainer::log_metrics(const StepStats& s, double ips, const metrics::Report* ev) {
-  if (!metrics_) {
-    const std::string path = opt_.out + "/metrics.csv";
-    const bool fresh = !fs::exists(path);
-    metrics_ = std::fopen(path.c_str(), "a");
-    GANTRY_CHECK(metrics_ != nullptr, "train: cannot open ", path, " for writing");
-    if (fresh) {
-      std::fprintf(metrics_, "step,epoch,d_loss,g_loss,d_real,d_fake,lr_g,lr_d,images_per_s,penalty");
-      if (opt_.eval_every > 0) std::fprintf(metrics_, ",fid_fmnist,kid,precision,recall,class_coverage");
-      std::fprintf(metrics_, "\n");
-    }
+  MetricsRow r;
+  r.step = s.step;
+  r.epoch = s.epoch;
+  r.d_loss = s.d_loss;
+  r.g_loss = s.g_loss;
+  r.d_real = s.d_real;
+  r.d_fake = s.d_fake;
+  r.lr_g = opt_G_->lr();
+  r.lr_d = opt_D_->lr();
+  r.images_per_s = ips;
+  r.penalty = s.penalty;
+  if (ev) {
+    r.has_eval = true;
+    r.fid = ev->fid;
+    r.kid = ev->kid;
+    r.precision = ev->precision;
+    r.recall = ev->recall;
+    r.coverage = ev->coverage;
   }
-  std::fprintf(metrics_, "%lld,%lld,%.6f,%.6f,%.5f,%.5f,%.6g,%.6g,%.1f,%.6f",
-               static_cast<long long>(s.step), static_cast<long long>(s.epoch), s.d_loss,
-               s.g_loss, s.d_real, s.d_fake, opt_G_->lr(), opt_D_->lr(), ips, s.penalty);
-  if (opt_.eval_every > 0) {
-    if (ev)
-      std::fprintf(metrics_, ",%.4f,%.6f,%.4f,%.4f,%.4f", ev->fid, ev->kid, ev->precision,
-                   ev->recall, ev->coverage);
-    else
-      std::fprintf(metrics_, ",,,,,");
-  }
-  std::fprintf(metrics_, "\n");
-  std::fflush(metrics_);
-}
-
-metrics::Report Trainer::evaluate() {
-  if (!evaluator_) {
-    auto clf = metrics::load_or_train_classifier(opt_.classifier, opt_.data_dir);
-    ImageDataset ref = load_fashion_mnist(opt_.data_dir, /*train=*/false, opt_.eval_n);
-    evaluator_ = std::make_unique<metrics::Evaluator>(clf, ref.images, opt_.seed);
-  }
-  NoGradGuard ng;
-  GeneratorNet& g = sampler();
-  const bool was_training = g.is_training();
-  g.eval();
-  RandomState gen(opt_.seed ^ 0x5A5A5A5A12345678ull);  // the same latents at every evaluation
-  std::vector<Tensor> parts;
-  const int64_t n = opt_.eval_n, chunk = 500;
-  for (int64_t s = 0; s < n; s += chunk) {
-    const int64_t b = std::min(chunk, n - s);
-    Tensor z = to_dev(randn({b, opt_.latent}, {}, &gen));
-    Tensor y;
-    if (g.conditional()) {  // classes in equal shares, as in the test set
-      std::vector<int64_t> lab(b);
-      for (int64_t i = 0; i < b; ++i) lab[i] = (s + i) % g.config.num_classes;
-      y = to_dev(from_vector<int64_t>(lab, {b}));
-    }
-    parts.push_back(g.generate(z, y).to(kCPU));  // the evaluator runs on the CPU
-  }
-  if (was_training) g.train();
-  return evaluator_->evaluate(parts.size() == 1 ? parts[0] : cat(parts, 0));
-}
-
-void Trainer::check_loss_trend(const StepStats& st) {
-  // Exponential mean and variance (time constant ~50 steps); after 100 steps
-  // a loss more than 8 standard deviations off its mean is reported (at most
-  // once per 200 steps: GAN losses are noisy, this flags jumps, not drift).
-  const double x[2] = {st.d_loss, st.g_loss};
-  const char* name[2] = {"D", "G"};
-  const double a = 0.02;
-  for (int i = 0; i < 2; ++i) {
-    if (loss_seen_ == 0) {
-      loss_mean_[i] = x[i];
-      continue;
-    }
-    const double d = x[i] - loss_mean_[i];
-    if (loss_seen_ >= 100 && step_ - last_trend_report_ >= 200 &&
-        std::abs(d) > 8 * std::sqrt(loss_var_[i]) + 1e-6) {
-      std::fprintf(stderr, "\ntrain: step %lld: %s loss %.4f is far off its trend (%.4f +- %.4f): "
-                   "divergence suspected\n", static_cast<long long>(step_), name[i], x[i],
-                   loss_mean_[i], std::sqrt(loss_var_[i]));
-      last_trend_report_ = step_;
-    }
-    loss_mean_[i] += a * d;
-    loss_var_[i] = (1 - a) * (loss_var_[i] + a * d * d);
-  }
-  ++loss_seen_;
-}
-
-void Trainer::check_trend(const metrics::Report& r) {
-  const bool finite = std::isfinite(r.fid) && std::isfinite(r.kid) && std::isfinite(r.precision) &&
-                      std::isfinite(r.recall) && std::isfinite(r.coverage);
-  if (!finite) {
-    std::fprintf(stderr, "\ntrain: step %lld: a metric is not finite (FID %g, KID %g): divergence\n",
-                 static_cast<long long>(step_), r.fid, r.kid);
-    return;
-  }
-  if (have_best_) {
-    // Far off the trend: FID more than doubled over the best so far, or class
-    // coverage fell by more than a quarter (a few classes take over: collapse).
-    if (r.fid > 2 * best_fid_ + 1.0)
-      std::fprintf(stderr, "\ntrain: step %lld: FID-FMNIST %.3f is more than twice the best so far "
-                   "(%.3f): divergence suspected\n", static_cast<long long>(step_), r.fid, best_fid_);
-    if (r.coverage < 0.75 * best_coverage_)
-      std::fprintf(stderr, "\ntrain: step %lld: class coverage %.3f fell from %.3f: mode collapse "
-                   "suspected\n", static_cast<long long>(step_), r.coverage, best_coverage_);
-  }
-  best_fid_ = have_best_ ? std::min(best_fid_, r.fid) : r.fid;
-  best_coverage_ = have_best_ ? std::max(best_coverage_, r.coverage) : r.coverage;
-  have_best_ = true;
+  metrics_->write(r);
 }
 
 void Trainer::run() {
@@ -484,13 +259,19 @@ void Trainer::run() {
   fs::create_directories(opt_.out, ec);
   GANTRY_CHECK(!ec && fs::is_directory(opt_.out), "train: cannot create the output directory '",
                opt_.out, "': ", ec ? ec.message() : std::string("a file stands in its place"));
+  {  // Every option of this run, as TOML that `--config` reads back.
+    const std::string toml = opt_.to_toml();
+    nn::write_file_atomic(opt_.out + "/config.toml", {{toml.data(), toml.size()}}, "config");
+  }
   if (opt_.resume && fs::exists(checkpoint_path())) {
     load_checkpoint(checkpoint_path());
-    if (!opt_.quiet)
-      std::fprintf(stderr, "resumed from %s at step %lld\n", checkpoint_path().c_str(),
-                   static_cast<long long>(step_));
+    log(LogLevel::Info, format("resumed from %s at step %lld", checkpoint_path().c_str(),
+                               static_cast<long long>(step_)));
   }
-  const bool tty = isatty(fileno(stderr));
+  // metrics.csv continues from this step: rows of later steps (from the run
+  // that was interrupted, or an earlier run in this directory) go.
+  metrics_ = std::make_unique<MetricsCsv>(opt_.out + "/metrics.csv", opt_.eval_every > 0);
+  metrics_->truncate_after(step_);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto tw = t0;
@@ -500,9 +281,8 @@ void Trainer::run() {
   while (step_ < total_steps_) {
     if (stop_requested()) {
       save_checkpoint(checkpoint_path());
-      if (!opt_.quiet)
-        std::fprintf(stderr, "%sstopped on request at step %lld; checkpoint written to %s\n",
-                     tty ? "\n" : "", static_cast<long long>(step_), checkpoint_path().c_str());
+      log(LogLevel::Info, format("stopped on request at step %lld; checkpoint written to %s",
+                                 static_cast<long long>(step_), checkpoint_path().c_str()));
       return;
     }
     StepStats st;
@@ -512,32 +292,31 @@ void Trainer::run() {
       if (opt_.on_divergence != "rollback" || rollbacks_ >= opt_.max_rollbacks ||
           !fs::exists(checkpoint_path()))
         throw;
-      const int64_t failed = step_ + 1;
       const double scale = lr_scale_ * opt_.rollback_lr_factor;
-      load_checkpoint(checkpoint_path());
+      const int64_t count = rollbacks_ + 1;
+      load_checkpoint(checkpoint_path());  // restores the checkpoint's (older) count and scale
       lr_scale_ = scale;
-      ++rollbacks_;
+      rollbacks_ = count;
       rebuild_schedules();
-      std::fprintf(stderr, "%s%s\nrolled back to step %lld (rollback %lld of %lld), learning rates x%g\n",
-                   tty ? "\n" : "", e.what(), static_cast<long long>(step_),
+      metrics_->truncate_after(step_);
+      log(LogLevel::Warn, format("%s; rolled back to step %lld (rollback %lld of %lld), learning rates x%g",
+                   e.what(), static_cast<long long>(step_),
                    static_cast<long long>(rollbacks_), static_cast<long long>(opt_.max_rollbacks),
-                   lr_scale_);
-      (void)failed;
+                   lr_scale_));
       continue;
     }
     window_images += opt_.batch * (opt_.n_critic + 1);
-    check_loss_trend(st);
+    warn_lines(loss_trend_.update(step_, st.d_loss, st.g_loss));
     const bool eval_now = opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_);
     metrics::Report ev;
     if (eval_now) {
       const auto e0 = clock::now();
       ev = evaluate();
       tw += clock::now() - e0;  // images/s counts training only
-      check_trend(ev);
-      if (!opt_.quiet)
-        std::fprintf(stderr, "%s[step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "
-                     "coverage %.3f\n", tty ? "\n" : "", static_cast<long long>(step_), ev.fid,
-                     ev.kid, ev.precision, ev.recall, ev.coverage);
+      warn_lines(metric_trend_.update(step_, ev.fid, ev.kid, ev.precision, ev.recall, ev.coverage));
+      log(LogLevel::Info, format("[step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "
+                                 "coverage %.3f", static_cast<long long>(step_), ev.fid,
+                                 ev.kid, ev.precision, ev.recall, ev.coverage));
     }
     const bool log_now = st.step % opt_.log_every == 0 || step_ == total_steps_ || eval_now;
     if (log_now) {
@@ -547,17 +326,17 @@ void Trainer::run() {
       tw = now;
       window_images = 0;
       log_metrics(st, ips, eval_now ? &ev : nullptr);
-      if (!opt_.quiet) {
+      {
         const double el = std::chrono::duration<double>(now - t0).count();
         const double per = el / static_cast<double>(step_ - first);
         const long long eta = static_cast<long long>(per * (total_steps_ - step_));
-        std::fprintf(stderr,
-                     "%s[step %lld/%lld  epoch %lld  %5.1f%%]  D %.4f  G %.4f  D(x) %.3f  "
-                     "D(G(z)) %.3f  %.0f img/s  %.1f ms/step  ETA %lldm%02llds%s",
-                     tty ? "\r" : "", static_cast<long long>(step_),
+        log(LogLevel::Progress, format(
+                     "[step %lld/%lld  epoch %lld  %5.1f%%]  D %.4f  G %.4f  D(x) %.3f  "
+                     "D(G(z)) %.3f  %.0f img/s  %.1f ms/step  ETA %lldm%02llds",
+                     static_cast<long long>(step_),
                      static_cast<long long>(total_steps_), static_cast<long long>(st.epoch),
                      100.0 * step_ / total_steps_, st.d_loss, st.g_loss, st.d_real, st.d_fake,
-                     ips, per * 1e3, eta / 60, eta % 60, tty ? "  " : "\n");
+                     ips, per * 1e3, eta / 60, eta % 60));
       }
     }
     if (opt_.sample_every > 0 && (step_ % opt_.sample_every == 0 || step_ == total_steps_))
@@ -566,92 +345,6 @@ void Trainer::run() {
         (step_ % opt_.checkpoint_every == 0 || step_ == total_steps_))
       save_checkpoint(checkpoint_path());
   }
-  if (!opt_.quiet && tty) std::fprintf(stderr, "\n");
-}
-
-// --------------------------------------------------------------- checkpoint
-namespace {
-void add_prefixed(nn::NamedTensors& out, const std::string& prefix, const nn::NamedTensors& in) {
-  for (const auto& kv : in) out.push_back({prefix + kv.first, kv.second});
-}
-nn::NamedTensors take_prefixed(const nn::NamedTensors& all, const std::string& prefix) {
-  nn::NamedTensors r;
-  for (const auto& kv : all)
-    if (kv.first.rfind(prefix, 0) == 0) r.push_back({kv.first.substr(prefix.size()), kv.second});
-  return r;
-}
-std::string meta(const std::map<std::string, std::string>& m, const std::string& k,
-                 const std::string& path) {
-  auto it = m.find(k);
-  GANTRY_CHECK(it != m.end(), "checkpoint ", path, ": metadata has no '", k, "'");
-  return it->second;
-}
-}  // namespace
-
-void Trainer::save_checkpoint(const std::string& path) const {
-  {
-    NoGradGuard ng;
-    for (const nn::Module* m : {static_cast<const nn::Module*>(G_.get()),
-                                static_cast<const nn::Module*>(D_.get())})
-      for (const auto& kv : m->state_dict()) {
-        if (!is_floating(kv.second.dtype())) continue;
-        GANTRY_CHECK(std::isfinite(sum(kv.second).item<double>()), "checkpoint ", path,
-                     ": refusing to save: '", kv.first, "' holds non-finite values (step ",
-                     step_, "); the previous checkpoint is kept");
-      }
-  }
-  nn::NamedTensors all;
-  add_prefixed(all, "G.", G_->state_dict());
-  add_prefixed(all, "D.", D_->state_dict());
-  add_prefixed(all, "opt_G.", opt_G_->state_dict());
-  add_prefixed(all, "opt_D.", opt_D_->state_dict());
-  if (ema_) add_prefixed(all, "ema.", ema_->state_dict());
-  std::map<std::string, std::string> m;
-  m["format"] = "gantry-checkpoint-1";
-  m["model"] = opt_.model;
-  m["step"] = std::to_string(step_);
-  m["config"] = opt_.to_toml();
-  m["rng_seed"] = std::to_string(rng_.seed());
-  m["rng_offset"] = std::to_string(rng_.offset());
-  m["default_rng_seed"] = std::to_string(default_random_state().seed());
-  m["default_rng_offset"] = std::to_string(default_random_state().offset());
-  m["loader_epoch"] = std::to_string(loader_->epoch());
-  m["loader_position"] = std::to_string(loader_->position());
-  m["latent"] = std::to_string(opt_.latent);
-  m["channels"] = std::to_string(G_->config.channels);
-  m["num_classes"] = std::to_string(G_->config.num_classes);
-  m["ema"] = ema_ ? "1" : "0";
-  char scale[40];
-  std::snprintf(scale, sizeof scale, "%.17g", lr_scale_);  // exact round trip
-  m["lr_scale"] = scale;
-  nn::save_safetensors(path, all, m);
-}
-
-void Trainer::load_checkpoint(const std::string& path) {
-  nn::SafetensorsFile f = nn::load_safetensors(path);
-  const auto& m = f.metadata;
-  GANTRY_CHECK(meta(m, "format", path) == "gantry-checkpoint-1", "checkpoint ", path,
-               ": unknown format '", meta(m, "format", path), "'");
-  GANTRY_CHECK(meta(m, "model", path) == opt_.model, "checkpoint ", path, " holds model '",
-               meta(m, "model", path), "' but the run is for '", opt_.model, "'");
-  GANTRY_CHECK((meta(m, "ema", path) == "1") == (ema_ != nullptr), "checkpoint ", path,
-               ": EMA ", (ema_ ? "enabled" : "disabled"), " in this run but not in the checkpoint");
-  G_->load_state_dict(take_prefixed(f.tensors, "G."));
-  D_->load_state_dict(take_prefixed(f.tensors, "D."));
-  opt_G_->load_state_dict(take_prefixed(f.tensors, "opt_G."));
-  opt_D_->load_state_dict(take_prefixed(f.tensors, "opt_D."));
-  if (ema_) ema_->load_state_dict(take_prefixed(f.tensors, "ema."));
-  step_ = std::stoll(meta(m, "step", path));
-  if (m.count("lr_scale")) {
-    lr_scale_ = std::stod(m.at("lr_scale"));
-    rebuild_schedules();
-  }
-  rng_.manual_seed(std::stoull(meta(m, "rng_seed", path)));
-  rng_.set_offset(std::stoull(meta(m, "rng_offset", path)));
-  default_random_state().manual_seed(std::stoull(meta(m, "default_rng_seed", path)));
-  default_random_state().set_offset(std::stoull(meta(m, "default_rng_offset", path)));
-  loader_->seek(std::stoll(meta(m, "loader_epoch", path)),
-                std::stoll(meta(m, "loader_position", path)));
 }
 
 }  // namespace gan

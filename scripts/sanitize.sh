@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/sanitize.sh — the CPU library, the CLI and the whole test suite built
 # with AddressSanitizer + UndefinedBehaviorSanitizer (GCC) into ./build-asan
-# (or $GANTRY_ASAN_DIR), then CTest run serially with LeakSanitizer on.
+# (or $GANTRY_ASAN_DIR), then CTest's `unit` label (tests/CMakeLists.txt) run
+# serially with LeakSanitizer on; the end-to-end training runs are left to
+# the main build.
 # Any sanitizer report fails the test that triggered it (UBSan does not
 # recover; ASan aborts), so a green CTest means a clean run.
 #
@@ -32,5 +34,6 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 if [ -f scripts/lsan.supp ]; then
   export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 fi
-ctest --test-dir "$BUILD_DIR" --output-on-failure
+# The unit label only: training smoke runs (e2e) happen once, in the main build.
+ctest --test-dir "$BUILD_DIR" --output-on-failure -L unit
 echo "sanitize: ctest clean in $(( $(date +%s) - built )) s (total $(( $(date +%s) - start )) s)"

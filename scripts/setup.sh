@@ -22,6 +22,8 @@ PACKAGES=(
   libstb-dev          # PNG read and write (gan/data/image)
   libjpeg62-turbo-dev # JPEG read (gan/data/image)
   nlohmann-json3-dev  # safetensors checkpoint headers (nn/safetensors)
+  libtomlplusplus-dev # TOML configs (gan/config.cpp; header-only use)
+  libcli11-dev        # the command line and its --help (apps/cli.cpp; header-only)
   dataset-fashion-mnist # the training data: /usr/share/datasets/fashion-mnist
   clang-14 libclang-rt-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer + ASan/UBSan, OpenMP for clang
 )

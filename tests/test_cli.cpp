@@ -88,6 +88,28 @@ TEST_CASE("cli: usage errors are one line with exit code 2", "[cli]") {
   CHECK(r.output.find("--checkpoint") != std::string::npos);
 }
 
+TEST_CASE("cli: every command has --help, train's from the option table", "[cli]") {
+  auto r = run("train --help");
+  CHECK(r.code == 0);
+  for (const char* want : {"--config FILE.toml", "--lr-g NUMBER in (0, 1]", "--batch INT in [2, 65536]",
+                           "--schedule TEXT constant|linear|cosine", "--ema NUMBER in [0, 1)",
+                           "dcgan family:", "--resume", "[default 64]"})
+    CHECK(r.output.find(want) != std::string::npos);
+  for (const char* cmd : {"sample", "eval", "demo", "bench", "train-classifier"}) {
+    INFO(cmd);
+    r = run(std::string(cmd) + " --help");
+    CHECK(r.code == 0);
+    CHECK(r.output.find("Usage: gantry " + std::string(cmd)) != std::string::npos);
+  }
+  r = run("train --batch 1");  // out of range: a usage error naming the flag
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--batch: must be in [2, 65536], got 1") != std::string::npos);
+  CHECK(one_line(r.output));
+  r = run("train --schedule exp");
+  CHECK(r.code == 2);
+  CHECK(one_line(r.output));
+}
+
 TEST_CASE("cli: bad files and configs are one-line errors with exit code 1", "[cli]") {
   auto r = run("train --config /no/such/file.toml");
   CHECK(r.code == 1);
@@ -96,7 +118,8 @@ TEST_CASE("cli: bad files and configs are one-line errors with exit code 1", "[c
   std::string bad_key = write_file("gantry_bad_key.toml", "model = \"dcgan\"\nlearning_rate = 3\n");
   r = run("train --config " + bad_key);
   CHECK(r.code == 1);
-  CHECK(r.output.find("unknown key 'learning_rate'") != std::string::npos);
+  CHECK(r.output.find(bad_key + ":2:1: unknown key 'learning_rate' (did you mean") != std::string::npos);
+  CHECK(one_line(r.output));
   std::string bad_model = write_file("gantry_bad_model.toml", "model = \"stylegan9\"\n");
   r = run("train --config " + bad_model);
   CHECK(r.code == 1);
@@ -127,6 +150,13 @@ TEST_CASE("cli: train then sample writes every promised file", "[cli]") {
   CHECK(fs::exists(out + "/samples/step_000002.png"));
   CHECK(fs::exists(out + "/samples/step_000004.png"));
   CHECK(fs::exists(out + "/metrics.csv"));
+  CHECK(fs::exists(out + "/train.log"));
+  // The saved config is every option, and trains again as it is.
+  REQUIRE(fs::exists(out + "/config.toml"));
+  r = run("train --config " + out + "/config.toml --steps 1 --out " + out + "_again --quiet");
+  INFO(r.output);
+  CHECK(r.code == 0);
+  fs::remove_all(out + "_again");
   // Resume past the end: continues from step 4 to 6.
   r = run("train --data " + data + " --steps 6 --batch 8 --seed 1 --out " + out +
           " --checkpoint-every 2 --quiet --ema 0.9 --resume");

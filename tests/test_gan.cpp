@@ -3,6 +3,8 @@
 // Fashion-MNIST (skipped when Debian's dataset-fashion-mnist is missing).
 #include <catch2/catch.hpp>
 
+#include "tests/test_skip.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +12,7 @@
 
 #include "gan/data/image.h"
 #include "gan/losses.h"
-#include "gan/models/dcgan.h"
+#include "gan/models/dcgan/dcgan.h"
 #include "gan/trainer.h"
 #include "tests/test_images.h"
 
@@ -162,8 +164,7 @@ TEST_CASE("a non-finite loss stops the run, naming step and network, checkpoint 
 
 TEST_CASE("DCGAN trains a few steps on real Fashion-MNIST", "[gan][e2e]") {
   if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
-    WARN("Fashion-MNIST not installed (Debian's dataset-fashion-mnist): skipped");
-    return;
+    GANTRY_SKIP("Fashion-MNIST not installed (Debian's dataset-fashion-mnist)");
   }
   const std::string out = (fs::temp_directory_path() / "gantry_e2e").string();
   fs::remove_all(out);

@@ -2,7 +2,8 @@
 //
 // Catch2 v2 exits with the number of failed assertions; CTest treats exit
 // code 77 as "skipped" (SKIP_RETURN_CODE), so a real failure count of 77 is
-// mapped to 78. Programs built with GANTRY_TEST_REQUIRES_CUDA exit 77 when no
+// mapped to 78; a program whose test cases passed or skipped, at least one
+// skipped (GANTRY_SKIP, tests/test_skip.h), exits 77. Programs built with GANTRY_TEST_REQUIRES_CUDA exit 77 when no
 // GPU is usable — but never while CTest is listing their tests (that would
 // register zero tests, silently).
 //
@@ -24,6 +25,18 @@
 #include "kernels/cuda/runtime.h"
 #endif
 
+#include "tests/test_skip.h"
+
+namespace {
+bool g_skipped = false;
+}  // namespace
+
+void testutil::skip(const std::string& why) {
+  std::printf("SKIPPED: %s\n", why.c_str());
+  std::fflush(stdout);
+  g_skipped = true;
+}
+
 int main(int argc, char** argv) {
 #ifdef GANTRY_TEST_REQUIRES_CUDA
   bool listing = false;
@@ -42,5 +55,6 @@ int main(int argc, char** argv) {
   int failed = Catch::Session().run(argc, argv);
   std::error_code ec;
   fs::remove_all(own, ec);
+  if (failed == 0 && g_skipped) return 77;  // tests/test_skip.h
   return failed == 77 ? 78 : failed;
 }

@@ -6,6 +6,8 @@
 // accuracy), skipped where the data set or the weights are missing.
 #include <catch2/catch.hpp>
 
+#include "tests/test_skip.h"
+
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <filesystem>
@@ -159,10 +161,9 @@ TEST_CASE("sha256: FIPS 180-4 test vectors", "[metrics]") {
 }
 
 TEST_CASE("the committed classifier: checksum, test accuracy >= 90%, FID grows with blur and noise",
-          "[metrics][classifier]") {
+          "[metrics][classifier][slow]") {
   if (!fs::exists(std::string(kFmnist) + "/t10k-images-idx3-ubyte.gz") || !fs::exists(kWeights)) {
-    WARN("Fashion-MNIST or " << kWeights << " missing: skipped (gantry train-classifier writes it)");
-    return;
+    GANTRY_SKIP(std::string("Fashion-MNIST or ") + kWeights + " missing (gantry train-classifier writes it)");
   }
   auto c = load_classifier(kWeights);  // checks the .sha256 file
   ImageDataset test = load_fashion_mnist(kFmnist, false);

@@ -1,8 +1,9 @@
 // gan/models/model.h — what the trainer, the sampler and the metrics need to
 // know about a GAN: a generator that maps latent codes (and, for conditional
 // models, class labels) to images, and a discriminator/critic that scores
-// images. Every model in gan/models/ derives from these two classes, and
-// make_generator/make_discriminator build one by name:
+// images. Every model in gan/models/<family>/ derives from these two
+// classes, and make_generator/make_discriminator build one by name (the
+// registry is in gan/models/dcgan/family.cpp, the only family so far):
 //
 //   name      G                              D
 //   dcgan     DCGAN (BatchNorm)              DCGAN (BatchNorm), logits

@@ -1,13 +1,18 @@
-// tests/fuzz/fuzz_config.cpp — libFuzzer target for gan::Config::parse (our
-// own TOML subset). Besides parsing, it reads every key back with its type's
-// getter and re-parses dump(): any exception other than gantry::Error, a
-// crash or a sanitizer report is a finding.
+// tests/fuzz/fuzz_config.cpp — libFuzzer target for the whole config load
+// path: toml++ parsing (gan::Config::parse), flattening, every getter, the
+// dump/re-parse round trip, and the option table's validation
+// (TrainOptions::apply, whose errors name file:line:column and the key) and
+// its to_toml round trip. Any exception other than gantry::Error (a toml++
+// exception escaping, std::out_of_range, ...), a crash or a sanitizer report
+// is a finding.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "core/error.h"
 #include "gan/config.h"
+#include "gan/options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using gantry::gan::Config;
@@ -23,9 +28,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case Config::Type::Array: (void)c.get_doubles(k); break;
       }
       (void)c.value_text(k);
+      (void)c.where(k);
     }
     Config again = Config::parse(c.dump(), "dump.toml");
-    (void)again.keys();
+    if (again.keys() != c.keys()) std::abort();  // dump() must read back
+    gantry::gan::TrainOptions o;
+    o.apply(c);
+    gantry::gan::TrainOptions back;
+    back.apply(Config::parse(o.to_toml(), "saved.toml"));
+    if (back.to_toml() != o.to_toml()) std::abort();  // the saved config must round-trip
   } catch (const gantry::Error&) {
   }
   return 0;

@@ -1,5 +1,5 @@
-// gan/models/critic.cpp — the BatchNorm-free critics (see critic.h).
-#include "gan/models/critic.h"
+// gan/models/dcgan/critic.cpp — the BatchNorm-free critics (see critic.h).
+#include "gan/models/dcgan/critic.h"
 
 #include "nn/spectral_norm.h"
 

@@ -1,5 +1,5 @@
-// gan/models/dcgan.cpp — the DCGAN generator and discriminator (see dcgan.h).
-#include "gan/models/dcgan.h"
+// gan/models/dcgan/dcgan.cpp — the DCGAN generator and discriminator (see dcgan.h).
+#include "gan/models/dcgan/dcgan.h"
 
 namespace gantry {
 namespace gan {

@@ -1,4 +1,4 @@
-// gan/models/critic.h — the DCGAN discriminator's layout without BatchNorm,
+// gan/models/dcgan/critic.h — the DCGAN discriminator's layout without BatchNorm,
 // for the objectives whose penalty differentiates D with respect to its input
 // (WGAN-GP, R1: batch statistics would couple the samples of a batch) or that
 // normalize the weights instead (SNGAN):
@@ -13,7 +13,7 @@
 //   CriticNorm::None       plain convs with biases (R1)
 //   CriticNorm::Spectral   every conv wrapped in nn::SpectralNorm, with biases (SNGAN)
 #pragma once
-#include "gan/models/dcgan.h"
+#include "gan/models/dcgan/dcgan.h"
 
 namespace gantry {
 namespace gan {

@@ -1,10 +1,9 @@
-// gan/models/cdcgan.cpp — the class-conditional DCGAN (see cdcgan.h) and the
-// model registry of model.h.
-#include "gan/models/cdcgan.h"
+// gan/models/dcgan/cdcgan.cpp — the class-conditional DCGAN (see cdcgan.h).
+#include "gan/models/dcgan/cdcgan.h"
 
 #include <algorithm>
 
-#include "gan/models/critic.h"
+#include "gan/models/dcgan/critic.h"
 #include "nn/init.h"
 
 namespace gantry {
@@ -72,37 +71,5 @@ Tensor CDCGANDiscriminator::score(const Tensor& x, const Tensor& y) {
 }
 
 // ------------------------------------------------------------------ registry
-const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names = {"dcgan", "wgan-gp", "r1", "sngan", "cdcgan"};
-  return names;
-}
-
-namespace {
-std::string names_list() {
-  std::string s;
-  for (const auto& n : model_names()) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-}  // namespace
-
-std::shared_ptr<GeneratorNet> make_generator(const std::string& m, const ModelConfig& c) {
-  if (m == "cdcgan") return make_shared<CDCGANGenerator>(c);
-  if (m == "dcgan" || m == "wgan-gp" || m == "r1" || m == "sngan") {
-    GANTRY_CHECK(c.num_classes == 0, "model '", m, "' is unconditional (num_classes must be 0)");
-    return make_shared<DCGANGenerator>(c);
-  }
-  throw Error("unknown model '" + m + "' (have: " + names_list() + ")");
-}
-
-std::shared_ptr<DiscriminatorNet> make_discriminator(const std::string& m, const ModelConfig& c) {
-  if (m == "cdcgan") return make_shared<CDCGANDiscriminator>(c);
-  GANTRY_CHECK(c.num_classes == 0 || m != "dcgan", "model '", m, "' is unconditional");
-  if (m == "dcgan") return make_shared<DCGANDiscriminator>(c);
-  if (m == "wgan-gp") return make_shared<ConvCritic>(c, CriticNorm::LayerNorm);
-  if (m == "r1") return make_shared<ConvCritic>(c, CriticNorm::None);
-  if (m == "sngan") return make_shared<ConvCritic>(c, CriticNorm::Spectral);
-  throw Error("unknown model '" + m + "' (have: " + names_list() + ")");
-}
-
 }  // namespace gan
 }  // namespace gantry

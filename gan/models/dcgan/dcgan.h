@@ -1,4 +1,4 @@
-// gan/models/dcgan.h — the DCGAN of LibTorch's cpp/dcgan example, exactly
+// gan/models/dcgan/dcgan.h — the DCGAN of LibTorch's cpp/dcgan example, exactly
 // (28x28 single-channel images, latent 100, no conv biases):
 //
 //   G: z [N,100] -> [N,100,1,1]

@@ -1,4 +1,4 @@
-// gan/models/cdcgan.h — the class-conditional DCGAN: the DCGAN networks plus
+// gan/models/dcgan/cdcgan.h — the class-conditional DCGAN: the DCGAN networks plus
 // a label embedding in G and a projection head in D (Miyato & Koyama, 2018).
 //
 //   G: z [N,latent], y [N] -> e = Embedding(K, E)(y) [N,E]
@@ -14,7 +14,7 @@
 // recall 0.0002), so the Linear stays; a lower D rate did not help either.
 // Spectral norm on D (convs, head, projection) is the next thing to try.
 #pragma once
-#include "gan/models/dcgan.h"
+#include "gan/models/dcgan/dcgan.h"
 
 namespace gantry {
 namespace gan {

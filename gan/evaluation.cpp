@@ -1,0 +1,66 @@
+// gan/evaluation.cpp — what the trainer shows of its generator: the sampler
+// (the EMA copy when there is one), the PNG grid of fixed-noise samples every
+// sample_every steps, and the metrics of gan/metrics/ every eval_every steps
+// (the same latents each time, so the numbers are comparable over the run).
+#include <filesystem>
+
+#include "gan/data/image.h"
+#include "gan/metrics/evaluator.h"
+#include "gan/trainer.h"
+
+namespace gantry {
+namespace gan {
+
+namespace fs = std::filesystem;
+
+GeneratorNet& Trainer::sampler() {
+  if (ema_) {
+    ema_->copy_to(*G_ema_);
+    return *G_ema_;
+  }
+  return *G_;
+}
+
+void Trainer::write_samples() const {
+  NoGradGuard ng;
+  GeneratorNet& g = const_cast<Trainer*>(this)->sampler();
+  const bool was_training = g.is_training();
+  g.eval();
+  Tensor imgs = g.generate(fixed_noise_, fixed_labels_).to(kCPU);
+  if (was_training) g.train();
+  fs::create_directories(opt_.out + "/samples");
+  char name[64];
+  std::snprintf(name, sizeof name, "/samples/step_%06lld.png", static_cast<long long>(step_));
+  save_png_grid(opt_.out + name, imgs, 8, 2);
+}
+
+metrics::Report Trainer::evaluate() {
+  if (!evaluator_) {
+    auto clf = metrics::load_or_train_classifier(opt_.classifier, opt_.data_dir);
+    ImageDataset ref = load_fashion_mnist(opt_.data_dir, /*train=*/false, opt_.eval_n);
+    evaluator_ = std::make_unique<metrics::Evaluator>(clf, ref.images, opt_.seed);
+  }
+  NoGradGuard ng;
+  GeneratorNet& g = sampler();
+  const bool was_training = g.is_training();
+  g.eval();
+  RandomState gen(opt_.seed ^ 0x5A5A5A5A12345678ull);  // the same latents at every evaluation
+  std::vector<Tensor> parts;
+  const int64_t n = opt_.eval_n, chunk = 500;
+  for (int64_t s = 0; s < n; s += chunk) {
+    const int64_t b = std::min(chunk, n - s);
+    Tensor z = to_dev(randn({b, opt_.latent}, {}, &gen));
+    Tensor y;
+    if (g.conditional()) {  // classes in equal shares, as in the test set
+      std::vector<int64_t> lab(b);
+      for (int64_t i = 0; i < b; ++i) lab[i] = (s + i) % g.config.num_classes;
+      y = to_dev(from_vector<int64_t>(lab, {b}));
+    }
+    parts.push_back(g.generate(z, y).to(kCPU));  // the evaluator runs on the CPU
+  }
+  if (was_training) g.train();
+  return evaluator_->evaluate(parts.size() == 1 ? parts[0] : cat(parts, 0));
+}
+
+}  // namespace gan
+}  // namespace gantry

@@ -1,0 +1,366 @@
+// gan/options.cpp — the option table of gan/options.h made into data (one
+// OptionSpec per row) and what walks it: TrainOptions::apply (type, range and
+// choice checks, unknown keys with the nearest valid key), validate (checks
+// between options), set_model_defaults and to_toml.
+#include "gan/options.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+
+#include "core/error.h"
+#include "gan/augment.h"
+#include "gan/losses.h"
+#include "gan/models/model.h"
+
+namespace gantry {
+namespace gan {
+
+namespace {
+
+// Field <-> Config::Value for each C++ type of the table.
+Config::Value to_value(const std::string& x) {
+  Config::Value v;
+  v.type = Config::Type::String;
+  v.s = x;
+  return v;
+}
+Config::Value to_value(int64_t x) {
+  Config::Value v;
+  v.type = Config::Type::Int;
+  v.i = x;
+  return v;
+}
+Config::Value to_value(double x) {
+  Config::Value v;
+  v.type = Config::Type::Float;
+  v.d = x;
+  return v;
+}
+Config::Value to_value(bool x) {
+  Config::Value v;
+  v.type = Config::Type::Bool;
+  v.b = x;
+  return v;
+}
+[[maybe_unused]] Config::Value to_value(const std::vector<double>& x) {
+  Config::Value v;
+  v.type = Config::Type::Array;
+  v.arr = x;
+  return v;
+}
+// check_option has already converted the value to the field's type.
+void from_value(std::string& f, const Config::Value& v) { f = v.s; }
+void from_value(int64_t& f, const Config::Value& v) { f = v.i; }
+void from_value(double& f, const Config::Value& v) { f = v.d; }
+void from_value(bool& f, const Config::Value& v) { f = v.b; }
+[[maybe_unused]] void from_value(std::vector<double>& f, const Config::Value& v) { f = v.arr; }
+
+#define GANTRY_OPT_SPECTYPE_STR OptionSpec::Type::String
+#define GANTRY_OPT_SPECTYPE_INT OptionSpec::Type::Int
+#define GANTRY_OPT_SPECTYPE_FLOAT OptionSpec::Type::Float
+#define GANTRY_OPT_SPECTYPE_BOOL OptionSpec::Type::Bool
+#define GANTRY_OPT_SPECTYPE_FLOATS OptionSpec::Type::Floats
+
+std::vector<OptionSpec> build_table() {
+  std::vector<OptionSpec> t;
+#define GANTRY_OPT_ROW(TYPE, name, def, flag, check, group, help)                          \
+  t.push_back(OptionSpec{#name, flag, GANTRY_OPT_SPECTYPE_##TYPE, #def, check, group, help, \
+                         [](const TrainOptions& o) { return to_value(o.name); },            \
+                         [](TrainOptions& o, const Config::Value& v) { from_value(o.name, v); }});
+  GANTRY_TRAIN_OPTIONS(GANTRY_OPT_ROW)
+#undef GANTRY_OPT_ROW
+  return t;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+struct Interval {
+  double lo, hi;
+  bool lo_open, hi_open;
+};
+
+// "[2, inf)" -> {2, inf, false, true}. The table's strings are fixed, so a
+// malformed one is a programming error caught by the option-table test.
+bool parse_interval(const std::string& s, Interval* out) {
+  if (s.size() < 5 || (s.front() != '[' && s.front() != '(') ||
+      (s.back() != ']' && s.back() != ')'))
+    return false;
+  const size_t comma = s.find(',');
+  if (comma == std::string::npos) return false;
+  auto num = [](std::string t, double* v) {
+    t.erase(0, t.find_first_not_of(' '));
+    t.erase(t.find_last_not_of(' ') + 1);
+    if (t == "inf") *v = std::numeric_limits<double>::infinity();
+    else if (t == "-inf") *v = -std::numeric_limits<double>::infinity();
+    else {
+      char* end = nullptr;
+      *v = std::strtod(t.c_str(), &end);
+      if (t.empty() || *end != '\0') return false;
+    }
+    return true;
+  };
+  out->lo_open = s.front() == '(';
+  out->hi_open = s.back() == ')';
+  return num(s.substr(1, comma - 1), &out->lo) &&
+         num(s.substr(comma + 1, s.size() - comma - 2), &out->hi);
+}
+
+bool in_interval(const Interval& r, double x) {
+  const bool lo_ok = r.lo_open ? x > r.lo : x >= r.lo;
+  const bool hi_ok = r.hi_open ? x < r.hi : x <= r.hi;
+  return lo_ok && hi_ok;  // false for NaN
+}
+
+std::string number_text(double x) {
+  std::ostringstream os;
+  os.precision(17);
+  os << x;
+  return os.str();
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& option_table() {
+  static const std::vector<OptionSpec> table = build_table();
+  return table;
+}
+
+const OptionSpec* find_option(const std::string& key) {
+  for (const OptionSpec& o : option_table())
+    if (key == o.key) return &o;
+  return nullptr;
+}
+
+std::string nearest_option(const std::string& key) {
+  // Compared as written, with '-' read as '_', and by its last dotted part
+  // (the options are top-level keys: "optim.beta" is likely "beta1").
+  std::string k = key;
+  std::replace(k.begin(), k.end(), '-', '_');
+  const std::string last = k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1);
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max();
+  for (const OptionSpec& o : option_table()) {
+    const size_t d = std::min({edit_distance(k, o.key), edit_distance(key, o.flag),
+                               edit_distance(last, o.key) + 1});
+    if (d < best_d) {
+      best_d = d;
+      best = o.key;
+    }
+  }
+  return best;
+}
+
+const char* option_type_name(OptionSpec::Type t) {
+  switch (t) {
+    case OptionSpec::Type::String: return "a string";
+    case OptionSpec::Type::Int: return "an integer";
+    case OptionSpec::Type::Float: return "a number";
+    case OptionSpec::Type::Bool: return "a boolean";
+    case OptionSpec::Type::Floats: return "an array of numbers";
+  }
+  return "?";
+}
+
+Config::Value check_option(const OptionSpec& o, Config::Value v, const std::string& where) {
+  using T = Config::Type;
+  bool ok = false;
+  switch (o.type) {
+    case OptionSpec::Type::String: ok = v.type == T::String; break;
+    case OptionSpec::Type::Int: ok = v.type == T::Int; break;
+    case OptionSpec::Type::Float:
+      if (v.type == T::Int) {
+        v.type = T::Float;
+        v.d = static_cast<double>(v.i);
+      }
+      ok = v.type == T::Float;
+      break;
+    case OptionSpec::Type::Bool: ok = v.type == T::Bool; break;
+    case OptionSpec::Type::Floats: ok = v.type == T::Array; break;
+  }
+  if (!ok)
+    throw Error(str(where, ": expected ", option_type_name(o.type), ", got ",
+                    config_type_name(v.type)));
+  const std::string check = o.check;
+  if (check.empty()) return v;
+  Interval r;
+  if (parse_interval(check, &r)) {
+    std::vector<double> xs;
+    if (v.type == T::Int) xs.push_back(static_cast<double>(v.i));
+    else if (v.type == T::Float) xs.push_back(v.d);
+    else if (v.type == T::Array) xs = v.arr;
+    for (double x : xs)
+      if (!in_interval(r, x))
+        throw Error(str(where, ": must be in ", check, ", got ",
+                        v.type == T::Int ? std::to_string(v.i) : number_text(x)));
+    return v;
+  }
+  // Choices "a|b|c".
+  std::string choice;
+  std::istringstream is(check);
+  while (std::getline(is, choice, '|'))
+    if (v.type == T::String && v.s == choice) return v;
+  std::string list = check;
+  std::replace(list.begin(), list.end(), '|', ',');
+  throw Error(str(where, ": must be one of ", list, ", got ", toml_value_text(v)));
+}
+
+Config::Value parse_option_text(const OptionSpec& o, const std::string& text,
+                                const std::string& where) {
+  Config::Value v;
+  switch (o.type) {
+    case OptionSpec::Type::String:
+      v.type = Config::Type::String;
+      v.s = text;
+      break;
+    case OptionSpec::Type::Int: {
+      errno = 0;
+      char* end = nullptr;
+      const long long x = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno != 0)
+        throw Error(str(where, ": '", text, "' is not an integer"));
+      v.type = Config::Type::Int;
+      v.i = x;
+      break;
+    }
+    case OptionSpec::Type::Float: {
+      errno = 0;
+      char* end = nullptr;
+      const double x = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || errno != 0)
+        throw Error(str(where, ": '", text, "' is not a number"));
+      v.type = Config::Type::Float;
+      v.d = x;
+      break;
+    }
+    case OptionSpec::Type::Bool:
+      if (text != "true" && text != "false")
+        throw Error(str(where, ": '", text, "' is not true or false"));
+      v.type = Config::Type::Bool;
+      v.b = text == "true";
+      break;
+    case OptionSpec::Type::Floats: {
+      Config c;
+      c.set("v", text);
+      if (c.type("v") != Config::Type::Array)
+        throw Error(str(where, ": '", text, "' is not an array of numbers such as [0.5, 0.9]"));
+      v = c.value("v");
+      break;
+    }
+  }
+  v.origin = where;
+  return check_option(o, v, where);
+}
+
+// ------------------------------------------------------------ TrainOptions
+void TrainOptions::set_model_defaults(const std::string& m) {
+  if (out == "runs/" + model) out = "runs/" + m;  // the default output follows the model
+  model = m;
+  // Start from the DCGAN objective, then change what the model's paper changes.
+  const TrainOptions base;
+  loss = base.loss;
+  n_critic = base.n_critic;
+  lr_g = base.lr_g;
+  lr_d = base.lr_d;
+  beta1 = base.beta1;
+  beta2 = base.beta2;
+  real_label_min = base.real_label_min;
+  real_label_max = base.real_label_max;
+  penalty = base.penalty;
+  if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
+    loss = "wasserstein";
+    n_critic = 5;
+    lr_g = lr_d = 1e-4;
+    beta1 = 0.0;
+    beta2 = 0.9;
+    penalty = "gp";
+  } else if (m == "sngan") {  // Miyato et al., standard CNN setting: hinge, n_dis 1, Adam(2e-4, 0.5, 0.999)
+    loss = "hinge";
+  } else if (m == "r1") {  // Mescheder et al.: non-saturating + R1 on reals
+    penalty = "r1";
+  }
+  if (m != "dcgan" && m != "cdcgan") real_label_min = real_label_max = 1.0;
+}
+
+namespace {
+std::string model_list() {
+  std::string have;
+  for (const auto& n : model_names()) have += (have.empty() ? "" : ", ") + n;
+  return have;
+}
+bool known_model(const std::string& m) {
+  const auto& names = model_names();
+  return std::find(names.begin(), names.end(), m) != names.end();
+}
+}  // namespace
+
+void TrainOptions::apply(const Config& c) {
+  // Unknown keys first: a typo is the likeliest mistake, and it may be the
+  // reason another key looks wrong.
+  for (const std::string& k : c.keys())
+    if (!find_option(k))
+      throw Error(str(c.position(k), ": unknown key '", k, "' (did you mean '", nearest_option(k),
+                      "'?)"));
+  if (c.has("model")) {
+    const Config::Value v = check_option(*find_option("model"), c.value("model"), c.where("model"));
+    GANTRY_CHECK(known_model(v.s), c.where("model"), ": model '", v.s, "' is not available (have: ",
+                 model_list(), ")");
+    set_model_defaults(v.s);
+  }
+  for (const std::string& k : c.keys()) {
+    const OptionSpec& o = *find_option(k);
+    const Config::Value v = check_option(o, c.value(k), c.where(k));
+    if (k == "loss") {
+      try {
+        parse_loss(v.s);
+      } catch (const Error& e) {
+        throw Error(str(c.where(k), ": ", e.what()));
+      }
+    } else if (k == "augment") {
+      try {
+        check_augment_policy(v.s);
+      } catch (const Error& e) {
+        throw Error(str(c.where(k), ": ", e.what()));
+      }
+    }
+    o.set(*this, v);
+  }
+  validate();
+}
+
+void TrainOptions::validate() const {
+  GANTRY_CHECK(known_model(model), "options: model '", model, "' is not available (have: ",
+               model_list(), ")");
+  // Every option's own range and choices (for options set from C++).
+  for (const OptionSpec& o : option_table()) check_option(o, o.get(*this), str("options: '", o.key, "'"));
+  parse_loss(loss);
+  check_augment_policy(augment);
+  GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
+  GANTRY_CHECK(real_label_min <= real_label_max, "options: real_label_min (", real_label_min,
+               ") > real_label_max (", real_label_max, ")");
+  GANTRY_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "options: unknown device '",
+               device, "' (expected cpu or cuda[:N])");
+}
+
+std::string TrainOptions::to_toml() const {
+  std::string out = "# gantry train: every option of this run (gan/options.h)\n";
+  for (const OptionSpec& o : option_table())
+    out += std::string(o.key) + " = " + toml_value_text(o.get(*this)) + "\n";
+  return out;
+}
+
+}  // namespace gan
+}  // namespace gantry

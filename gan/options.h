@@ -1,0 +1,152 @@
+// gan/options.h — the option table: every training option declared once.
+//
+// GANTRY_TRAIN_OPTIONS below is the only place an option is written. Each row
+//   X(TYPE, name, default, "flag", "check", "group", "help")
+// gives the TrainOptions field (`name`, of TYPE with its default), the config
+// key (`name`), the command-line flag (--flag), the check (an interval such as
+// "[2, inf)" or "(0, 1]", or choices "a|b|c", or "" for none), the --help
+// section and the help line. From it come: the TrainOptions struct, config
+// parsing and its type/range/choice checks (TrainOptions::apply), the CLI11
+// flags and `gantry train --help` (apps/train.cpp), the saved config.toml and
+// the "config" metadata of checkpoints (to_toml). Checks that relate options
+// to each other (steps or epochs, the model's name, ...) are in validate().
+//
+// A model family adds its options as rows here, under its own group (the
+// "dcgan family" rows below), and reads them from TrainOptions.
+//
+//   TYPE    C++ type              TOML
+//   STR     std::string           "text"
+//   INT     int64_t               123
+//   FLOAT   double                2.0e-4 (an integer is accepted)
+//   BOOL    bool                  true / false (a flag without value on the CLI)
+//   FLOATS  std::vector<double>   [0.5, 0.999]
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gan/config.h"
+
+namespace gantry {
+namespace gan {
+
+// clang-format off
+#define GANTRY_TRAIN_OPTIONS(X) \
+  X(STR,   model, "dcgan", "model", "", "run", \
+    "the GAN: dcgan, wgan-gp, r1, sngan or cdcgan (sets that model's published objective first)") \
+  X(INT,   seed, 0, "seed", "[0, inf)", "run", "seed of every random stream (data order, noise, init)") \
+  X(STR,   device, "cpu", "device", "", "run", "cpu or cuda[:N]") \
+  X(INT,   threads, 0, "threads", "[0, 4096]", "run", "CPU threads (0: all cores)") \
+  X(STR,   out, "runs/dcgan", "out", "", "run", \
+    "run directory: checkpoint, samples/, metrics.csv, config.toml, train.log (default runs/MODEL)") \
+  X(BOOL,  resume, false, "resume", "", "run", "continue from OUT/checkpoint.safetensors when it exists") \
+  X(BOOL,  quiet, false, "quiet", "", "run", "no progress lines on the console (warnings still show)") \
+  X(STR,   data, "fashion-mnist", "data", "", "data", "fashion-mnist, or a directory of PNG/JPEG images") \
+  X(STR,   data_dir, "/usr/share/datasets/fashion-mnist", "data-dir", "", "data", \
+    "where the Fashion-MNIST IDX files are") \
+  X(INT,   data_limit, -1, "data-limit", "[-1, inf)", "data", "use only the first N images (-1: all)") \
+  X(INT,   steps, 1000, "steps", "[0, inf)", "length", "generator steps (0: train by epochs)") \
+  X(INT,   epochs, 0, "epochs", "[0, inf)", "length", "epochs, when steps = 0") \
+  X(INT,   batch, 64, "batch", "[2, 65536]", "length", "images per batch") \
+  X(STR,   loss, "nonsaturating", "loss", "", "objective", \
+    "nonsaturating, minimax, lsgan, hinge or wasserstein") \
+  X(INT,   latent, 100, "latent", "[1, 65536]", "objective", "latent code size") \
+  X(INT,   n_critic, 1, "n-critic", "[1, 1000]", "objective", "D steps per G step") \
+  X(FLOAT, real_label_min, 0.8, "real-label-min", "[0, 1]", "objective", \
+    "real targets ~ U(real_label_min, real_label_max) for BCE losses") \
+  X(FLOAT, real_label_max, 1.0, "real-label-max", "[0, 1]", "objective", "see real_label_min") \
+  X(STR,   init, "dcgan", "init", "dcgan|default", "objective", \
+    "dcgan: N(0, 0.02) conv and N(1, 0.02) norm weights; default: the layers' own") \
+  X(FLOAT, lr_g, 2e-4, "lr-g", "(0, 1]", "optimizer", "G's Adam learning rate") \
+  X(FLOAT, lr_d, 2e-4, "lr-d", "(0, 1]", "optimizer", "D's Adam learning rate (TTUR: set apart)") \
+  X(FLOAT, beta1, 0.5, "beta1", "[0, 1)", "optimizer", "Adam's beta1") \
+  X(FLOAT, beta2, 0.999, "beta2", "[0, 1)", "optimizer", "Adam's beta2") \
+  X(STR,   schedule, "constant", "schedule", "constant|linear|cosine", "optimizer", \
+    "learning-rate schedule over the run") \
+  X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", "EMA generator for sampling (0: none)") \
+  X(INT,   g_width, 64, "g-width", "[1, 1024]", "dcgan family", "G's last hidden width (x2, x4 going up)") \
+  X(INT,   d_width, 64, "d-width", "[1, 1024]", "dcgan family", "D's first width (x2, x4 going down)") \
+  X(STR,   penalty, "none", "penalty", "none|gp|r1", "dcgan family", \
+    "gp: WGAN-GP on interpolates; r1: R1 on real images") \
+  X(FLOAT, gp_weight, 10.0, "gp-weight", "[0, 1e6]", "dcgan family", "WGAN-GP's lambda") \
+  X(FLOAT, r1_gamma, 1.0, "r1-gamma", "[0, 1e6]", "dcgan family", "R1: + gamma / 2 * mean ||grad D(x)||^2") \
+  X(INT,   r1_every, 1, "r1-every", "[1, 1000]", "dcgan family", "lazy R1: every k-th D step, scaled by k") \
+  X(STR,   augment, "none", "augment", "", "dcgan family", \
+    "DiffAugment: none, translation, cutout or translation,cutout") \
+  X(INT,   eval_every, 0, "eval-every", "[0, inf)", "evaluation", \
+    "score the sampler every K steps (FID-FMNIST, KID, precision, recall, coverage; 0: off)") \
+  X(INT,   eval_n, 2000, "eval-n", "[10, 1000000]", "evaluation", "samples (and test images) per evaluation") \
+  X(STR,   classifier, "assets/fmnist_classifier.safetensors", "classifier", "", "evaluation", \
+    "the metrics' Fashion-MNIST classifier (trained and saved when missing)") \
+  X(STR,   on_divergence, "stop", "on-divergence", "stop|rollback", "health", \
+    "a non-finite loss or gradient stops the run, or reloads the last checkpoint") \
+  X(FLOAT, rollback_lr_factor, 0.5, "rollback-lr-factor", "(0, 1]", "health", \
+    "learning rates are multiplied by this at each rollback") \
+  X(INT,   max_rollbacks, 3, "max-rollbacks", "[0, 1000]", "health", "rollbacks before giving up") \
+  X(INT,   sample_every, 200, "sample-every", "[0, inf)", "output", "PNG grid of fixed-noise samples every K steps (0: off)") \
+  X(INT,   checkpoint_every, 500, "checkpoint-every", "[0, inf)", "output", "checkpoint every K steps and at the end (0: none)") \
+  X(INT,   log_every, 10, "log-every", "[1, inf)", "output", "metrics.csv row and progress line every K steps") \
+  X(INT,   grid_size, 64, "grid-size", "[1, 1024]", "output", "samples in each PNG grid")
+// clang-format on
+
+#define GANTRY_OPT_CTYPE_STR std::string
+#define GANTRY_OPT_CTYPE_INT int64_t
+#define GANTRY_OPT_CTYPE_FLOAT double
+#define GANTRY_OPT_CTYPE_BOOL bool
+#define GANTRY_OPT_CTYPE_FLOATS std::vector<double>
+
+struct TrainOptions {
+#define GANTRY_OPT_FIELD(TYPE, name, def, flag, check, group, help) GANTRY_OPT_CTYPE_##TYPE name = def;
+  GANTRY_TRAIN_OPTIONS(GANTRY_OPT_FIELD)
+#undef GANTRY_OPT_FIELD
+
+  // Applies every key of a config through the option table: unknown keys
+  // (naming the nearest valid key), wrong types and values out of range or
+  // not among the choices are errors naming the file:line:column (or the
+  // flag) and the key. A `model` key first resets the objective to that
+  // model's defaults (set_model_defaults), so the other keys override them.
+  // Ends with validate().
+  void apply(const Config& c);
+  // The checks between options (steps or epochs, known model and loss, ...).
+  void validate() const;
+  // The objective each model was published with: loss, n_critic, Adam's
+  // betas and rates, penalty, label smoothing (none outside dcgan/cdcgan).
+  void set_model_defaults(const std::string& model_name);
+  int64_t num_classes() const { return model == "cdcgan" ? 10 : 0; }
+  // Every option as TOML (config.toml in the run directory, checkpoint
+  // metadata); Config::parse + apply reads it back to equal options.
+  std::string to_toml() const;
+};
+
+// One row of the table, for programs (the CLI) that walk it.
+struct OptionSpec {
+  enum class Type { String, Int, Float, Bool, Floats };
+  const char* key;
+  const char* flag;
+  Type type;
+  const char* default_text;  // as written in the table
+  const char* check;         // "[lo, hi]" / "(lo, hi)" interval, "a|b|c" choices, or ""
+  const char* group;
+  const char* help;
+  Config::Value (*get)(const TrainOptions&);
+  void (*set)(TrainOptions&, const Config::Value&);
+};
+
+const std::vector<OptionSpec>& option_table();
+// nullptr when there is no such key.
+const OptionSpec* find_option(const std::string& key);
+// The valid key nearest to `key` (edit distance), for "did you mean".
+std::string nearest_option(const std::string& key);
+const char* option_type_name(OptionSpec::Type t);
+
+// Converts `v` to the option's type (an integer is accepted for a float) and
+// checks its range or choices. Errors read "WHERE: problem", where `where` is
+// e.g. "cfg.toml:3:1: key 'batch'" or "--batch".
+Config::Value check_option(const OptionSpec& o, Config::Value v, const std::string& where);
+// Reads command-line text as the option's type ("2e-4", "true", "[0.5, 0.9]",
+// a bare string) and checks it; errors begin with `where`.
+Config::Value parse_option_text(const OptionSpec& o, const std::string& text,
+                                const std::string& where);
+
+}  // namespace gan
+}  // namespace gantry
