@@ -142,7 +142,7 @@ TEST_CASE("report: a directory that is not a run, and malformed metrics", "[repo
   CHECK_FALSE(fs::exists(run.file("report.html")));
 }
 
-TEST_CASE("report: headless Chromium renders every plot (not blank)", "[report][browser]") {
+TEST_CASE("report: headless Chromium renders every plot (not blank)", "[report][browser][e2e]") {
   const std::string chromium = find_chromium();
   if (chromium.empty()) GANTRY_SKIP("no Chromium installed (.ci/run installs Debian's chromium)");
   RunDir run = make_run();
