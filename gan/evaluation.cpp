@@ -3,6 +3,8 @@
 // sample_every steps, and the metrics of gan/metrics/ every eval_every steps
 // (the same latents each time, so the numbers are comparable over the run).
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "gan/data/image.h"
 #include "gan/metrics/evaluator.h"
@@ -32,6 +34,12 @@ void Trainer::write_samples() const {
   char name[64];
   std::snprintf(name, sizeof name, "/samples/step_%06lld.png", static_cast<long long>(step_));
   save_png_grid(opt_.out + name, imgs, 8, 2);
+  if (tb_) {  // the same PNG, into the event file
+    std::ifstream in(opt_.out + name, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    tb_->add_png("samples", bytes.str(), step_);
+  }
 }
 
 metrics::Report Trainer::evaluate() {

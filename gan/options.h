@@ -64,6 +64,8 @@ namespace gan {
   X(STR,   schedule, "constant", "schedule", "constant|linear|cosine", "optimizer", \
     "learning-rate schedule over the run") \
   X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", "EMA generator for sampling (0: none)") \
+  X(FLOAT, clip_grad_norm, 0.0, "clip-grad-norm", "[0, inf)", "optimizer", \
+    "clip each network's gradients to this global L2 norm before its step (0: off)") \
   X(INT,   g_width, 64, "g-width", "[1, 1024]", "dcgan family", "G's last hidden width (x2, x4 going up)") \
   X(INT,   d_width, 64, "d-width", "[1, 1024]", "dcgan family", "D's first width (x2, x4 going down)") \
   X(STR,   penalty, "none", "penalty", "none|gp|r1", "dcgan family", \
@@ -86,7 +88,9 @@ namespace gan {
   X(INT,   sample_every, 200, "sample-every", "[0, inf)", "output", "PNG grid of fixed-noise samples every K steps (0: off)") \
   X(INT,   checkpoint_every, 500, "checkpoint-every", "[0, inf)", "output", "checkpoint every K steps and at the end (0: none)") \
   X(INT,   log_every, 10, "log-every", "[1, inf)", "output", "metrics.csv row and progress line every K steps") \
-  X(INT,   grid_size, 64, "grid-size", "[1, 1024]", "output", "samples in each PNG grid")
+  X(INT,   grid_size, 64, "grid-size", "[1, 1024]", "output", "samples in each PNG grid") \
+  X(BOOL,  tensorboard, false, "tensorboard", "", "output", \
+    "also write TensorBoard event files (scalars, sample grids) to OUT/tb")
 // clang-format on
 
 #define GANTRY_OPT_CTYPE_STR std::string

@@ -18,6 +18,7 @@
 #include "gan/penalties.h"
 #include "nn/init.h"
 #include "nn/safetensors.h"
+#include "optim/clip.h"
 
 namespace gantry {
 namespace gan {
@@ -209,6 +210,7 @@ StepStats Trainer::train_step() {
     opt_D_->zero_grad();
     d_loss.backward();
     check_gradients(*D_, s, "discriminator");
+    if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(D_->parameters(), opt_.clip_grad_norm);
     opt_D_->step();
   }
   {
@@ -224,6 +226,7 @@ StepStats Trainer::train_step() {
     opt_G_->zero_grad();
     g_loss.backward();
     check_gradients(*G_, s, "generator");
+    if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(G_->parameters(), opt_.clip_grad_norm);
     opt_G_->step();
   }
   if (ema_) ema_->update(*G_);
@@ -252,6 +255,20 @@ void Trainer::log_metrics(const StepStats& s, double ips, const metrics::Report*
     r.coverage = ev->coverage;
   }
   metrics_->write(r);
+  if (tb_) {
+    const double values[] = {r.d_loss, r.g_loss, r.d_real, r.d_fake, r.lr_g, r.lr_d,
+                             r.images_per_s, r.penalty};
+    const char* tags[] = {"loss/d", "loss/g", "d_output/real", "d_output/fake",
+                          "lr/g", "lr/d", "speed/images_per_s", "loss/penalty"};
+    for (int i = 0; i < 8; ++i) tb_->add_scalar(tags[i], values[i], r.step);
+    if (r.has_eval) {
+      tb_->add_scalar("eval/fid_fmnist", r.fid, r.step);
+      tb_->add_scalar("eval/kid", r.kid, r.step);
+      tb_->add_scalar("eval/precision", r.precision, r.step);
+      tb_->add_scalar("eval/recall", r.recall, r.step);
+      tb_->add_scalar("eval/class_coverage", r.coverage, r.step);
+    }
+  }
 }
 
 void Trainer::run() {
@@ -272,6 +289,7 @@ void Trainer::run() {
   // that was interrupted, or an earlier run in this directory) go.
   metrics_ = std::make_unique<MetricsCsv>(opt_.out + "/metrics.csv", opt_.eval_every > 0);
   metrics_->truncate_after(step_);
+  if (opt_.tensorboard) tb_ = std::make_unique<EventWriter>(opt_.out + "/tb");
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto tw = t0;

@@ -45,6 +45,7 @@
 #include "gan/models/model.h"
 #include "gan/options.h"
 #include "gan/run_log.h"
+#include "gan/tensorboard.h"
 #include "optim/adam.h"
 #include "optim/ema.h"
 #include "optim/schedule.h"
@@ -128,6 +129,7 @@ class Trainer {
   double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
   int64_t rollbacks_ = 0;  // saved in checkpoints (format version 2)
   std::unique_ptr<MetricsCsv> metrics_;
+  std::unique_ptr<EventWriter> tb_;  // --tensorboard
   LogSink log_sink_;
 };
 
