@@ -3,8 +3,8 @@
 //
 // Nothing here recurses: backward, grad (with or without create_graph) and
 // the destruction of a graph all walk it with explicit stacks and queues, so
-// a chain of any length (200,000 ops in test_autograd) runs and frees in
-// constant C++ stack.
+// a chain of any length (200,000 ops in test_autograd_safety) runs and frees
+// in constant C++ stack.
 #include "autograd/engine.h"
 
 #include <atomic>
@@ -24,7 +24,8 @@ thread_local bool g_grad_enabled = true;
 std::atomic<uint64_t> g_sequence{0};
 thread_local autograd::Node* g_current_node = nullptr;
 // Guards what threads that share leaves (parameters) touch together: a
-// leaf's cached AccumulateGrad, its .grad during accumulation, and its hooks.
+// leaf's cached AccumulateGrad and the hook lists. Never held across an op
+// (AccumulateGrad has its own lock for .grad).
 std::mutex g_leaf_mutex;
 }  // namespace
 
@@ -60,42 +61,53 @@ Tensors AccumulateGrad::apply(const Tensors& grads, const std::vector<bool>&) {
   if (!g.defined()) return {};
   GANTRY_CHECK(g.shape() == leaf_.shape(), "AccumulateGrad: gradient of shape ",
                shape_str(g.shape()), " for a leaf of shape ", shape_str(leaf_.shape()));
-  std::lock_guard<std::mutex> lock(g_leaf_mutex);  // two threads may share this leaf
-  Tensor cur = leaf_.grad();
-  if (cur.defined()) {
-    leaf_.set_grad(add(cur, GradMode::is_enabled() ? g : g.detach()));  // a fresh tensor
-    return {};
+  // Compute the new .grad with no lock held, install it only if .grad has
+  // not changed meanwhile (another thread sharing this leaf), else redo.
+  for (;;) {
+    Tensor cur;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cur = leaf_.grad();
+    }
+    Tensor next;
+    if (cur.defined()) {
+      next = add(cur, GradMode::is_enabled() ? g : g.detach());  // a fresh tensor
+    } else {
+      // Take the gradient over only if nothing else can see its memory: the
+      // engine's buffer is the one reference to the handle and to the storage.
+      const bool exclusive = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 &&
+                             g.is_contiguous() && g.offset() == 0 && !g.grad_fn();
+      next = exclusive ? g : GradMode::is_enabled() ? clone(g) : core::clone(g);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    const Tensor now = leaf_.grad();
+    if (now.defined() == cur.defined() && (!now.defined() || now.is_same(cur))) {
+      leaf_.set_grad(next);
+      return {};
+    }
   }
-  // Take the gradient over only if nothing else can see its memory: the
-  // engine's buffer is the one reference to the handle and to the storage.
-  const bool exclusive = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 &&
-                         g.is_contiguous() && g.offset() == 0 && !g.grad_fn();
-  if (exclusive) leaf_.set_grad(g);
-  else leaf_.set_grad(GradMode::is_enabled() ? clone(g) : core::clone(g));
-  return {};
 }
 
 // Frees a node without recursing down its graph. Destroying a node releases
-// its edges and saved tensors, which may hold the last reference to the next
-// node, and so on down a chain: a naive release recurses once per node. Here
-// the edges are moved out first, onto an explicit stack, so the node's own
-// destructor frees nothing but its saved data; then each moved-out node
-// whose only owner is the stack is taken apart the same way.
-void delete_node(Node* root) {
-  std::vector<std::shared_ptr<Node>> stack;
-  auto take_edges = [&stack](Node* n) {
-    for (Edge& e : n->next)
-      if (e.fn) stack.push_back(std::move(e.fn));
-  };
-  take_edges(root);
-  delete root;
-  while (!stack.empty()) {
-    std::shared_ptr<Node> n = std::move(stack.back());
-    stack.pop_back();
-    if (n.use_count() == 1) take_edges(n.get());
-    // n's last owner may go here: delete_node runs again on a node whose
-    // edges are already on this stack, so it goes one level deep at most.
+// its edges, its saved tensors and its hooks, any of which may hold the last
+// reference to another node, and so on down a chain: a naive release
+// recurses once per node. Here the outermost call on a thread drains a queue:
+// a node whose last owner goes while the queue is being drained (inside a
+// destructor below) is only queued, and the loop frees it next.
+void delete_node(Node* n) {
+  thread_local bool draining = false;
+  thread_local std::vector<Node*> queue;
+  queue.push_back(n);
+  if (draining) return;
+  draining = true;
+  while (!queue.empty()) {
+    Node* cur = queue.back();
+    queue.pop_back();
+    std::vector<Edge> edges = std::move(cur->next);
+    delete cur;      // saved tensors and hooks: nested releases are queued
+    edges.clear();   // the edges' nodes: likewise
   }
+  draining = false;
 }
 
 namespace {
@@ -145,11 +157,11 @@ void register_hook(const Tensor& t, GradHook hook) {
                t.defined() ? shape_str(t.shape()) : std::string("(undefined)"),
                " does not require grad, so no gradient will reach a hook");
   GANTRY_CHECK(hook != nullptr, "register_hook: the hook is empty");
+  std::lock_guard<std::mutex> lock(g_leaf_mutex);
   if (auto fn = t.grad_fn()) {
     fn->pre_hooks.push_back({t.output_nr(), std::move(hook)});
     return;
   }
-  std::lock_guard<std::mutex> lock(g_leaf_mutex);
   t.ensure_autograd_meta().hooks.push_back(std::move(hook));
 }
 
@@ -157,25 +169,31 @@ namespace {
 // Runs the hooks on the gradients arriving at node n (slot i = output i of
 // n's op; for an AccumulateGrad, the leaf). A hook returning an undefined
 // tensor keeps the gradient it was given.
+// Hooks run on copies of the lists (a hook may register another hook).
 void run_hooks(Node* n, Tensors& grads) {
-  auto apply = [](const GradHook& h, Tensor& g) {
+  auto apply = [n](const GradHook& h, Tensor& g, uint32_t slot) {
     if (!g.defined()) return;
     Tensor r = h(g);
     if (!r.defined()) return;
-    GANTRY_CHECK(r.shape() == g.shape(), "register_hook: a hook returned a gradient of shape ",
-                 shape_str(r.shape()), " for one of shape ", shape_str(g.shape()));
+    GANTRY_CHECK(r.shape() == g.shape() && r.dtype() == g.dtype() && r.device() == g.device(),
+                 "register_hook: a hook on ",
+                 dynamic_cast<AccumulateGrad*>(n) ? std::string("a leaf")
+                                                  : str("output ", slot, " of ", n->name()),
+                 " returned a gradient ", tensor_desc(r), " for one of ", tensor_desc(g),
+                 " (shape, dtype and device must stay)");
     g = r;
   };
-  for (const auto& [slot, h] : n->pre_hooks)
-    if (slot < grads.size()) apply(h, grads[slot]);
-  if (auto* acc = dynamic_cast<AccumulateGrad*>(n)) {
-    std::vector<GradHook> hooks;
-    {
-      std::lock_guard<std::mutex> lock(g_leaf_mutex);
-      if (AutogradMeta* m = acc->leaf().autograd_meta()) hooks = m->hooks;
-    }
-    for (const auto& h : hooks) apply(h, grads[0]);
+  std::vector<std::pair<uint32_t, GradHook>> pre;
+  std::vector<GradHook> leaf_hooks;
+  {
+    std::lock_guard<std::mutex> lock(g_leaf_mutex);
+    pre = n->pre_hooks;
+    if (auto* acc = dynamic_cast<AccumulateGrad*>(n))
+      if (AutogradMeta* m = acc->leaf().autograd_meta()) leaf_hooks = m->hooks;
   }
+  for (const auto& [slot, h] : pre)
+    if (slot < grads.size()) apply(h, grads[slot], slot);
+  for (const auto& h : leaf_hooks) apply(h, grads[0], 0);
 }
 }  // namespace
 

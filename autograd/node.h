@@ -8,6 +8,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,16 @@ struct FunctionNode final : Node {
 // Sink for a leaf's gradient: adds it into leaf.grad. The stored gradient
 // never shares memory with another tensor: it is taken over only when the
 // engine holds the sole reference, and copied otherwise.
+//
+// Threads that share a leaf accumulate into it safely: the new .grad is
+// computed without any lock held (under create_graph the sum records ops,
+// which may look up other leaves' accumulators) and installed only if .grad is
+// still the value it was computed from; otherwise the sum is redone.
+//
+// As in PyTorch, backward(create_graph=true) into a leaf makes a cycle
+// (leaf -> .grad -> its graph -> this node -> leaf): clear the leaf's .grad
+// (set_grad({})) after such a pass, or use autograd::grad, which never writes
+// .grad.
 struct AccumulateGrad final : Node {
   explicit AccumulateGrad(Tensor leaf) : leaf_(std::move(leaf)) { num_outputs = 1; }
   Tensors apply(const Tensors& grads, const std::vector<bool>& need) override;
@@ -81,6 +92,7 @@ struct AccumulateGrad final : Node {
 
  private:
   Tensor leaf_;
+  std::mutex mu_;  // guards reading and installing leaf_'s .grad
 };
 
 // True when recording is on and some input requires grad.

@@ -287,12 +287,22 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& t, Reduction r) {
          [sp = save(p, "input"), st = save_if(will_need_grad(p), t, "target")](
              const Tensors& g, const NeedMask& n) {
            const Tensor pv = sp.unpack();
-           Tensor gp, gt;
+           Tensor d_p, d_t;
+           // The floor keeps p(1 - p) > 0; float16 cannot hold 1e-12.
+           const double eps_floor = pv.dtype() == kFloat16 ? 6.103515625e-05 : 1e-12;
            if (n[0])
-             gp = mul(g[0], div(sub(pv, st.unpack()), maximum(mul(pv, sub(1.0, pv)), 1e-12)));
-           if (n[1])
-             gt = mul(g[0], sub(maximum(log(sub(1.0, pv)), -100.0), maximum(log(pv), -100.0)));
-           return Tensors{gp, gt};
+             d_p = mul(g[0], div(sub(pv, st.unpack()), maximum(mul(pv, sub(1.0, pv)), eps_floor)));
+           if (n[1]) {
+             // max(log q, -100) with log never evaluated at q = 0, so the
+             // double backward sees no 0/0 there either.
+             auto clamped_log = [](const Tensor& q) {
+               const Tensor pos = gt(q, 0.0);
+               return where(pos, maximum(log(where(pos, q, 1.0)), -100.0),
+                            scalar_tensor(-100.0, Options(q.dtype()).device(q.device())));
+             };
+             d_t = mul(g[0], sub(clamped_log(sub(1.0, pv)), clamped_log(pv)));
+           }
+           return Tensors{d_p, d_t};
          });
   return reduce_loss(l, r);
 }

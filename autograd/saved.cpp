@@ -16,7 +16,7 @@ SavedTensor SavedTensor::input(const Tensor& t, const char* what) {
   if (!t.defined()) return s;
   s.data_ = t;
   s.what_ = what;
-  s.storage_ = t.storage().get();
+  s.storage_ = t.storage();
   s.version_ = t.version();
   return s;
 }
@@ -26,7 +26,7 @@ SavedTensor SavedTensor::output(const Tensor& t, const char* what, uint32_t outp
   if (!t.defined()) return s;
   s.data_ = core::detach(t);  // data only: no link back to the node that keeps it
   s.what_ = what;
-  s.storage_ = t.storage().get();
+  s.storage_ = t.storage();
   s.version_ = t.version();
   s.is_output_ = true;
   s.output_nr_ = output_nr;
@@ -37,7 +37,7 @@ Tensor SavedTensor::unpack() const {
   if (!data_.defined()) return data_;
   Node* node = current_node();
   const std::string op = node ? node->name() : std::string("backward");
-  GANTRY_CHECK(data_.storage().get() == storage_, op, " saved ", what_, " ",
+  GANTRY_CHECK(data_.storage() == storage_.lock(), op, " saved ", what_, " ",
                shape_str(data_.shape()), ", whose storage has since been replaced in place ",
                "(Module::to or a dtype/device change after the forward?)");
   const uint64_t now = data_.version();

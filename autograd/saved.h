@@ -55,7 +55,7 @@ class SavedTensor {
  private:
   Tensor data_;
   const char* what_ = "";
-  const void* storage_ = nullptr;  // identity of the storage at save time
+  std::weak_ptr<Storage> storage_;  // the storage at save time (a freed one reads as replaced)
   uint64_t version_ = 0;
   bool is_output_ = false;
   uint32_t output_nr_ = 0;

@@ -113,15 +113,12 @@ GANTRY_INSTANTIATE(uint8_t)
 // ------------------------------------------------------------ autograd slot
 AutogradMeta* Tensor::autograd_meta() const { return impl_->autograd.get(); }
 AutogradMeta& Tensor::ensure_autograd_meta() const {
-  // Created once; a mutex makes two threads racing on a tensor without a
-  // record create one. (Leaves that require grad get theirs from
-  // requires_grad_, before they are shared; ops only add records to their
-  // fresh outputs.)
-  if (!impl_->autograd) {
-    static std::mutex m;
-    std::lock_guard<std::mutex> lock(m);
-    if (!impl_->autograd) impl_->autograd = std::make_shared<AutogradMeta>();
-  }
+  // Not synchronized, by design: a record is created by requires_grad_ on a
+  // leaf before the leaf is shared between threads, and by ops on their own
+  // fresh outputs. Readers (requires_grad, grad_fn) then only read it; the
+  // mutable parts (.grad, hooks, the cached accumulator) are guarded in
+  // autograd/engine.cpp.
+  if (!impl_->autograd) impl_->autograd = std::make_shared<AutogradMeta>();
   return *impl_->autograd;
 }
 uint64_t Tensor::version() const { return impl_->storage->version(); }
@@ -345,9 +342,27 @@ Tensor expand(const Tensor& t, const Shape& s) {
 Tensor detach(const Tensor& t) { return make_view(t, t.shape(), t.strides(), t.offset()); }
 
 // ------------------------------------------------------------- materialize
+namespace {
+void copy_impl(const Tensor& dst, const Tensor& src);
+void fill_impl(const Tensor& t, double value);
+}  // namespace
+
+// Both bump the written storage's version counter once the write succeeded
+// (autograd refuses a backward that would read a tensor changed since it was
+// saved; a write that throws changes nothing).
 void copy_(const Tensor& dst, const Tensor& src) {
   GANTRY_CHECK(dst.defined() && src.defined(), "copy_: undefined tensor");
+  copy_impl(dst, src);
   dst.storage()->bump_version();
+}
+void fill_(const Tensor& t, double value) {
+  GANTRY_CHECK(t.defined(), "fill_: undefined tensor");
+  fill_impl(t, value);
+  t.storage()->bump_version();
+}
+
+namespace {
+void copy_impl(const Tensor& dst, const Tensor& src) {
   if (dst.device() == src.device() && !dst.device().is_cpu()) {
     // On one device: the device's strided copy (any strides, broadcast, cast).
     Tensor s = src.shape() == dst.shape() ? src : expand(src, dst.shape());
@@ -362,7 +377,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
     Tensor land = direct ? dst : empty(s.shape(), Options(dst.dtype()).device(dst.device()));
     Allocator* a = get_allocator(dst.device().is_cpu() ? s.device().type : dst.device().type);
     a->copy(land.raw_data(), land.device(), s.raw_data(), s.device(), s.numel() * s.itemsize());
-    if (!direct) copy_(dst, land);
+    if (!direct) copy_impl(dst, land);
     return;
   }
   Tensor s = src.shape() == dst.shape() ? src : expand(src, dst.shape());
@@ -386,8 +401,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
   });
 }
 
-void fill_(const Tensor& t, double value) {
-  t.storage()->bump_version();
+void fill_impl(const Tensor& t, double value) {
   if (!t.device().is_cpu()) {
     get_device_ops(t.device().type)->fill(t, value);
     return;
@@ -402,6 +416,8 @@ void fill_(const Tensor& t, double value) {
     });
   });
 }
+
+}  // namespace
 
 Tensor clone(const Tensor& t) {
   Tensor out = empty(t.shape(), Options(t.dtype()).device(t.device()));

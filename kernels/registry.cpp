@@ -173,17 +173,22 @@ void run(OpId op, const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
                         " and ", t.device().str(), "): ", all));
       }
   const Algorithm& a = Registry::instance().select(op, x.device().type, x.dtype(), in, attrs);
-  // Every output is written: bump its storage's version counter (for a kInPlace
-  // op such as adam_step the outputs are the inputs it updates), so autograd
-  // can tell when a tensor it saved for backward has changed.
-  for (const auto& t : out)
-    if (t.defined()) t.storage()->bump_version();
+  // Every output is written: once the kernel has run, bump its storage's
+  // version counter (for a kInPlace op such as adam_step the outputs are the
+  // inputs it updates), so autograd can tell when a tensor it saved for
+  // backward has changed. A kernel that throws bumps nothing.
+  auto bump = [&out] {
+    for (const auto& t : out)
+      if (t.defined()) t.storage()->bump_version();
+  };
   if (!g_profiling.load(std::memory_order_relaxed)) {
     a.fn(in, out, attrs);
+    bump();
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
   a.fn(in, out, attrs);
+  bump();
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> lock(g_profile_mu);

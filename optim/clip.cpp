@@ -17,20 +17,37 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   GANTRY_CHECK(norm_type == 2.0 || norm_type == inf, "clip_grad_norm_: norm_type must be 2 or ",
                "infinity, got ", norm_type);
   NoGradGuard ng;
-  double total = 0;  // sum of squares, or the running maximum
-  for (size_t i = 0; i < params.size(); ++i) {
-    const Tensor g = params[i].defined() ? params[i].grad() : Tensor();
-    if (!g.defined() || g.numel() == 0) continue;
+  // Each gradient's part (sum of squares or max |g|) as a float64 0-d tensor
+  // on its device, combined in parameter order; one read-back at the end (on
+  // CUDA: one synchronization, not one per parameter).
+  auto part_of = [&](const Tensor& g) {
     const Tensor g64 = to(g, kFloat64);
-    const double part = norm_type == 2.0 ? sum(mul(g64, g64)).item<double>()
-                                         : max(abs(g64)).item<double>();
-    GANTRY_CHECK(std::isfinite(part) || !error_if_nonfinite, "clip_grad_norm_: the gradient of ",
-                 "parameter ", i, " ", tensor_desc(params[i]), " is not finite (norm ", part,
-                 "); pass error_if_nonfinite=false to skip this check");
-    total = norm_type == 2.0 ? total + part : std::max(total, part);
+    return norm_type == 2.0 ? sum(mul(g64, g64)) : max(abs(g64));
+  };
+  Tensor total;
+  for (const Tensor& p : params) {
+    const Tensor g = p.defined() ? p.grad() : Tensor();
+    if (!g.defined() || g.numel() == 0) continue;
+    Tensor part = part_of(g);
+    if (total.defined() && part.device() != total.device()) part = part.to(total.device());
+    total = !total.defined() ? part : norm_type == 2.0 ? add(total, part) : maximum(total, part);
   }
-  const double norm = norm_type == 2.0 ? std::sqrt(total) : total;
-  if (!std::isfinite(norm)) return norm;
+  if (!total.defined()) return 0.0;
+  const double t = total.item<double>();
+  const double norm = norm_type == 2.0 ? std::sqrt(t) : t;
+  if (!std::isfinite(norm)) {
+    if (!error_if_nonfinite) return norm;
+    for (size_t i = 0; i < params.size(); ++i) {  // name the first culprit
+      const Tensor g = params[i].defined() ? params[i].grad() : Tensor();
+      if (!g.defined() || g.numel() == 0) continue;
+      const double part = part_of(g).item<double>();
+      GANTRY_CHECK(std::isfinite(part), "clip_grad_norm_: the gradient of parameter ", i, " ",
+                   tensor_desc(params[i]), " is not finite (norm ", part,
+                   "); pass error_if_nonfinite=false to skip this check");
+    }
+    throw Error(str("clip_grad_norm_: the total gradient norm overflows (", norm,
+                    ") though every part is finite"));
+  }
   const double coef = max_norm / (norm + 1e-6);
   if (coef >= 1.0) return norm;
   for (const Tensor& p : params) {
