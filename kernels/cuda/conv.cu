@@ -324,6 +324,7 @@ struct Descriptors {
 struct DnnChoice {
   int algo = -1;
   size_t workspace = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;  // applied to the descriptor before the call
 };
 
 enum class Pass { Forward, InputGrad, WeightGrad };
@@ -332,12 +333,14 @@ const char* op_name(Pass p) {
                                                               : "conv2d_weight_grad";
 }
 
-// What a cached choice depends on: pass, dtype, device, workspace limit, every
-// operand's shape, the attrs. Built on every call, so plain integers (no text).
+// What a cached choice depends on: pass, dtype, device, workspace limit, the
+// TF32 setting (it changes which math cuDNN may pick), every operand's shape,
+// the attrs. Built on every call, so plain integers (no text).
 using ShapeKey = std::vector<int64_t>;
 ShapeKey shape_key(Pass p, DType t, const Tensors& in, const Tensors& out,
                    const kernels::OpAttrs& a, int dev) {
-  ShapeKey k = {int64_t(p), int64_t(t), dev, int64_t(g_workspace_limit.load())};
+  ShapeKey k = {int64_t(p), int64_t(t), dev, int64_t(g_workspace_limit.load()),
+                int64_t(allow_tf32())};
   for (const Tensors* ts : {&in, &out})
     for (const Tensor& v : *ts) {
       k.push_back(v.dim());
@@ -362,15 +365,20 @@ std::string shape_text(Pass p, DType t, const Tensors& in, const Tensors& out,
   return k.str();
 }
 
+// tensor_ops: whether tensor-core math is acceptable (not for float32 with
+// TF32 off: its results would differ from the float32 reference).
 template <typename Perf, typename Query>
-DnnChoice pick(const char* op, Query query) {
+DnnChoice pick(const char* op, bool tensor_ops, Query query) {
   Perf perf[16];
   int found = 0;
   GANTRY_CUDNN_CHECK(query(perf, 16, &found));
-  for (int i = 0; i < found; ++i)
+  for (int i = 0; i < found; ++i) {
+    const bool tc = perf[i].mathType == CUDNN_TENSOR_OP_MATH ||
+                    perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
-        perf[i].memory <= g_workspace_limit.load())
-      return {static_cast<int>(perf[i].algo), perf[i].memory};
+        perf[i].memory <= g_workspace_limit.load() && (tensor_ops || !tc))
+      return {static_cast<int>(perf[i].algo), perf[i].memory, perf[i].mathType};
+  }
   throw Error(str(op, " (cudnn): no deterministic cuDNN algorithm within ",
                   g_workspace_limit.load() >> 20, " MiB of workspace for this shape"));
 }
@@ -406,23 +414,27 @@ void run_cudnn(Pass pass, const Tensors& in, const Tensors& out, const kernels::
     auto it = g_dnn_choices.find(key);
     if (it != g_dnn_choices.end()) c = it->second;
   }
+  const bool tensor_ops = !std::is_same_v<T, float> || allow_tf32();
   if (c.algo < 0) {
     if (pass == Pass::Forward)
-      c = pick<cudnnConvolutionFwdAlgoPerf_t>(op, [&](auto* p, int n, int* f) {
+      c = pick<cudnnConvolutionFwdAlgoPerf_t>(op, tensor_ops, [&](auto* p, int n, int* f) {
         return api->cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, f, p);
       });
     else if (pass == Pass::InputGrad)
-      c = pick<cudnnConvolutionBwdDataAlgoPerf_t>(op, [&](auto* p, int n, int* f) {
+      c = pick<cudnnConvolutionBwdDataAlgoPerf_t>(op, tensor_ops, [&](auto* p, int n, int* f) {
         return api->cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, f, p);
       });
     else
-      c = pick<cudnnConvolutionBwdFilterAlgoPerf_t>(op, [&](auto* p, int n, int* f) {
+      c = pick<cudnnConvolutionBwdFilterAlgoPerf_t>(op, tensor_ops, [&](auto* p, int n, int* f) {
         return api->cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, f,
                                                                    p);
       });
     std::lock_guard<std::mutex> lock(g_dnn_mutex);
     g_dnn_choices[key] = c;
   }
+  // The math the chosen algorithm was ranked with (cuDNN's perf results say
+  // which; the descriptor must carry it for the call).
+  GANTRY_CUDNN_CHECK(api->cudnnSetConvolutionMathType(d.conv, c.math));
   Tensor ws_t = empty({static_cast<int64_t>(std::max<size_t>(c.workspace, 1))},
                       Options().dtype(kUInt8).device(o.device()));
   // Scaling factors are float for float/half data and double for double.
