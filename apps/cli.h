@@ -50,6 +50,7 @@ int run_demo(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_train_classifier(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace gantry

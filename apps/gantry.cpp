@@ -6,6 +6,7 @@
 //   gantry train-classifier  the metrics' Fashion-MNIST classifier (apps/eval.cpp)
 //   gantry demo    ...   the MLP demo (apps/demo.cpp)
 //   gantry bench   ...   DCGAN iteration, Gantry vs LibTorch (apps/bench.cpp)
+//   gantry report RUN_DIR  the run's curves and samples as one HTML page (apps/report.cpp)
 //   gantry info          build, threads, devices and registered ops
 // Errors are one line on stderr and a non-zero exit: 2 for usage, 1 for
 // everything else (bad files, bad configs, non-finite losses).
@@ -56,6 +57,7 @@ void usage() {
                "       gantry bench [--device cpu|cuda[:N]] [--threads T] [--steps N] [--rounds R]\n"
                "                    [--batch B] [--warmup W] [--profile] [--no-libtorch]\n"
                "                    [--gemm auto|eigen] [--force OP=ALGO,...] [--cpu-cache-mb MB]\n"
+               "       gantry report RUN_DIR\n"
                "       gantry info\n"
                "every command takes --help\n");
 }
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cli::run_bench(argc, argv);
     if (cmd == "eval") return cli::run_eval(argc, argv);
     if (cmd == "train-classifier") return cli::run_train_classifier(argc, argv);
+    if (cmd == "report") return cli::run_report(argc, argv);
     if (cmd == "info") return info();
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       usage();

@@ -21,6 +21,14 @@ namespace autograd {
 
 struct Node;
 
+// A gradient hook (Tensor::register_hook): sees the gradient arriving for a
+// tensor and may return a replacement (undefined: keep it).
+using GradHook = std::function<Tensor(const Tensor&)>;
+
+// Frees a node without recursing down the graph below it (engine.cpp); every
+// node is owned through a shared_ptr with this deleter.
+void delete_node(Node* n);
+
 struct Edge {
   std::shared_ptr<Node> fn;  // null: this input needs no gradient
   uint32_t input_nr = 0;     // which output of `fn` the input was
@@ -41,6 +49,9 @@ struct Node : std::enable_shared_from_this<Node> {
   std::vector<Edge> next;   // one per input of the forward op
   uint32_t num_outputs = 1;
   uint64_t sequence = 0;    // creation order: later nodes run first
+  // Hooks of the op's output tensors: (output number, hook), run on the
+  // gradient of that output before apply. Leaves keep theirs in AutogradMeta.
+  std::vector<std::pair<uint32_t, GradHook>> pre_hooks;
 };
 
 // The backward of a differentiable op, written as a function of the output
@@ -78,6 +89,10 @@ bool any_requires_grad(const Tensors& inputs);
 // Records `outputs` as produced from `inputs` by an op with backward `fn`.
 // Does nothing when grad mode is off or no input requires grad.
 void record(const char* name, const Tensors& inputs, const Tensors& outputs, BackwardFn fn);
+
+// Tensor::register_hook: on t's grad_fn for an intermediate tensor, on the
+// tensor's record for a leaf.
+void register_hook(const Tensor& t, GradHook hook);
 
 // The edge that a gradient for `t` flows into (grad_fn, or the leaf's
 // AccumulateGrad); invalid when t does not require grad.

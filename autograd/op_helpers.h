@@ -5,6 +5,7 @@
 
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "autograd/saved.h"
 #include "kernels/registry.h"
 
 namespace gantry {
@@ -12,6 +13,12 @@ namespace gantry {
 // What an op definition records its backward with (autograd/node.h).
 using autograd::record;
 using NeedMask = std::vector<bool>;
+// What op definitions save for backward (autograd/saved.h).
+using autograd::save;
+using autograd::save_if;
+using autograd::save_output;
+using autograd::SavedTensor;
+using autograd::will_need_grad;
 
 namespace detail {
 

@@ -271,8 +271,30 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& t, Reduction r) {
     GANTRY_CHECK(lo >= 0 && hi <= 1, op, ": input values must be probabilities in [0, 1], got ",
                  "a range [", lo, ", ", hi, "] (use binary_cross_entropy_with_logits for logits)");
   }
-  Tensor lp = maximum(log(p), -100.0), lq = maximum(log(sub(1.0, p)), -100.0);
-  return reduce_loss(neg(add(mul(t, lp), mul(sub(1.0, t), lq))), r);
+  // Elementwise l = -(t lp + (1 - t) lq) with lp = max(log p, -100) and
+  // lq = max(log(1 - p), -100), so the loss stays finite at p = 0 and 1.
+  // Its derivative is analytic, as in PyTorch: composed through the clamped
+  // logs it would send 0/0 into log's backward at p in {0, 1} (NaN):
+  //   dl/dp = (p - t) / max(p (1 - p), 1e-12),   dl/dt = lq - lp,
+  // written with differentiable ops, so a double backward works too.
+  Tensor l;
+  {
+    NoGradGuard ng;
+    Tensor lp = maximum(log(p), -100.0), lq = maximum(log(sub(1.0, p)), -100.0);
+    l = neg(add(mul(t, lp), mul(sub(1.0, t), lq)));
+  }
+  record("BinaryCrossEntropyBackward", {p, t}, {l},
+         [sp = save(p, "input"), st = save_if(will_need_grad(p), t, "target")](
+             const Tensors& g, const NeedMask& n) {
+           const Tensor pv = sp.unpack();
+           Tensor gp, gt;
+           if (n[0])
+             gp = mul(g[0], div(sub(pv, st.unpack()), maximum(mul(pv, sub(1.0, pv)), 1e-12)));
+           if (n[1])
+             gt = mul(g[0], sub(maximum(log(sub(1.0, pv)), -100.0), maximum(log(pv), -100.0)));
+           return Tensors{gp, gt};
+         });
+  return reduce_loss(l, r);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& t, Reduction r) {

@@ -1,5 +1,6 @@
 // autograd/tensor_methods.cpp — the differentiable methods declared on
 // Tensor in core/tensor.h, forwarded to the op API in autograd/ops.h.
+#include "autograd/node.h"
 #include "autograd/ops.h"
 
 namespace gantry {
@@ -25,6 +26,9 @@ Tensor Tensor::clone() const { return gantry::clone(*this); }
 Tensor Tensor::to(DType t) const { return gantry::to(*this, t); }
 Tensor Tensor::to(Device d) const { return gantry::to(*this, d); }
 Tensor Tensor::detach() const { return gantry::detach(*this); }
+void Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
+  autograd::register_hook(*this, std::move(hook));
+}
 Tensor Tensor::sum() const { return gantry::sum(*this); }
 Tensor Tensor::mean() const { return gantry::mean(*this); }
 void Tensor::backward(const Tensor& grad_output, bool retain_graph, bool create_graph) const {

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <mutex>
+#include <utility>
 
 #include "core/hd.h"
 
@@ -68,8 +69,28 @@ class RandomState {
     seed_ = seed;
     offset_ = 0;
   }
-  uint64_t seed() const { return seed_; }
-  uint64_t offset() const { return offset_; }
+  uint64_t seed() const {
+    std::lock_guard<std::mutex> l(m_);
+    return seed_;
+  }
+  uint64_t offset() const {
+    std::lock_guard<std::mutex> l(m_);
+    return offset_;
+  }
+  // Reserves n counters under the current seed, as one atomic step: a
+  // manual_seed on another thread cannot fall between reading the seed and
+  // taking the offset. Returns {seed, first counter}.
+  std::pair<uint64_t, uint64_t> reserve(uint64_t n) {
+    std::lock_guard<std::mutex> l(m_);
+    const uint64_t o = offset_;
+    offset_ += n;
+    return {seed_, o};
+  }
+  // {seed, offset} read together (checkpoints).
+  std::pair<uint64_t, uint64_t> state() const {
+    std::lock_guard<std::mutex> l(m_);
+    return {seed_, offset_};
+  }
   void set_offset(uint64_t o) {
     std::lock_guard<std::mutex> l(m_);
     offset_ = o;
@@ -83,7 +104,7 @@ class RandomState {
   }
 
  private:
-  std::mutex m_;
+  mutable std::mutex m_;
   uint64_t seed_;
   uint64_t offset_ = 0;
 };

@@ -92,6 +92,21 @@ Allocator*& slot(DeviceType t) {
   return table[static_cast<int>(t)];
 }
 
+struct MemoryCounters {
+  std::atomic<size_t> live{0}, peak{0};
+};
+MemoryCounters& counters(DeviceType t) {
+  static MemoryCounters c[2];
+  return c[static_cast<int>(t)];
+}
+void count_alloc(DeviceType t, size_t n) {
+  MemoryCounters& c = counters(t);
+  const size_t now = c.live.fetch_add(n, std::memory_order_relaxed) + n;
+  size_t peak = c.peak.load(std::memory_order_relaxed);
+  while (now > peak && !c.peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
 DeviceOps*& ops_slot(DeviceType t) {
   static DeviceOps* table[2] = {nullptr, nullptr};
   return table[static_cast<int>(t)];
@@ -123,6 +138,15 @@ Allocator* get_allocator(DeviceType t) {
   return a;
 }
 
+MemoryStats memory_stats(DeviceType t) {
+  MemoryCounters& c = counters(t);
+  return MemoryStats{c.live.load(), c.peak.load()};
+}
+void reset_peak_memory(DeviceType t) {
+  MemoryCounters& c = counters(t);
+  c.peak.store(c.live.load());
+}
+
 void set_device_ops(DeviceType t, DeviceOps* ops) { ops_slot(t) = ops; }
 
 DeviceOps* get_device_ops(DeviceType t) {
@@ -134,6 +158,7 @@ DeviceOps* get_device_ops(DeviceType t) {
 
 Storage::Storage(size_t nbytes, Device d) : nbytes_(nbytes), device_(d), owned_(true) {
   data_ = get_allocator(d.type)->allocate(nbytes, d);
+  count_alloc(d.type, nbytes);
 }
 
 Storage::Storage(void* data, size_t nbytes, Device d, std::function<void(void*)> deleter)
@@ -141,6 +166,7 @@ Storage::Storage(void* data, size_t nbytes, Device d, std::function<void(void*)>
 
 Storage::~Storage() {
   if (owned_) {
+    counters(device_.type).live.fetch_sub(nbytes_, std::memory_order_relaxed);
     get_allocator(device_.type)->deallocate(data_, device_);
   } else if (deleter_) {
     deleter_(data_);

@@ -6,6 +6,7 @@
 // stream-ordered pool) and the few DeviceOps core needs to materialize a
 // tensor there: strided copy with dtype conversion, fill, and random fill.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,16 @@ size_t cpu_cache_bytes();  // bytes held in the cache now
 void cpu_cache_clear();    // returns every cached block to the system
 
 class Tensor;
+
+// Bytes of storage the process holds now, and the most it has held since the
+// last reset, per device type (allocated by Storage, not the allocator's cache).
+// The graph-memory rows of bench/ read these.
+struct MemoryStats {
+  size_t live_bytes = 0;
+  size_t peak_bytes = 0;
+};
+MemoryStats memory_stats(DeviceType t);
+void reset_peak_memory(DeviceType t);  // peak := live
 
 // Tensor-level work core needs on a non-CPU device (core/tensor.cpp calls
 // these; the CUDA backend implements them with its own kernels).
@@ -74,12 +85,21 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   const Device& device() const { return device_; }
 
+  // The version counter: bumped by every in-place write to this memory
+  // (copy_, fill_, every kernel's outputs, including ops that write their
+  // inputs in place such as adam_step). Autograd records it when it saves a
+  // tensor for backward and refuses a backward that would read a changed one
+  // (autograd/saved.h). Views share their base's storage, so its counter.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_acq_rel); }
+
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
   bool owned_ = false;
   std::function<void(void*)> deleter_;
+  std::atomic<uint64_t> version_{0};
 };
 
 }  // namespace gantry

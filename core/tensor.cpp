@@ -1,6 +1,8 @@
 // core/tensor.cpp — Tensor metadata, views, copies, factories and printing.
 #include "core/tensor.h"
 
+#include <mutex>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -111,9 +113,18 @@ GANTRY_INSTANTIATE(uint8_t)
 // ------------------------------------------------------------ autograd slot
 AutogradMeta* Tensor::autograd_meta() const { return impl_->autograd.get(); }
 AutogradMeta& Tensor::ensure_autograd_meta() const {
-  if (!impl_->autograd) impl_->autograd = std::make_shared<AutogradMeta>();
+  // Created once; a mutex makes two threads racing on a tensor without a
+  // record create one. (Leaves that require grad get theirs from
+  // requires_grad_, before they are shared; ops only add records to their
+  // fresh outputs.)
+  if (!impl_->autograd) {
+    static std::mutex m;
+    std::lock_guard<std::mutex> lock(m);
+    if (!impl_->autograd) impl_->autograd = std::make_shared<AutogradMeta>();
+  }
   return *impl_->autograd;
 }
+uint64_t Tensor::version() const { return impl_->storage->version(); }
 bool Tensor::requires_grad() const { return impl_->autograd && impl_->autograd->requires_grad; }
 Tensor& Tensor::requires_grad_(bool r) {
   GANTRY_CHECK(!r || is_floating(dtype()), "requires_grad_: only floating tensors can require ",
@@ -336,6 +347,7 @@ Tensor detach(const Tensor& t) { return make_view(t, t.shape(), t.strides(), t.o
 // ------------------------------------------------------------- materialize
 void copy_(const Tensor& dst, const Tensor& src) {
   GANTRY_CHECK(dst.defined() && src.defined(), "copy_: undefined tensor");
+  dst.storage()->bump_version();
   if (dst.device() == src.device() && !dst.device().is_cpu()) {
     // On one device: the device's strided copy (any strides, broadcast, cast).
     Tensor s = src.shape() == dst.shape() ? src : expand(src, dst.shape());
@@ -375,6 +387,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
 }
 
 void fill_(const Tensor& t, double value) {
+  t.storage()->bump_version();
   if (!t.device().is_cpu()) {
     get_device_ops(t.device().type)->fill(t, value);
     return;
@@ -491,7 +504,7 @@ Tensor linspace(double start, double end, int64_t steps, Options o) {
 Tensor rand(const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(is_floating(o.dtype_), "rand: needs a floating dtype, got ", dtype_name(o.dtype_));
   RandomState& gen = g ? *g : default_random_state();
-  const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
+  const auto [seed, base] = gen.reserve(shape_numel(s));
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Uniform, seed, base, 0, 0);
   return generate(s, o, "rand", [&](int64_t i, auto z) {
@@ -507,7 +520,7 @@ Tensor randn(const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(is_floating(o.dtype_), "randn: needs a floating dtype, got ",
                dtype_name(o.dtype_));
   RandomState& gen = g ? *g : default_random_state();
-  const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
+  const auto [seed, base] = gen.reserve(shape_numel(s));
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Normal, seed, base, 0, 0);
   return generate(s, o, "randn", [&](int64_t i, auto z) {
@@ -520,7 +533,7 @@ Tensor randn(const Shape& s, Options o, RandomState* g) {
 Tensor randint(int64_t low, int64_t high, const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(high > low, "randint: empty range [", low, ", ", high, ")");
   RandomState& gen = g ? *g : default_random_state();
-  const uint64_t seed = gen.seed(), base = gen.advance(shape_numel(s));
+  const auto [seed, base] = gen.reserve(shape_numel(s));
   const unsigned __int128 range = static_cast<uint64_t>(high - low);
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Int, seed, base, low,

@@ -12,6 +12,7 @@
 // core's own code calls only the non-recording functions in gantry::core.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -99,6 +100,15 @@ class Tensor {
   bool is_leaf() const { return grad_fn() == nullptr; }
   AutogradMeta* autograd_meta() const;    // nullptr when none was ever set
   AutogradMeta& ensure_autograd_meta() const;
+  // The version counter of this tensor's storage (core/storage.h): how many
+  // in-place writes it has seen. Autograd checks it for saved tensors.
+  uint64_t version() const;
+  // Calls hook(grad) when the gradient w.r.t. this tensor is computed (by
+  // backward or autograd::grad, create_graph paths included). The hook may
+  // return a replacement gradient of the same shape, or an undefined tensor
+  // to keep the one it was given. The tensor must require grad. (Defined in
+  // autograd/tensor_methods.cpp.)
+  void register_hook(std::function<Tensor(const Tensor&)> hook) const;
 
   // ---- differentiable methods (defined in autograd/tensor_methods.cpp) ----
   Tensor reshape(const Shape& s) const;    // a view when possible, else a copy
@@ -136,6 +146,7 @@ struct AutogradMeta {
   std::shared_ptr<autograd::Node> grad_fn;  // null for leaves
   uint32_t output_nr = 0;                   // which output of grad_fn this is
   std::weak_ptr<autograd::Node> grad_accumulator;  // leaves: cached AccumulateGrad
+  std::vector<std::function<Tensor(const Tensor&)>> hooks;  // leaves: register_hook
 };
 
 struct TensorImpl {

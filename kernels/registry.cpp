@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <mutex>
+#include <shared_mutex>
 
 namespace gantry {
 namespace kernels {
@@ -31,7 +33,8 @@ const Algorithm& Registry::select(OpId op, DeviceType dev, DType dtype, const Te
   const Slot& algos = slot(op, dev, dtype);
   GANTRY_CHECK(!algos.empty(), op_name(op), ": no kernel for device ", Device(dev).str(),
                " and dtype ", dtype_name(dtype));
-  if (num_forced_.load(std::memory_order_relaxed) > 0) {
+  if (num_forced_.load(std::memory_order_acquire) > 0) {
+    std::shared_lock<std::shared_mutex> lock(forced_mu_);  // force_algorithm may run meanwhile
     const std::string& f = forced_[op_index(op)];
     if (!f.empty()) {
       for (const auto& a : algos)
@@ -55,6 +58,7 @@ std::vector<Algorithm> Registry::algorithms(OpId op, DeviceType dev, DType dtype
 }
 
 void Registry::force_algorithm(OpId op, const std::string& algo) {
+  std::unique_lock<std::shared_mutex> lock(forced_mu_);
   std::string& f = forced_[op_index(op)];
   if (f.empty() && !algo.empty()) ++num_forced_;
   if (!f.empty() && algo.empty()) --num_forced_;
@@ -169,6 +173,11 @@ void run(OpId op, const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
                         " and ", t.device().str(), "): ", all));
       }
   const Algorithm& a = Registry::instance().select(op, x.device().type, x.dtype(), in, attrs);
+  // Every output is written: bump its storage's version counter (for a kInPlace
+  // op such as adam_step the outputs are the inputs it updates), so autograd
+  // can tell when a tensor it saved for backward has changed.
+  for (const auto& t : out)
+    if (t.defined()) t.storage()->bump_version();
   if (!g_profiling.load(std::memory_order_relaxed)) {
     a.fn(in, out, attrs);
     return;

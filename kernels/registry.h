@@ -22,6 +22,7 @@
 #pragma once
 #include <array>
 #include <atomic>
+#include <shared_mutex>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -86,6 +87,7 @@ class Registry {
   std::array<std::array<std::array<Slot, kNumDTypes>, kNumDeviceTypes>, kNumOps> table_;
   std::array<std::string, kNumOps> forced_;
   std::atomic<int> num_forced_{0};  // fast path: no op is forced
+  mutable std::shared_mutex forced_mu_;  // guards forced_: select reads, force_algorithm writes
 };
 
 // A static object that registers one kernel when the program starts

@@ -213,6 +213,7 @@ void Module::to(Device d) {
     if (!mv.moved.is_same(mv.target)) {
       TensorImpl* dst = mv.target.impl();
       const TensorImpl* src = mv.moved.impl();
+      dst->storage->bump_version();  // views and saved copies of the old memory see a write
       dst->storage = src->storage;
       dst->strides = src->strides;
       dst->offset = src->offset;
@@ -233,6 +234,7 @@ void Module::to(DType t) {
   for (auto& c : conv) {
     TensorImpl* dst = c.first.impl();
     const TensorImpl* src = c.second.impl();
+    dst->storage->bump_version();  // views and saved copies of the old memory see a write
     dst->storage = src->storage;
     dst->strides = src->strides;
     dst->offset = src->offset;

@@ -19,7 +19,8 @@ PACKAGES=(
   libopenblas0-openmp # so LibTorch's matmul is not the reference BLAS
   libopenblas-openmp-dev # bench only: the OpenBLAS GEMM rows of bench/bench_libtorch
   zlib1g-dev          # gzipped IDX data (gan/data/idx)
-  libstb-dev          # PNG/JPEG read and write (gan/data/image)
+  libstb-dev          # PNG read and write (gan/data/image)
+  libjpeg62-turbo-dev # JPEG read (gan/data/image)
   nlohmann-json3-dev  # safetensors checkpoint headers (nn/safetensors)
   libtomlplusplus-dev # TOML configs (gan/config.cpp; header-only use)
   libcli11-dev        # the command line and its --help (apps/cli.cpp; header-only)

@@ -518,6 +518,24 @@ void add_softmax_losses(std::vector<OpCase>& v) {
         Ref p = rn::masked_fill(rn::masked_fill(x[0], x[2], 1.0), x[3], 0.0);
         return rn::binary_cross_entropy(p, x[1], rn::Red::None);
       })));
+  // Exactly saturated both ways: p in {0, 1} against targets in {0, 1} (masks
+  // pick each element's p and t), so all four corners occur. The forward is
+  // checked here; the analytic gradient at the corners (finite: +-1e12 or 0)
+  // against hand-computed values, and gradcheck 1e-6 inside (0, 1), in
+  // test_autograd_safety.
+  v.push_back(no_grad(make_case(
+      "binary_cross_entropy/saturated_targets", "", Family::Composite,
+      {{{4, 5}, Dist::Prob}, {{4, 5}, Dist::Prob}, {{4, 5}, Dist::Mask}, {{4, 5}, Dist::Mask}},
+      [](const Tensors& x) {
+        Tensor p = masked_fill(mul(x[0], 0.0), x[2], 1.0);  // the case's dtype, values 0 or 1
+        Tensor t = masked_fill(mul(x[1], 0.0), x[3], 1.0);
+        return binary_cross_entropy(p, t, Reduction::None);
+      },
+      [](const R& x) {
+        Ref p = ref::map1(x[2], [](double m) { return m != 0 ? 1.0 : 0.0; });
+        Ref t = ref::map1(x[3], [](double m) { return m != 0 ? 1.0 : 0.0; });
+        return rn::binary_cross_entropy(p, t, rn::Red::None);
+      })));
   // Logits up to +-100: softplus must not overflow (saturated: no gradient check).
   v.push_back(no_grad(make_case(
       "binary_cross_entropy_with_logits/large", "", Family::Composite,

@@ -39,6 +39,12 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
 #include <stb/stb_image.h>
+// An independent JPEG encoder for the decoder's tests (the library decodes
+// JPEG with libjpeg-turbo).
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#include <stb/stb_image_write.h>
 #pragma GCC diagnostic pop
 
 using namespace gantry;
@@ -711,6 +717,62 @@ TEST_CASE("load_image and load_image_folder", "[io][image]") {
   CHECK_THROWS_AS(gan::load_image(dir.file("imgs/a.png"), 0), gantry::Error);
   CHECK_THAT(error_message([&] { gan::load_image(dir.file("imgs/notes.txt"), 1); }),
              Catch::Contains("notes.txt"));
+}
+
+namespace {
+void append_to_string(void* ctx, void* data, int size) {
+  static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+// A smooth w x h image with `comp` channels (1 gray, 3 RGB), bytes [h][w][comp].
+std::vector<unsigned char> smooth_pixels(int w, int h, int comp) {
+  std::vector<unsigned char> px(static_cast<size_t>(w) * h * comp);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < comp; ++c)
+        px[(static_cast<size_t>(y) * w + x) * comp + c] =
+            static_cast<unsigned char>(40 + 8 * x + 6 * y + 50 * c);
+  return px;
+}
+}  // namespace
+
+TEST_CASE("load_image: JPEG (gray and RGB) decodes to its pixels in every channel count",
+          "[io][image]") {
+  TempDir dir;
+  const int w = 16, h = 9;
+  for (int comp : {1, 3}) {
+    const std::vector<unsigned char> px = smooth_pixels(w, h, comp);
+    std::string jpg;
+    REQUIRE(stbi_write_jpg_to_func(append_to_string, &jpg, w, h, comp, px.data(), 100));
+    const std::string p = dir.file(comp == 1 ? "gray.jpg" : "rgb.jpg");
+    write_bytes(p, jpg);
+    for (int channels = 1; channels <= 4; ++channels) {
+      INFO("source channels " << comp << ", requested " << channels);
+      Tensor t = gan::load_image(p, channels);
+      REQUIRE(t.shape() == Shape{channels, h, w});
+      const float* q = t.data<float>();
+      double worst = 0;
+      for (int c = 0; c < channels; ++c)
+        for (int i = 0; i < w * h; ++i) {
+          const double got = (q[c * w * h + i] + 1.0) * 127.5;
+          double want;
+          if (c == channels - 1 && (channels == 2 || channels == 4)) {
+            want = 255;  // alpha: opaque
+          } else if (comp == 3 && channels <= 2) {  // RGB -> gray: the luma
+            want = 0.299 * px[i * 3] + 0.587 * px[i * 3 + 1] + 0.114 * px[i * 3 + 2];
+          } else {
+            want = px[static_cast<size_t>(i) * comp + (comp == 1 ? 0 : c)];
+          }
+          worst = std::max(worst, std::abs(got - want));
+        }
+      CHECK(worst <= 6.0);  // quality 100 on a smooth image: a few levels at most
+    }
+    // Every truncation is refused with an error naming the file, never gray filler.
+    const std::string cut = dir.file("cut.jpg");
+    for (size_t n : {size_t(0), size_t(2), jpg.size() / 3, jpg.size() / 2, jpg.size() - 2}) {
+      write_bytes(cut, jpg.substr(0, n));
+      CHECK_THAT(error_message([&] { gan::load_image(cut, 3); }), Catch::Contains("cut.jpg"));
+    }
+  }
 }
 
 TEST_CASE("load_image: truncated, corrupt and oversized images give gantry::Error",

@@ -1,11 +1,16 @@
-// gan/data/image.cpp — PNG grids, image files and image folders through stb.
+// gan/data/image.cpp — PNG grids, image files and image folders.
 //
-// stb is compiled here (the one translation unit that defines the
-// implementations), with every function static so no other file can clash
-// with it, PNG and JPEG decoders only, and stb's own dimension limit set to
-// ours. Files are read into memory (size-capped) and probed with
-// stbi_info_from_memory before decoding, so a header announcing a huge image
-// is refused before any pixel buffer is allocated.
+// PNG goes through stb (compiled here, the one translation unit that defines
+// its implementation, every function static, PNG only, stb's dimension limit
+// set to ours). JPEG goes through libjpeg-turbo, which is fuzzed continuously
+// upstream: stb's JPEG decoder (Debian 12's 2022-09 copy) failed our fuzzer
+// four times on hostile files, the last time inside entropy-coded data where
+// no check in front of it can help (docs/reliability.md).
+//
+// Files are read into memory (size-capped) and their headers read before any
+// pixel buffer is allocated, so a header announcing a huge image is refused
+// first. Every decoder error or warning (a truncated or corrupt file) is a
+// gantry::Error naming the file; nothing is printed.
 #include "gan/data/image.h"
 
 #include <sys/stat.h>
@@ -14,6 +19,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <csetjmp>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -31,7 +37,6 @@
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_NO_STDIO
 #define STBI_FAILURE_USERMSG
 #define STBI_MAX_DIMENSIONS 16384
@@ -42,79 +47,14 @@
 #include <stb/stb_image_write.h>
 #pragma GCC diagnostic pop
 
+#include <jpeglib.h>  // after <cstdio>: libjpeg needs FILE and size_t declared
+
 namespace gantry {
 namespace gan {
 
 namespace {
 
 static_assert(STBI_MAX_DIMENSIONS == kMaxImageSide, "stb's limit must match ours");
-
-// Two defects of stb 2022-09 (Debian 12) in JPEG Huffman tables, both found
-// by the fuzzer and reported by UBSan; every marker segment is checked here
-// before stb sees the file:
-//   - it writes past stbi__huffman::size[257] when a DHT table's 16 code
-//     counts sum to more than 256 (stbi__build_huffman; larger sums overrun
-//     the heap). Upstream later rejects such tables.
-//   - a scan may select a Huffman table no DHT segment defined; stb then
-//     decodes with the uninitialized (malloc'd) table memory — whatever the
-//     previous image left there — and indexes its symbol array out of bounds.
-//     So each scan's tables must have been defined before it: baseline scans
-//     use a DC and an AC table per component, progressive DC scans (first
-//     pass) only the DC table, progressive AC scans only the AC table.
-// Walks the marker segments, skipping entropy-coded data after each SOS, and
-// never reads past the buffer. Returns "" when the file is fine for stb (or
-// not a JPEG), else what is wrong.
-std::string jpeg_tables_problem(const unsigned char* p, size_t n) {
-  // stb takes any file starting with 0xFF, fill bytes (more 0xFF) before the
-  // SOI included, as a JPEG candidate (a fuzzer found that too).
-  if (n < 2 || p[0] != 0xFF) return "";
-  bool defined[2][4] = {};  // [class: 0 DC, 1 AC][table id]
-  bool progressive = false;
-  size_t i = 0;
-  while (i + 1 < n) {
-    if (p[i] != 0xFF) {  // entropy-coded data (after an SOS): skip to the next marker
-      ++i;
-      continue;
-    }
-    const unsigned char m = p[i + 1];
-    if (m == 0xFF || m == 0x00 || (m >= 0xD0 && m <= 0xD7) || m == 0x01 || m == 0xD8) {
-      i += (m == 0xFF) ? 1 : 2;  // fill byte, stuffed zero, RSTn, TEM, SOI: no length
-      continue;
-    }
-    if (m == 0xD9) return "";  // EOI
-    if (i + 3 >= n) return "";  // truncated: stb reports it
-    const size_t len = static_cast<size_t>(p[i + 2]) << 8 | p[i + 3];
-    if (m == 0xC2) progressive = true;
-    if (m == 0xC4) {  // DHT: (class/id byte, 16 counts, sum(counts) values) repeated
-      // As stb reads it: tables until the segment length is used up, and
-      // bytes past the end of the file read as 0.
-      for (size_t j = i + 4; j < i + 2 + len && j < n;) {
-        size_t total = 0;
-        for (size_t k = j + 1; k <= j + 16 && k < n; ++k) total += p[k];
-        if (total > 256) return "a Huffman table has more than 256 codes";
-        const int tc = p[j] >> 4, th = p[j] & 15;
-        if (tc <= 1 && th <= 3) defined[tc][th] = true;  // stb rejects the others itself
-        j += 17 + total;
-      }
-    }
-    if (m == 0xDA && i + 4 < n) {  // SOS: Ns, then (component, Td<<4 | Ta) per component, Ss, Se, Ah<<4 | Al
-      const size_t ns = p[i + 4];
-      const size_t tail = i + 5 + 2 * ns;  // Ss
-      const bool dc_scan = tail < n && p[tail] == 0;
-      const bool first_dc = tail + 2 < n ? (p[tail + 2] >> 4) == 0 : true;
-      for (size_t c = 0; c < ns && i + 6 + 2 * c < n; ++c) {
-        const int td = p[i + 6 + 2 * c] >> 4, ta = p[i + 6 + 2 * c] & 15;
-        if (td > 3 || ta > 3) continue;  // stb rejects these itself
-        const bool needs_dc = progressive ? dc_scan && first_dc : true;
-        const bool needs_ac = progressive ? !dc_scan : true;
-        if ((needs_dc && !defined[0][td]) || (needs_ac && !defined[1][ta]))
-          return "a scan uses a Huffman table that no DHT segment defined";
-      }
-    }
-    i += 2 + len;
-  }
-  return "";
-}
 
 // stb grows its IDAT buffer to a chunk's announced length (doubling, up to
 // 2 GiB) before checking that the bytes are there: a 200-byte PNG whose IDAT
@@ -159,32 +99,140 @@ struct Decoded {
   std::vector<float> chw;  // [channels,h,w] in [-1,1]
 };
 
+// libjpeg reports errors through a callback that must not return; ours
+// formats the message and longjmps back to decode_jpeg, which turns it into a
+// gantry::Error after releasing the decoder. Warnings (corrupt or missing
+// data, which libjpeg would paper over with gray) are errors too.
+struct JpegErrors {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+[[noreturn]] void jpeg_fail(j_common_ptr cinfo) {
+  auto* e = reinterpret_cast<JpegErrors*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, e->message);
+  std::longjmp(e->jump, 1);
+}
+
+void jpeg_message(j_common_ptr cinfo, int level) {
+  if (level < 0) jpeg_fail(cinfo);  // a warning: corrupt data
+  // level >= 0: trace messages, never printed
+}
+
+// A progressive file may hold any number of scans, each a pass over the whole
+// coefficient buffer; a hostile one could hold thousands. Real encoders write
+// about ten (libjpeg's own progression has 10).
+constexpr int kMaxJpegScans = 100;
+
+void jpeg_progress(j_common_ptr cinfo) {
+  auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
+  if (d->input_scan_number > kMaxJpegScans) {
+    auto* e = reinterpret_cast<JpegErrors*>(cinfo->err);
+    std::snprintf(e->message, sizeof e->message, "more than %d progressive scans",
+                  kMaxJpegScans);
+    std::longjmp(e->jump, 1);
+  }
+}
+
+// Decodes a JPEG into `pixels` (h*w*channels bytes, interleaved), converting
+// gray <-> RGB as asked and adding opaque alpha for 2 or 4 channels. Returns
+// "" or what went wrong. No object with a destructor lives between setjmp and
+// a longjmp except those declared before the setjmp.
+std::string decode_jpeg(const std::vector<unsigned char>& file, int channels, int& w, int& h,
+                        std::vector<unsigned char>& pixels) {
+  jpeg_decompress_struct cinfo;
+  JpegErrors err;
+  jpeg_progress_mgr progress;
+  std::vector<unsigned char> row;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = jpeg_fail;
+  err.mgr.emit_message = jpeg_message;
+  err.message[0] = '\0';
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    return err.message[0] ? err.message : "corrupt JPEG";
+  }
+  jpeg_create_decompress(&cinfo);
+  progress.progress_monitor = jpeg_progress;
+  cinfo.progress = &progress;
+  jpeg_mem_src(&cinfo, file.data(), static_cast<unsigned long>(file.size()));
+  jpeg_read_header(&cinfo, TRUE);
+  w = static_cast<int>(cinfo.image_width);
+  h = static_cast<int>(cinfo.image_height);
+  const int comp = cinfo.num_components;
+  const uint64_t decoded = static_cast<uint64_t>(w) * static_cast<uint64_t>(h) *
+                           static_cast<uint64_t>(std::max(channels, comp));
+  if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide) {
+    jpeg_destroy_decompress(&cinfo);
+    return str("image is ", w, "x", h, "; the limit is ", kMaxImageSide, " pixels on a side");
+  }
+  if (decoded > kMaxImageDecodedBytes) {
+    jpeg_destroy_decompress(&cinfo);
+    return str("image is ", w, "x", h, "x", std::max(channels, comp), " = ", decoded,
+               " bytes decoded; the limit is ", kMaxImageDecodedBytes);
+  }
+  // libjpeg converts YCbCr/gray to gray or RGB itself; CMYK/YCCK is refused.
+  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+    jpeg_destroy_decompress(&cinfo);
+    return "CMYK JPEG images are not supported";
+  }
+  const bool gray_out = channels <= 2;
+  cinfo.out_color_space = gray_out ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  const int oc = static_cast<int>(cinfo.output_components);  // 1 or 3
+  row.resize(static_cast<size_t>(w) * oc);
+  pixels.assign(static_cast<size_t>(w) * h * channels, 255);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    const int y = static_cast<int>(cinfo.output_scanline);
+    JSAMPROW rows[1] = {row.data()};
+    if (jpeg_read_scanlines(&cinfo, rows, 1) != 1) break;  // suspension cannot happen in memory
+    unsigned char* dst = pixels.data() + static_cast<size_t>(y) * w * channels;
+    for (int x = 0; x < w; ++x)  // gray or RGB into the first 1 or 3; alpha stays 255
+      for (int c = 0; c < oc; ++c) dst[x * channels + c] = row[static_cast<size_t>(x) * oc + c];
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return "";
+}
+
+bool is_jpeg(const std::vector<unsigned char>& f) {
+  return f.size() >= 3 && f[0] == 0xFF && f[1] == 0xD8 && f[2] == 0xFF;
+}
+
 Decoded decode(const std::string& path, int channels) {
   const std::string where = "load_image: '" + path + "': ";
   GANTRY_CHECK(channels >= 1 && channels <= 4, where, "channels must be 1..4, got ", channels);
   std::vector<unsigned char> file = read_file_capped(path, where);
   GANTRY_CHECK(!file.empty(), where, "file is empty");
-  const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
-  const std::string jpeg_problem = jpeg_tables_problem(file.data(), file.size());
-  GANTRY_CHECK(jpeg_problem.empty(), where, "corrupt JPEG (", jpeg_problem, ")");
-  GANTRY_CHECK(png_chunks_ok(file.data(), file.size()), where,
-               "corrupt PNG (a chunk runs past the end of the file)");
-  int w = 0, h = 0, comp = 0;
-  GANTRY_CHECK(stbi_info_from_memory(file.data(), len, &w, &h, &comp), where,
-               "not a readable PNG/JPEG image (", stbi_failure_reason(), ")");
-  GANTRY_CHECK(w > 0 && h > 0 && w <= kMaxImageSide && h <= kMaxImageSide, where, "image is ", w,
-               "x", h, "; the limit is ", kMaxImageSide, " pixels on a side");
-  const uint64_t decoded = static_cast<uint64_t>(w) * h * std::max(channels, comp);
-  GANTRY_CHECK(decoded <= kMaxImageDecodedBytes, where, "image is ", w, "x", h, "x",
-               std::max(channels, comp), " = ", decoded,
-               " bytes decoded; the limit is ", kMaxImageDecodedBytes);
-  int w2 = 0, h2 = 0, comp2 = 0;
-  unsigned char* px = stbi_load_from_memory(file.data(), len, &w2, &h2, &comp2, channels);
-  GANTRY_CHECK(px != nullptr, where, "cannot decode (", stbi_failure_reason(), ")");
-  if (w2 != w || h2 != h) {
+  std::vector<unsigned char> pixels;  // [h][w][channels]
+  int w = 0, h = 0;
+  if (is_jpeg(file)) {
+    const std::string problem = decode_jpeg(file, channels, w, h, pixels);
+    GANTRY_CHECK(problem.empty(), where, "cannot decode JPEG (", problem, ")");
+  } else {
+    const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
+    GANTRY_CHECK(png_chunks_ok(file.data(), file.size()), where,
+                 "corrupt PNG (a chunk runs past the end of the file)");
+    int comp = 0;
+    GANTRY_CHECK(stbi_info_from_memory(file.data(), len, &w, &h, &comp), where,
+                 "not a readable PNG/JPEG image (", stbi_failure_reason(), ")");
+    GANTRY_CHECK(w > 0 && h > 0 && w <= kMaxImageSide && h <= kMaxImageSide, where, "image is ",
+                 w, "x", h, "; the limit is ", kMaxImageSide, " pixels on a side");
+    const uint64_t decoded = static_cast<uint64_t>(w) * h * std::max(channels, comp);
+    GANTRY_CHECK(decoded <= kMaxImageDecodedBytes, where, "image is ", w, "x", h, "x",
+                 std::max(channels, comp), " = ", decoded, " bytes decoded; the limit is ",
+                 kMaxImageDecodedBytes);
+    int w2 = 0, h2 = 0, comp2 = 0;
+    unsigned char* px = stbi_load_from_memory(file.data(), len, &w2, &h2, &comp2, channels);
+    GANTRY_CHECK(px != nullptr, where, "cannot decode (", stbi_failure_reason(), ")");
+    if (w2 != w || h2 != h) {
+      stbi_image_free(px);
+      throw Error(str(where, "decoded size ", w2, "x", h2, " differs from the header's ", w,
+                      "x", h));
+    }
+    pixels.assign(px, px + static_cast<size_t>(w) * h * channels);
     stbi_image_free(px);
-    throw Error(str(where, "decoded size ", w2, "x", h2, " differs from the header's ", w, "x",
-                    h));
   }
   Decoded d;
   d.w = w;
@@ -193,8 +241,7 @@ Decoded decode(const std::string& path, int channels) {
   d.chw.resize(static_cast<size_t>(plane * channels));
   for (int64_t i = 0; i < plane; ++i)
     for (int c = 0; c < channels; ++c)
-      d.chw[c * plane + i] = static_cast<float>(px[i * channels + c]) / 127.5f - 1.0f;
-  stbi_image_free(px);
+      d.chw[c * plane + i] = static_cast<float>(pixels[i * channels + c]) / 127.5f - 1.0f;
   return d;
 }
 

@@ -1,6 +1,6 @@
-// gan/data/image.h — images in and out through stb: PNG sample grids (like
-// torchvision's make_grid + save_image), single images, and folders of
-// PNG/JPEG files as a dataset.
+// gan/data/image.h — images in and out: PNG sample grids (like torchvision's
+// make_grid + save_image), single images, and folders of PNG/JPEG files as a
+// dataset. PNG through stb, JPEG through libjpeg-turbo.
 //
 // Pixel mapping: a value v in [-1,1] becomes round((clamp(v) + 1) * 127.5) in
 // 0..255 on the way out; a byte b becomes b / 127.5 - 1 on the way in.
@@ -23,7 +23,7 @@ void save_png_grid(const std::string& path, const Tensor& images, int64_t nrow =
                    int64_t padding = 2);
 
 // One PNG or JPEG file as float32 [channels,H,W] in [-1,1]; channels 1..4
-// (stb converts: gray<->RGB, alpha added as opaque). Refused before decoding:
+// (gray<->RGB converted, alpha added as opaque). Refused before decoding:
 // files over 256 MiB, images over 16384 pixels on a side or over 64 MiB decoded.
 Tensor load_image(const std::string& path, int channels);
 

@@ -29,6 +29,14 @@ namespace gantry {
 namespace cuda {
 namespace {
 
+// Failed frees (see take_free_errors in runtime.h).
+std::mutex g_free_errors_mu;
+FreeErrors g_free_errors;
+void record_free_error(const std::string& what) {
+  std::lock_guard<std::mutex> lock(g_free_errors_mu);
+  if (g_free_errors.count++ == 0) g_free_errors.first = what;
+}
+
 __global__ void probe_kernel(int* out) { *out = 42; }
 
 struct Probe {
@@ -151,7 +159,8 @@ struct PoolAllocator final : Allocator {
   }
 
   // Called from Storage's destructor, which must not throw: a failure is
-  // reported on stderr; at process exit (runtime already unloading) it is quiet.
+  // recorded for take_free_errors(); at process exit (runtime already
+  // unloading) it is expected and not recorded.
   void deallocate(void* p, const Device& d) override {
     if (p == nullptr) return;
     DeviceState& s = *states()[d.index];
@@ -160,10 +169,8 @@ struct PoolAllocator final : Allocator {
     if (prev != d.index) cudaSetDevice(d.index);
     cudaError_t e = cudaFreeAsync(p, s.current);
     if (prev >= 0 && prev != d.index) cudaSetDevice(prev);
-    if (e != cudaSuccess && e != cudaErrorCudartUnloading && e != cudaErrorContextIsDestroyed) {
-      std::fprintf(stderr, "gantry: cudaFreeAsync on %s failed: %s\n", d.str().c_str(),
-                   cudaGetErrorString(e));
-    }
+    if (e != cudaSuccess && e != cudaErrorCudartUnloading && e != cudaErrorContextIsDestroyed)
+      record_free_error(str("cudaFreeAsync on ", d.str(), " failed: ", cudaGetErrorString(e)));
     if (e != cudaSuccess) cudaGetLastError();
   }
 
@@ -392,6 +399,13 @@ void empty_cache(int dev) {
   DeviceState& s = state(dev);
   GANTRY_CUDA_CHECK(cudaStreamSynchronize(s.current));
   GANTRY_CUDA_CHECK(cudaMemPoolTrimTo(s.pool, 0));
+}
+
+FreeErrors take_free_errors() {
+  std::lock_guard<std::mutex> lock(g_free_errors_mu);
+  FreeErrors r = g_free_errors;
+  g_free_errors = FreeErrors{};
+  return r;
 }
 
 void synchronize(int dev) {

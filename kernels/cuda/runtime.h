@@ -11,6 +11,7 @@
 // the CPU's to ~1e-6; on trades ~10 bits of mantissa for tensor-core speed).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,17 @@ void empty_cache(int dev);
 
 // Waits until all work Gantry issued on device `dev` (-1: every device) is done.
 void synchronize(int dev = -1);
+
+// Freeing device memory happens in Storage's destructor, which must not throw
+// and (like every layer below apps/) never prints. A failed cudaFreeAsync is
+// counted here instead: how many frees failed since the last call, and the
+// first failure's message ("" when none). Callers that care (the trainer,
+// gpu-check) ask after a step.
+struct FreeErrors {
+  uint64_t count = 0;
+  std::string first;
+};
+FreeErrors take_free_errors();
 
 // The stream Gantry issues device `dev`'s work on, as an opaque cudaStream_t
 // (for code built without nvcc, e.g. a test that captures a CUDA graph).

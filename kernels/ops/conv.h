@@ -84,10 +84,14 @@ Tensor weight_grad_raw(const Tensor& x, const Tensor& g, const Shape& ws, const 
 // Records the derivatives of the three ops in terms of each other.
 Tensor conv2d_op(const Tensor& x, const Tensor& w, const ConvParams& p) {
   Tensor y = conv2d_raw(x, w, p);
-  record("Conv2dBackward", {x, w}, {y}, [x, w, p](const Tensors& g, const NeedMask& n) {
-    return Tensors{n[0] ? conv2d_input_grad(g[0], w, x.shape(), p.stride, p.padding, p.dilation, p.groups) : Tensor(),
-                   n[1] ? conv2d_weight_grad(x, g[0], w.shape(), p.stride, p.padding, p.dilation, p.groups) : Tensor()};
-  });
+  // The input is read only for the weight's gradient and the weight only for
+  // the input's: a frozen D (the G step) keeps none of its activations.
+  record("Conv2dBackward", {x, w}, {y},
+         [sx = save_if(will_need_grad(w), x, "input"), sw = save_if(will_need_grad(x), w, "weight"),
+          xs = x.shape(), ws = w.shape(), p](const Tensors& g, const NeedMask& n) {
+           return Tensors{n[0] ? conv2d_input_grad(g[0], sw.unpack(), xs, p.stride, p.padding, p.dilation, p.groups) : Tensor(),
+                          n[1] ? conv2d_weight_grad(sx.unpack(), g[0], ws, p.stride, p.padding, p.dilation, p.groups) : Tensor()};
+         });
   return y;
 }
 
@@ -160,10 +164,12 @@ Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Shape& xs, Pair
                " does not match the convolution output ", shape_str(ys), " of input ",
                shape_str(xs), " and weight ", shape_str(w.shape()));
   Tensor dx = input_grad_raw(g, w, xs, p);
-  record("Conv2dInputGradBackward", {g, w}, {dx}, [g, w, p](const Tensors& gg, const NeedMask& n) {
-    return Tensors{n[0] ? conv2d_op(gg[0], w, p) : Tensor(),
-                   n[1] ? conv2d_weight_grad(gg[0], g, w.shape(), p.stride, p.padding, p.dilation, p.groups) : Tensor()};
-  });
+  record("Conv2dInputGradBackward", {g, w}, {dx},
+         [sg = save_if(will_need_grad(w), g, "grad_output"), sw = save_if(will_need_grad(g), w, "weight"),
+          ws = w.shape(), p](const Tensors& gg, const NeedMask& n) {
+           return Tensors{n[0] ? conv2d_op(gg[0], sw.unpack(), p) : Tensor(),
+                          n[1] ? conv2d_weight_grad(gg[0], sg.unpack(), ws, p.stride, p.padding, p.dilation, p.groups) : Tensor()};
+         });
   return dx;
 }
 
@@ -177,10 +183,12 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& ws, Pai
   GANTRY_CHECK(g.shape() == ys, "conv2d_weight_grad: gradient ", shape_str(g.shape()),
                " does not match the convolution output ", shape_str(ys));
   Tensor dw = weight_grad_raw(x, g, ws, p);
-  record("Conv2dWeightGradBackward", {x, g}, {dw}, [x, g, p](const Tensors& gg, const NeedMask& n) {
-    return Tensors{n[0] ? conv2d_input_grad(g, gg[0], x.shape(), p.stride, p.padding, p.dilation, p.groups) : Tensor(),
-                   n[1] ? conv2d_op(x, gg[0], p) : Tensor()};
-  });
+  record("Conv2dWeightGradBackward", {x, g}, {dw},
+         [sx = save_if(will_need_grad(g), x, "input"), sg = save_if(will_need_grad(x), g, "grad_output"),
+          xs = x.shape(), p](const Tensors& gg, const NeedMask& n) {
+           return Tensors{n[0] ? conv2d_input_grad(sg.unpack(), gg[0], xs, p.stride, p.padding, p.dilation, p.groups) : Tensor(),
+                          n[1] ? conv2d_op(sx.unpack(), gg[0], p) : Tensor()};
+         });
   return dw;
 }
 

@@ -10,10 +10,13 @@
 // the output's shape (stride-0 views), and a contiguous output.
 //
 // Derivatives are written with these same differentiable ops, so they can be
-// differentiated again. Where the output is cheaper to reuse than to recompute
-// (exp, sqrt, rsqrt, tanh, sigmoid), a detached copy of it is used only when
-// no graph is being built: higher-order gradients stay exact and the graph
-// never holds a reference cycle.
+// differentiated again. What a backward reads is kept as a SavedTensor
+// (autograd/saved.h), checked against in-place writes, and only when the
+// gradient that reads it is wanted: mul keeps b only if a requires grad. Ops
+// whose derivative is a function of their output (exp, sqrt, rsqrt, tanh,
+// sigmoid) keep the output alone, as data without a link back to the node (no
+// reference cycle); under create_graph it is re-attached to its node, so
+// higher-order gradients stay exact.
 #include "kernels/ops/begin.h"
 
 // ----------------------------------------------------------------- entries
@@ -214,26 +217,36 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 // d(a b) = (g b, g a)
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary(OpId::mul, a, b);
-  record("MulBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
-    return Tensors{n[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
-                   n[1] ? sum_to(mul(g[0], a), b.shape()) : Tensor()};
-  });
+  // b is read only for a's gradient, and a only for b's.
+  record("MulBackward", {a, b}, {out},
+         [sa = save_if(will_need_grad(b), a, "self"), sb = save_if(will_need_grad(a), b, "other"),
+          as = a.shape(), bs = b.shape()](const Tensors& g, const NeedMask& n) {
+           return Tensors{n[0] ? sum_to(mul(g[0], sb.unpack()), as) : Tensor(),
+                          n[1] ? sum_to(mul(g[0], sa.unpack()), bs) : Tensor()};
+         });
   return out;
 }
 
 // d(a / b) = (g / b, -g a / b^2)
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary(OpId::div, a, b);
-  record("DivBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
-    return Tensors{n[0] ? sum_to(div(g[0], b), a.shape()) : Tensor(),
-                   n[1] ? sum_to(neg(div(mul(g[0], a), mul(b, b))), b.shape()) : Tensor()};
-  });
+  // Both gradients read b; only b's reads a.
+  record("DivBackward", {a, b}, {out},
+         [sa = save_if(will_need_grad(b), a, "self"), sb = save(b, "other"), as = a.shape()](
+             const Tensors& g, const NeedMask& n) {
+           const Tensor bv = sb.unpack();
+           return Tensors{n[0] ? sum_to(div(g[0], bv), as) : Tensor(),
+                          n[1] ? sum_to(neg(div(mul(g[0], sa.unpack()), mul(bv, bv))), bv.shape())
+                               : Tensor()};
+         });
   return out;
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor out = binary(OpId::pow, a, b);
-  record("PowBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
+  record("PowBackward", {a, b}, {out}, [sa = save(a, "self"), sb = save(b, "exponent")](
+                                          const Tensors& g, const NeedMask& n) {
+    const Tensor a = sa.unpack(), b = sb.unpack();
     Tensor ga, gb;
     // d/da a^b = b a^(b-1)
     // (0 where b == 0: a^0 is constant, even at a == 0 where a^(b-1) is inf)
@@ -254,7 +267,9 @@ namespace {
 // maximum/minimum: the winner takes the gradient, ties split it in half.
 Tensor extremum2(OpId op, const char* name, const Tensor& a, const Tensor& b, bool is_max) {
   Tensor out = binary(op, a, b);
-  record(name, {a, b}, {out}, [a, b, is_max](const Tensors& g, const NeedMask& n) {
+  record(name, {a, b}, {out}, [sa = save(a, "self"), sb = save(b, "other"), is_max](
+                                 const Tensors& g, const NeedMask& n) {
+    const Tensor a = sa.unpack(), b = sb.unpack();
     Tensor win_a = is_max ? gt(a, b) : lt(a, b), tie = eq(a, b);
     Tensor half = mul(g[0], 0.5);
     Tensor ga, gb;
@@ -314,7 +329,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   GANTRY_CHECK(cond.device() == a.device(), "where: condition on ", cond.device().str(),
                " but values on ", a.device().str());
   Tensor out = run_elementwise(OpId::where, {a, b, cond}, a.dtype());
-  record("WhereBackward", {a, b}, {out}, [cond, sa = a.shape(), sb = b.shape()](const Tensors& g, const NeedMask& n) {
+  record("WhereBackward", {a, b}, {out}, [sc = save(cond, "condition"), sa = a.shape(), sb = b.shape()](
+                                            const Tensors& g, const NeedMask& n) {
+    const Tensor cond = sc.unpack();
     Tensor zero = scalar_like(g[0], 0.0);
     return Tensors{n[0] ? sum_to(where(cond, g[0], zero), sa) : Tensor(),
                    n[1] ? sum_to(where(cond, zero, g[0]), sb) : Tensor()};
@@ -338,8 +355,8 @@ Tensor neg(const Tensor& x) {
 // d e^x = g e^x
 Tensor exp(const Tensor& x) {
   Tensor out = unary_float(OpId::exp, x);
-  record("ExpBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
-    return Tensors{mul(g[0], GradMode::is_enabled() ? exp(x) : y)};
+  record("ExpBackward", {x}, {out}, [sy = save_output(out, "result")](const Tensors& g, const NeedMask&) {
+    return Tensors{mul(g[0], sy.unpack())};
   });
   return out;
 }
@@ -347,8 +364,8 @@ Tensor exp(const Tensor& x) {
 // d log x = g / x
 Tensor log(const Tensor& x) {
   Tensor out = unary_float(OpId::log, x);
-  record("LogBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
-    return Tensors{div(g[0], x)};
+  record("LogBackward", {x}, {out}, [sx = save(x, "self")](const Tensors& g, const NeedMask&) {
+    return Tensors{div(g[0], sx.unpack())};
   });
   return out;
 }
@@ -356,17 +373,16 @@ Tensor log(const Tensor& x) {
 // d sqrt x = g / (2 sqrt x)
 Tensor sqrt(const Tensor& x) {
   Tensor out = unary_float(OpId::sqrt, x);
-  record("SqrtBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
-    Tensor s = GradMode::is_enabled() ? sqrt(x) : y;
-    return Tensors{div(mul(g[0], 0.5), s)};
+  record("SqrtBackward", {x}, {out}, [sy = save_output(out, "result")](const Tensors& g, const NeedMask&) {
+    return Tensors{div(mul(g[0], 0.5), sy.unpack())};
   });
   return out;
 }
 
 Tensor rsqrt(const Tensor& x) {
   Tensor out = unary_float(OpId::rsqrt, x);
-  record("RsqrtBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
-    Tensor r = GradMode::is_enabled() ? rsqrt(x) : y;  // d/dx x^-1/2 = -1/2 r^3
+  record("RsqrtBackward", {x}, {out}, [sy = save_output(out, "result")](const Tensors& g, const NeedMask&) {
+    const Tensor r = sy.unpack();  // d/dx x^-1/2 = -1/2 r^3
     return Tensors{mul(g[0], mul(mul(r, mul(r, r)), -0.5))};
   });
   return out;
@@ -374,8 +390,8 @@ Tensor rsqrt(const Tensor& x) {
 
 Tensor abs(const Tensor& x) {
   Tensor out = unary(OpId::abs, x);
-  record("AbsBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
-    return Tensors{mul(g[0], sign(x))};
+  record("AbsBackward", {x}, {out}, [sx = save(x, "self")](const Tensors& g, const NeedMask&) {
+    return Tensors{mul(g[0], sign(sx.unpack()))};
   });
   return out;
 }
@@ -392,7 +408,8 @@ Tensor square(const Tensor& x) { return mul(x, x); }
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary_float(OpId::relu, x);
-  record("ReluBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
+  record("ReluBackward", {x}, {out}, [sx = save(x, "self")](const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack();
     if (!GradMode::is_enabled()) return Tensors{leaky_relu_grad_fused(x, g[0], 0.0)};
     return Tensors{masked(gt(x, 0.0), g[0])};
   });
@@ -401,7 +418,8 @@ Tensor relu(const Tensor& x) {
 
 Tensor leaky_relu(const Tensor& x, double slope) {
   Tensor out = unary_float(OpId::leaky_relu, x, kernels::SlopeAttrs{slope});
-  record("LeakyReluBackward", {x}, {out}, [x, slope](const Tensors& g, const NeedMask&) {
+  record("LeakyReluBackward", {x}, {out}, [sx = save(x, "self"), slope](const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack();
     if (!GradMode::is_enabled()) return Tensors{leaky_relu_grad_fused(x, g[0], slope)};
     return Tensors{where(gt(x, 0.0), g[0], mul(g[0], slope))};
   });
@@ -411,8 +429,8 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 // d tanh x = g (1 - tanh^2 x)
 Tensor tanh(const Tensor& x) {
   Tensor out = unary_float(OpId::tanh, x);
-  record("TanhBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
-    Tensor t = GradMode::is_enabled() ? tanh(x) : y;
+  record("TanhBackward", {x}, {out}, [sy = save_output(out, "result")](const Tensors& g, const NeedMask&) {
+    const Tensor t = sy.unpack();
     return Tensors{mul(g[0], sub(1.0, mul(t, t)))};
   });
   return out;
@@ -421,8 +439,8 @@ Tensor tanh(const Tensor& x) {
 // d sigmoid x = g s (1 - s)
 Tensor sigmoid(const Tensor& x) {
   Tensor out = unary_float(OpId::sigmoid, x);
-  record("SigmoidBackward", {x}, {out}, [x, y = out.detach()](const Tensors& g, const NeedMask&) {
-    Tensor s = GradMode::is_enabled() ? sigmoid(x) : y;
+  record("SigmoidBackward", {x}, {out}, [sy = save_output(out, "result")](const Tensors& g, const NeedMask&) {
+    const Tensor s = sy.unpack();
     return Tensors{mul(g[0], mul(s, sub(1.0, s)))};
   });
   return out;
@@ -431,15 +449,16 @@ Tensor sigmoid(const Tensor& x) {
 // d softplus x = g sigmoid(x)
 Tensor softplus(const Tensor& x) {
   Tensor out = unary_float(OpId::softplus, x);
-  record("SoftplusBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
-    return Tensors{mul(g[0], sigmoid(x))};
+  record("SoftplusBackward", {x}, {out}, [sx = save(x, "self")](const Tensors& g, const NeedMask&) {
+    return Tensors{mul(g[0], sigmoid(sx.unpack()))};
   });
   return out;
 }
 
 Tensor erf(const Tensor& x) {
   Tensor out = unary_float(OpId::erf, x);
-  record("ErfBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
+  record("ErfBackward", {x}, {out}, [sx = save(x, "self")](const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack();
     // d/dx erf(x) = 2/sqrt(pi) e^{-x^2}
     return Tensors{mul(g[0], mul(exp(neg(mul(x, x))), 1.1283791670955126))};
   });
@@ -448,7 +467,8 @@ Tensor erf(const Tensor& x) {
 
 Tensor gelu(const Tensor& x) {
   Tensor out = unary_float(OpId::gelu, x);
-  record("GeluBackward", {x}, {out}, [x](const Tensors& g, const NeedMask&) {
+  record("GeluBackward", {x}, {out}, [sx = save(x, "self")](const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack();
     // d/dx x Phi(x) = Phi(x) + x phi(x)
     Tensor Phi = mul(add(erf(mul(x, 0.70710678118654752440)), 1.0), 0.5);
     Tensor phi = mul(exp(mul(mul(x, x), -0.5)), 0.3989422804014327);
@@ -459,7 +479,8 @@ Tensor gelu(const Tensor& x) {
 
 Tensor elu(const Tensor& x, double alpha) {
   Tensor out = unary_float(OpId::elu, x, kernels::EluAttrs{alpha});
-  record("EluBackward", {x}, {out}, [x, alpha](const Tensors& g, const NeedMask&) {
+  record("EluBackward", {x}, {out}, [sx = save(x, "self"), alpha](const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack();
     return Tensors{where(gt(x, 0.0), g[0], mul(g[0], mul(exp(x), alpha)))};
   });
   return out;
@@ -478,7 +499,9 @@ Tensor prelu(const Tensor& x, const Tensor& w) {
   if (w.size(0) > 1) s[1] = w.size(0);
   const Tensor wb = reshape(w, s);  // [1, C, 1, ...]: broadcasts over batch and space
   Tensor out = run_elementwise(OpId::prelu, {x, wb}, x.dtype());
-  record("PreluBackward", {x, wb}, {out}, [x, wb](const Tensors& g, const NeedMask& n) {
+  record("PreluBackward", {x, wb}, {out}, [sx = save(x, "self"), sw = save(wb, "weight")](
+                                               const Tensors& g, const NeedMask& n) {
+    const Tensor x = sx.unpack(), wb = sw.unpack();
     const Tensor pos = gt(x, 0.0);
     return Tensors{n[0] ? where(pos, g[0], mul(g[0], wb)) : Tensor(),
                    n[1] ? sum_to(where(pos, scalar_like(x, 0.0), mul(g[0], x)), wb.shape())
@@ -490,7 +513,8 @@ Tensor prelu(const Tensor& x, const Tensor& w) {
 Tensor clamp(const Tensor& x, double lo, double hi) {
   GANTRY_CHECK(!(lo > hi), "clamp: lower bound ", lo, " exceeds upper bound ", hi);
   Tensor out = unary_float(OpId::clamp, x, kernels::ClampAttrs{lo, hi});
-  record("ClampBackward", {x}, {out}, [x, lo, hi](const Tensors& g, const NeedMask&) {
+  record("ClampBackward", {x}, {out}, [sx = save(x, "self"), lo, hi](const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack();
     return Tensors{masked(ge(x, lo), masked(le(x, hi), g[0]))};
   });
   return out;

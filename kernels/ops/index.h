@@ -68,9 +68,9 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& idx) {
   check_index_tensor("gather", x, idx, dim);
   Tensor y = detail::new_output(x, idx.shape(), x.dtype());
   kernels::run(kernels::OpId::gather, {x, idx}, {y}, dim_attr(dim));
-  record("GatherBackward", {x}, {y}, [xs = x.shape(), dim, idx](const Tensors& g, const NeedMask&) {
+  record("GatherBackward", {x}, {y}, [xs = x.shape(), dim, si = save(idx, "index")](const Tensors& g, const NeedMask&) {
     Tensor z = zeros(xs, Options(g[0].dtype()).device(g[0].device()));
-    return Tensors{scatter_add(z, dim, idx, g[0])};
+    return Tensors{scatter_add(z, dim, si.unpack(), g[0])};
   });
   return y;
 }
@@ -83,8 +83,9 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& idx, const Tensor
                " and index ", shape_str(idx.shape()), " must have one shape");
   Tensor y = detail::new_output(x, x.shape(), x.dtype());
   kernels::run(kernels::OpId::scatter_add, {x, idx, src}, {y}, dim_attr(dim));
-  record("ScatterAddBackward", {x, src}, {y}, [dim, idx](const Tensors& g, const NeedMask& n) {
-    return Tensors{n[0] ? g[0] : Tensor(), n[1] ? gather(g[0], dim, idx) : Tensor()};
+  record("ScatterAddBackward", {x, src}, {y},
+         [dim, si = save_if(will_need_grad(src), idx, "index")](const Tensors& g, const NeedMask& n) {
+    return Tensors{n[0] ? g[0] : Tensor(), n[1] ? gather(g[0], dim, si.unpack()) : Tensor()};
   });
   return y;
 }

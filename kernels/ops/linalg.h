@@ -35,10 +35,12 @@ Tensor mm(const Tensor& a, const Tensor& b) {
                ": inner sizes ", a.size(1), " and ", b.size(0), " differ");
   Tensor out = detail::new_output(a, {a.size(0), b.size(1)}, a.dtype());
   kernels::run(kernels::OpId::mm, {a, b}, {out});
-  record("MmBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
-    return Tensors{n[0] ? mm(g[0], transpose(b, 0, 1)) : Tensor(),
-                   n[1] ? mm(transpose(a, 0, 1), g[0]) : Tensor()};
-  });
+  record("MmBackward", {a, b}, {out},
+         [sa = save_if(will_need_grad(b), a, "self"), sb = save_if(will_need_grad(a), b, "mat2")](
+             const Tensors& g, const NeedMask& n) {
+           return Tensors{n[0] ? mm(g[0], transpose(sb.unpack(), 0, 1)) : Tensor(),
+                          n[1] ? mm(transpose(sa.unpack(), 0, 1), g[0]) : Tensor()};
+         });
   return out;
 }
 
@@ -52,10 +54,12 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
                shape_str(b.shape()), ": inner sizes ", a.size(2), " and ", b.size(1), " differ");
   Tensor out = detail::new_output(a, {a.size(0), a.size(1), b.size(2)}, a.dtype());
   kernels::run(kernels::OpId::bmm, {a, b}, {out});
-  record("BmmBackward", {a, b}, {out}, [a, b](const Tensors& g, const NeedMask& n) {
-    return Tensors{n[0] ? bmm(g[0], transpose(b, 1, 2)) : Tensor(),
-                   n[1] ? bmm(transpose(a, 1, 2), g[0]) : Tensor()};
-  });
+  record("BmmBackward", {a, b}, {out},
+         [sa = save_if(will_need_grad(b), a, "self"), sb = save_if(will_need_grad(a), b, "mat2")](
+             const Tensors& g, const NeedMask& n) {
+           return Tensors{n[0] ? bmm(g[0], transpose(sb.unpack(), 1, 2)) : Tensor(),
+                          n[1] ? bmm(transpose(sa.unpack(), 1, 2), g[0]) : Tensor()};
+         });
   return out;
 }
 

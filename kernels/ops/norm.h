@@ -68,8 +68,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       if (running_var.defined())
         core::copy_(running_var, add(mul(running_var, 1 - momentum), mul(bvar, momentum * unbias)));
     }
+    // Running statistics are not saved: they change in place at the next
+    // training forward, and the backward reads the batch statistics instead.
     record("BatchNormBackward", {x, w, b}, {y},
-           [x, w, b, bmean, bvar, dims, eps](const Tensors& g, const NeedMask& need) {
+           [sx = save(x, "input"), sw = save(w, "weight"), smean = save(bmean, "batch mean"),
+            svar = save(bvar, "batch var"), dims, eps](const Tensors& g, const NeedMask& need) {
+             const Tensor x = sx.unpack(), w = sw.unpack(), bmean = smean.unpack(),
+                          bvar = svar.unpack();
              if (!GradMode::is_enabled()) {
                // First-order backward: the fused kernel.
                Tensor dx = detail::new_output(x, x.shape(), x.dtype());

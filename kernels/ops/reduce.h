@@ -141,7 +141,8 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims_in, bool unbiased, 
   auto dims = norm_dims("var", x, dims_in);
   Tensor out = run_reduce(kernels::OpId::var, x, dims, keepdim, x.dtype(), unbiased);
   const double n = static_cast<double>(reduced_count(x, dims)) - (unbiased ? 1.0 : 0.0);
-  record("VarBackward", {x}, {out}, [x, dims, keepdim, n](const Tensors& g, const NeedMask&) {
+  record("VarBackward", {x}, {out}, [sx = save(x, "self"), dims, keepdim, n](const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack();
     // d var / dx = 2 (x - mean) / n
     Tensor centered = sub(x, mean(x, dims, true));
     return Tensors{mul(expand_back(g[0], x.shape(), dims, keepdim), mul(centered, 2.0 / n))};
@@ -158,7 +159,9 @@ Tensor extremum(kernels::OpId id, const char* name, const Tensor& x,
   GANTRY_CHECK(x.numel() > 0, op, ": reduction of an empty tensor of shape ", shape_str(x.shape()));
   auto dims = norm_dims(op, x, dims_in);
   Tensor out = run_reduce(id, x, dims, keepdim, x.dtype());
-  record(name, {x}, {out}, [x, y = out.detach(), dims, keepdim](const Tensors& g, const NeedMask&) {
+  record(name, {x}, {out}, [sx = save(x, "self"), sy = save_output(out, "result"), dims, keepdim](
+                               const Tensors& g, const NeedMask&) {
+    const Tensor x = sx.unpack(), y = sy.unpack().detach();  // y only selects: no gradient through it
     Tensor mask = eq(x, expand_back(y, x.shape(), dims, keepdim));
     Tensor count = sum(to(mask, x.dtype()), dims, true);  // ties share the gradient
     Tensor share = div(expand_back(g[0], x.shape(), dims, keepdim), count);
