@@ -18,6 +18,7 @@
 #include "gan/penalties.h"
 #include "nn/init.h"
 #include "nn/safetensors.h"
+#include "optim/clip.h"
 
 namespace gantry {
 namespace gan {
@@ -209,6 +210,7 @@ StepStats Trainer::train_step() {
     opt_D_->zero_grad();
     d_loss.backward();
     check_gradients(*D_, s, "discriminator");
+    if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(D_->parameters(), opt_.clip_grad_norm);
     opt_D_->step();
   }
   {
@@ -224,6 +226,7 @@ StepStats Trainer::train_step() {
     opt_G_->zero_grad();
     g_loss.backward();
     check_gradients(*G_, s, "generator");
+    if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(G_->parameters(), opt_.clip_grad_norm);
     opt_G_->step();
   }
   if (ema_) ema_->update(*G_);
