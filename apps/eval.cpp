@@ -62,7 +62,10 @@ int run_eval(int argc, char** argv) {
     throw Error("eval: " + f.str("samples") + " holds " + shape_str(samples.shape()) +
                 "; expected [N,1,28,28] images in [-1,1] (as gantry sample writes)");
   samples = to(samples, kFloat32);
-  auto clf = gan::metrics::load_or_train_classifier(clf_path, data_dir);
+  auto clf = gan::metrics::load_or_train_classifier(
+      clf_path, data_dir, [](gan::LogLevel l, const std::string& m) {
+        std::fprintf(stderr, "%s%s\n", l == gan::LogLevel::Warn ? "warning: " : "", m.c_str());
+      });
   gan::ImageDataset reference = gan::load_fashion_mnist(data_dir, ref == "train", n);
   gan::ImageDataset other = gan::load_fashion_mnist(data_dir, ref != "train", n);
   const int64_t m = std::min<int64_t>({static_cast<int64_t>(n), samples.size(0), reference.images.size(0),
@@ -88,6 +91,7 @@ int run_train_classifier(int argc, char** argv) {
   t.epochs = f.integer("epochs", t.epochs);
   t.seed = static_cast<uint64_t>(f.integer("seed", 0));
   t.train_limit = f.integer("limit", -1);
+  t.log = [](gan::LogLevel, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
   if (t.epochs < 1) throw UsageError{"--epochs must be at least 1"};
   const long long threads = f.integer("threads", 0);
   if (threads > 0) set_num_threads(static_cast<int>(threads));

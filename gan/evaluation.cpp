@@ -44,7 +44,7 @@ void Trainer::write_samples() const {
 
 metrics::Report Trainer::evaluate() {
   if (!evaluator_) {
-    auto clf = metrics::load_or_train_classifier(opt_.classifier, opt_.data_dir);
+    auto clf = metrics::load_or_train_classifier(opt_.classifier, opt_.data_dir, log_sink_);
     ImageDataset ref = load_fashion_mnist(opt_.data_dir, /*train=*/false, opt_.eval_n);
     evaluator_ = std::make_unique<metrics::Evaluator>(clf, ref.images, opt_.seed);
   }

@@ -64,8 +64,8 @@ namespace gan {
   X(STR,   schedule, "constant", "schedule", "constant|linear|cosine", "optimizer", \
     "learning-rate schedule over the run") \
   X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", "EMA generator for sampling (0: none)") \
-  X(FLOAT, clip_grad_norm, 0.0, "clip-grad-norm", "[0, inf)", "optimizer", \
-    "clip each network's gradients to this global L2 norm before its step (0: off)") \
+  X(FLOAT, clip_grad_norm, 0.0, "clip-grad-norm", "[0, 1e6]", "optimizer", \
+    "clip each network's gradient to this global L2 norm before its step (0: off)") \
   X(INT,   g_width, 64, "g-width", "[1, 1024]", "dcgan family", "G's last hidden width (x2, x4 going up)") \
   X(INT,   d_width, 64, "d-width", "[1, 1024]", "dcgan family", "D's first width (x2, x4 going down)") \
   X(STR,   penalty, "none", "penalty", "none|gp|r1", "dcgan family", \

@@ -34,6 +34,12 @@ void MetricsCsv::truncate_after(int64_t last_step) {
     f_ = nullptr;
   }
   if (!fs::exists(path_)) return;
+  if (last_step <= 0) {  // a run from the start: a new file (and header) for it
+    std::error_code ec;
+    fs::remove(path_, ec);
+    GANTRY_CHECK(!ec, "train: cannot remove the old ", path_, ": ", ec.message());
+    return;
+  }
   std::ifstream in(path_, std::ios::binary);
   GANTRY_CHECK(in.good(), "train: cannot read ", path_);
   std::string line, kept;

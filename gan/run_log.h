@@ -28,8 +28,10 @@ class MetricsCsv {
   MetricsCsv& operator=(const MetricsCsv&) = delete;
 
   // Keeps the header and the rows of steps <= last_step (atomically
-  // rewritten); a missing file stays missing. Called when a run starts
-  // (fresh: last_step 0, resumed: the checkpoint's step) and after a rollback.
+  // rewritten); a missing file stays missing, and last_step 0 removes it (a
+  // run from the start writes a new header: its columns may differ). Called
+  // when a run starts (fresh: 0, resumed: the checkpoint's step) and after a
+  // rollback.
   void truncate_after(int64_t last_step);
   // Appends a row (writing the header first into a new file) and flushes.
   void write(const MetricsRow& r);

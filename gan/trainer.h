@@ -12,6 +12,9 @@
 //      step needs G's graph (with n_critic == 1 the one fake serves both).
 //   G: D's parameters frozen for the step by a FreezeGuard (no weight-gradient
 //      work; unfrozen however the step ends), loss_G(D(A(fake), y~))
+// Each network's gradient is checked for non-finite values and, with
+// clip_grad_norm > 0, clipped to that global L2 norm (optim::clip_grad_norm_)
+// before its optimizer step.
 // then updates the EMA generator (if enabled), logs, writes a sample grid of
 // a fixed noise batch every `sample_every` steps and a checkpoint every
 // `checkpoint_every` steps.

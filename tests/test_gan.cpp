@@ -275,29 +275,24 @@ TEST_CASE("resource errors: unwritable output, bad sizes, empty folders", "[gan]
   CHECK_THROWS_AS(Trainer(small_options(empty, "/tmp/unused")), Error);
 }
 
-TEST_CASE("clip_grad_norm option: clipped gradients make Adam's first steps smaller",
-          "[gan][e2e]") {
-  // Adam's step is about lr * g / (|g| + eps): gradients clipped to a global
-  // norm far below eps (1e-8) shrink every update, so the weights move less.
+TEST_CASE("clip_grad_norm: clipped gradients move the weights less; 0 leaves the run as it was",
+          "[gan]") {
   const std::string data = synthetic_folder(32);
-  auto moved = [&](double clip, const std::string& out) {
-    TrainOptions o = small_options(data, out);
-    o.steps = 2;
-    o.ema_decay = 0;
+  auto moved = [&](double clip) {
+    TrainOptions o = small_options(data, (fs::temp_directory_path() / "gantry_clip").string());
     o.clip_grad_norm = clip;
     Trainer t(o);
-    const std::vector<float> before = t.generator().parameters()[0].to_vector<float>();
-    t.run();
-    const std::vector<float> after = t.generator().parameters()[0].to_vector<float>();
-    double d = 0;
-    for (size_t i = 0; i < before.size(); ++i) d += std::abs(after[i] - before[i]);
-    return d;
+    const auto w0 = t.generator().parameters()[0].to_vector<double>();
+    t.train_step();
+    const auto w1 = t.generator().parameters()[0].to_vector<double>();
+    double m = 0;
+    for (size_t i = 0; i < w0.size(); ++i) m = std::max(m, std::abs(w1[i] - w0[i]));
+    return m;
   };
-  const double plain = moved(0, (std::filesystem::temp_directory_path() / "gantry_clip_a").string());
-  const double clipped = moved(1e-10, (std::filesystem::temp_directory_path() / "gantry_clip_b").string());
-  INFO("weight change without clipping " << plain << ", clipped " << clipped);
-  CHECK(plain > 0);
-  CHECK(clipped < 0.2 * plain);
+  const double free = moved(0), clipped = moved(1e-12);
+  INFO("max |dw| unclipped " << free << ", clipped " << clipped);
+  CHECK(clipped < 0.5 * free);  // Adam's eps dominates gradients of norm 1e-12
+  CHECK(moved(1e6) == free);    // a bound far above the norm changes nothing
   TrainOptions bad;
   CHECK_THROWS_WITH(bad.apply(Config::parse("clip_grad_norm = -1.0\n", "c.toml")),
                     Catch::Contains("clip_grad_norm"));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "core/error.h"
@@ -115,4 +116,17 @@ TEST_CASE("tests: a skipped test case exits 77, not 0", "[options]") {
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 77);
   CHECK(out.find("SKIPPED: the skip mechanism's own test") != std::string::npos);
+}
+
+TEST_CASE("options: every committed config in configs/ applies cleanly", "[options]") {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(GANTRY_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".toml") continue;
+    INFO(e.path().string());
+    TrainOptions o;
+    CHECK_NOTHROW(o.apply(Config::load(e.path().string())));
+    CHECK(o.model == e.path().stem().string());  // configs/NAME.toml trains NAME
+    ++n;
+  }
+  CHECK(n >= 5);
 }

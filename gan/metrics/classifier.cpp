@@ -75,11 +75,13 @@ std::shared_ptr<FmnistClassifier> train_classifier(const std::string& data_dir,
       opt.step();
       loss_sum += loss.item<double>();
     }
-    if (t.verbose) {
+    if (t.log) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "classifier: epoch %lld/%lld  train loss %.4f  test accuracy %.4f  (%.0f s)\n",
-                   static_cast<long long>(ep + 1), static_cast<long long>(t.epochs),
-                   loss_sum / loader.batches_per_epoch(), accuracy(*c, test), el);
+      char line[160];
+      std::snprintf(line, sizeof line, "classifier: epoch %lld/%lld  train loss %.4f  test accuracy %.4f  (%.0f s)",
+                    static_cast<long long>(ep + 1), static_cast<long long>(t.epochs),
+                    loss_sum / loader.batches_per_epoch(), accuracy(*c, test), el);
+      t.log(LogLevel::Info, line);
     }
   }
   if (test_acc) *test_acc = accuracy(*c, test);
@@ -125,15 +127,22 @@ std::shared_ptr<FmnistClassifier> load_classifier(const std::string& path) {
 }
 
 std::shared_ptr<FmnistClassifier> load_or_train_classifier(const std::string& path,
-                                                           const std::string& data_dir) {
+                                                           const std::string& data_dir,
+                                                           const LogSink& log) {
   if (std::filesystem::exists(path)) return load_classifier(path);
-  std::fprintf(stderr, "classifier weights %s are missing: retraining them (%s)\n", path.c_str(),
-               "gantry train-classifier: 5 epochs, seed 0");
+  if (log)
+    log(LogLevel::Warn, "classifier weights " + path +
+                            " are missing: retraining them (gantry train-classifier: 5 epochs, seed 0)");
   ClassifierTraining t;
+  t.log = log;
   double acc = 0;
   auto c = train_classifier(data_dir, t, &acc);
   save_classifier(path, *c, acc, t);
-  std::fprintf(stderr, "classifier: test accuracy %.4f; weights in %s\n", acc, path.c_str());
+  if (log) {
+    char line[512];
+    std::snprintf(line, sizeof line, "classifier: test accuracy %.4f; weights in %s", acc, path.c_str());
+    log(LogLevel::Info, line);
+  }
   c->eval();
   return c;
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "gan/data/idx.h"
+#include "gan/log.h"
 #include "nn/layers.h"
 
 namespace gantry {
@@ -35,7 +36,7 @@ struct ClassifierTraining {
   double lr = 1e-3;  // Adam
   uint64_t seed = 0;
   int64_t train_limit = -1;  // first N training images (tests)
-  bool verbose = true;       // one line per epoch on stderr
+  LogSink log;               // one Info line per epoch (gan/log.h); none when empty
 };
 
 // Trains a fresh classifier on the training split and returns it with its
@@ -54,8 +55,10 @@ void save_classifier(const std::string& path, FmnistClassifier& c, double test_a
 std::shared_ptr<FmnistClassifier> load_classifier(const std::string& path);
 // load_classifier, or — when the file is missing — train_classifier with the
 // committed recipe (ClassifierTraining{}), save_classifier, and return it.
+// Says what it does through `log` (gan/log.h), if given.
 std::shared_ptr<FmnistClassifier> load_or_train_classifier(const std::string& path,
-                                                           const std::string& data_dir);
+                                                           const std::string& data_dir,
+                                                           const LogSink& log = {});
 
 }  // namespace metrics
 }  // namespace gan
