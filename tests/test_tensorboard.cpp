@@ -74,7 +74,7 @@ TEST_CASE("tensorboard: CRC-32C check value", "[tensorboard]") {
   CHECK(gan::crc32c("", 0) == 0u);
 }
 
-TEST_CASE("tensorboard: records read back with both CRCs; corruption is named",
+TEST_CASE("tensorboard: records read back with both CRCs, and corruption is named",
           "[tensorboard]") {
   const std::string dir = temp_dir("gantry_tb");
   const std::string path = write_sample_events(dir);
