@@ -275,7 +275,7 @@ TEST_CASE("resource errors: unwritable output, bad sizes, empty folders", "[gan]
   CHECK_THROWS_AS(Trainer(small_options(empty, "/tmp/unused")), Error);
 }
 
-TEST_CASE("clip_grad_norm: clipped gradients move the weights less; 0 leaves the run as it was",
+TEST_CASE("clip_grad_norm: clipped gradients move the weights less, and 0 leaves the run as it was",
           "[gan]") {
   const std::string data = synthetic_folder(32);
   auto moved = [&](double clip) {
