@@ -520,7 +520,8 @@ Tensor linspace(double start, double end, int64_t steps, Options o) {
 Tensor rand(const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(is_floating(o.dtype_), "rand: needs a floating dtype, got ", dtype_name(o.dtype_));
   RandomState& gen = g ? *g : default_random_state();
-  const auto [seed, base] = gen.reserve(shape_numel(s));
+  const std::pair<uint64_t, uint64_t> drawn = gen.reserve(shape_numel(s));  // {seed, first counter}
+  const uint64_t seed = drawn.first, base = drawn.second;
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Uniform, seed, base, 0, 0);
   return generate(s, o, "rand", [&](int64_t i, auto z) {
@@ -536,7 +537,8 @@ Tensor randn(const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(is_floating(o.dtype_), "randn: needs a floating dtype, got ",
                dtype_name(o.dtype_));
   RandomState& gen = g ? *g : default_random_state();
-  const auto [seed, base] = gen.reserve(shape_numel(s));
+  const std::pair<uint64_t, uint64_t> drawn = gen.reserve(shape_numel(s));  // {seed, first counter}
+  const uint64_t seed = drawn.first, base = drawn.second;
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Normal, seed, base, 0, 0);
   return generate(s, o, "randn", [&](int64_t i, auto z) {
@@ -549,7 +551,8 @@ Tensor randn(const Shape& s, Options o, RandomState* g) {
 Tensor randint(int64_t low, int64_t high, const Shape& s, Options o, RandomState* g) {
   GANTRY_CHECK(high > low, "randint: empty range [", low, ", ", high, ")");
   RandomState& gen = g ? *g : default_random_state();
-  const auto [seed, base] = gen.reserve(shape_numel(s));
+  const std::pair<uint64_t, uint64_t> drawn = gen.reserve(shape_numel(s));  // {seed, first counter}
+  const uint64_t seed = drawn.first, base = drawn.second;
   const unsigned __int128 range = static_cast<uint64_t>(high - low);
   if (!o.device_.is_cpu())
     return random_on_device(s, o, DeviceOps::Random::Int, seed, base, low,
