@@ -7,6 +7,8 @@
 // nodes (no recursion in backward, grad or graph release).
 #include <catch2/catch.hpp>
 
+#include "tests/test_util.h"
+
 #include <cmath>
 #include <memory>
 
@@ -21,6 +23,7 @@
 #include "optim/sgd.h"
 
 using namespace gantry;
+using testutil::error_of;
 
 namespace {
 Tensor leaf64(std::vector<double> v, Shape s) {
@@ -29,14 +32,6 @@ Tensor leaf64(std::vector<double> v, Shape s) {
   return t;
 }
 std::vector<double> vals(const Tensor& t) { return t.to_vector<double>(); }
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 }  // namespace
 
 // ------------------------------------------------------------ version counters

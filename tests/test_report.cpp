@@ -7,6 +7,8 @@
 // malformed CSV files are one-line errors naming the file.
 #include <catch2/catch.hpp>
 
+#include "tests/test_util.h"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -23,6 +25,7 @@
 #include "tests/test_skip.h"
 
 using namespace gantry;
+using testutil::error_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -78,14 +81,6 @@ RunDir make_run() {
   return r;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::string find_chromium() {
   for (const char* c : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
@@ -23,6 +25,16 @@ inline void check_close(const Vec& got, const Vec& want, double tol, const char*
   INFO("first mismatch at " << first << ": got " << (bad ? got[first] : 0) << " want "
                             << (bad ? want[first] : 0) << " (" << bad << " mismatches)");
   CHECK(bad == 0);
+}
+
+// The message of the gantry::Error that f throws ("" when it throws none).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const gantry::Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace testutil
