@@ -838,6 +838,32 @@ TEST_CASE("load_image: truncated, corrupt and oversized images give gantry::Erro
   CHECK_THROWS_AS(gan::load_image(p, 1), gantry::Error);
 }
 
+TEST_CASE("load_image: zero-length IDAT chunks (legal PNG) decode like the file without them",
+          "[io][image][robust]") {
+  // stb once copied such a chunk's 0 bytes to a null buffer (UBSan in the
+  // fuzzer); image.cpp drops them before stb sees the file.
+  TempDir dir;
+  const std::string src = dir.file("src.png"), p = dir.file("empty_idat.png");
+  gan::save_png_grid(src, rand({1, 3, 5, 7}), 1, 0);
+  const std::string good = read_bytes(src);
+  const size_t idat = good.find("IDAT");
+  REQUIRE(idat != std::string::npos);
+  std::string empty_chunk;
+  put_be32(empty_chunk, 0);
+  empty_chunk += "IDAT";
+  put_be32(empty_chunk, 0x35AF061E);  // CRC-32 of "IDAT"
+  std::string b = good;
+  b.insert(idat - 4, empty_chunk);  // before the first IDAT
+  const size_t iend = b.find("IEND");
+  REQUIRE(iend != std::string::npos);
+  b.insert(iend - 4, empty_chunk);  // and after the last one
+  write_bytes(p, b);
+  const Tensor want = gan::load_image(src, 3), got = gan::load_image(p, 3);
+  CHECK(got.to_vector<float>() == want.to_vector<float>());
+  write_bytes(p, good.substr(0, idat - 4) + empty_chunk);  // nothing but empty IDAT: an error
+  CHECK_THROWS_AS(gan::load_image(p, 3), gantry::Error);
+}
+
 // =================================================================== DataLoader
 
 namespace {

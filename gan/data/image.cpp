@@ -56,19 +56,33 @@ namespace {
 
 static_assert(STBI_MAX_DIMENSIONS == kMaxImageSide, "stb's limit must match ours");
 
-// stb grows its IDAT buffer to a chunk's announced length (doubling, up to
-// 2 GiB) before checking that the bytes are there: a 200-byte PNG whose IDAT
-// claims 2^31 bytes made it allocate 2 GiB (a fuzzer found it). Every chunk's
-// data must lie inside the file (the CRC after the last may be missing, as
-// stb allows).
-bool png_chunks_ok(const unsigned char* p, size_t n) {
+// Checks a PNG's chunk structure before stb sees it, and repairs the one
+// legal form stb mishandles. Returns false on a structure stb must not see.
+// - stb grows its IDAT buffer to a chunk's announced length (doubling, up to
+//   2 GiB) before checking that the bytes are there: a 200-byte PNG whose IDAT
+//   claims 2^31 bytes made it allocate 2 GiB (a fuzzer found it). Every
+//   chunk's data must lie inside the file (the CRC after the last may be
+//   missing, as stb allows).
+// - A zero-length IDAT chunk is legal, but stb copies its 0 bytes into a
+//   buffer it has not yet allocated (memcpy to null: undefined behaviour,
+//   UBSan in the fuzzer found it). Such chunks carry nothing, so they are
+//   removed from the in-memory copy; the decoded image is unchanged.
+bool png_chunks_ok(std::vector<unsigned char>& f) {
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (n < 8 || std::memcmp(p, sig, 8) != 0) return true;  // not a PNG
-  for (size_t off = 8; off + 8 <= n;) {
+  if (f.size() < 8 || std::memcmp(f.data(), sig, 8) != 0) return true;  // not a PNG
+  for (size_t off = 8; off + 8 <= f.size();) {
+    const unsigned char* p = f.data();
+    const size_t n = f.size();
     const size_t len = static_cast<size_t>(p[off]) << 24 | static_cast<size_t>(p[off + 1]) << 16 |
                        static_cast<size_t>(p[off + 2]) << 8 | p[off + 3];
     if (len > n - off - 8) return false;
     if (std::memcmp(p + off + 4, "IEND", 4) == 0) break;
+    if (len == 0 && std::memcmp(p + off + 4, "IDAT", 4) == 0) {
+      const size_t end = std::min(n, off + 12);  // length, type, CRC (maybe missing)
+      f.erase(f.begin() + static_cast<std::ptrdiff_t>(off),
+              f.begin() + static_cast<std::ptrdiff_t>(end));
+      continue;
+    }
     off += 12 + len;
   }
   return true;
@@ -211,9 +225,9 @@ Decoded decode(const std::string& path, int channels) {
     const std::string problem = decode_jpeg(file, channels, w, h, pixels);
     GANTRY_CHECK(problem.empty(), where, "cannot decode JPEG (", problem, ")");
   } else {
-    const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
-    GANTRY_CHECK(png_chunks_ok(file.data(), file.size()), where,
+    GANTRY_CHECK(png_chunks_ok(file), where,
                  "corrupt PNG (a chunk runs past the end of the file)");
+    const int len = static_cast<int>(file.size());  // <= 256 MiB, fits
     int comp = 0;
     GANTRY_CHECK(stbi_info_from_memory(file.data(), len, &w, &h, &comp), where,
                  "not a readable PNG/JPEG image (", stbi_failure_reason(), ")");
