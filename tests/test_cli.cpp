@@ -14,32 +14,16 @@
 #include "core/rng.h"
 #include "gan/data/image.h"
 #include "gan/data/npy.h"
+#include "tests/test_cli_run.h"
 
-#ifndef GANTRY_CLI
-#error "GANTRY_CLI (path of the gantry binary) must be defined by the build"
-#endif
 
 using namespace gantry;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout + stderr
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(GANTRY_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = testutil::CliResult;
+Result run(const std::string& args) { return testutil::run_cli(args); }
 
 std::string tmp(const std::string& name) {
   return (fs::temp_directory_path() / name).string();

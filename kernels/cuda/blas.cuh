@@ -17,11 +17,16 @@
 namespace gantry {
 namespace cuda {
 
-template <typename T>
+// C = A @ B (+ beta C) in cuBLAS's column-major terms, batched with strides.
+// TC is T, or float for 16-bit T: the product is then rounded once, to
+// float32, for a caller that keeps accumulating in float (conv input grad).
+template <typename T, typename TC = T>
 void gemm_strided_batched(const char* op, int dev, cublasOperation_t ta, cublasOperation_t tb,
                           int64_t m, int64_t n, int64_t k, const T* A, int64_t lda, int64_t sA,
-                          const T* B, int64_t ldb, int64_t sB, double beta, T* C, int64_t ldc,
+                          const T* B, int64_t ldb, int64_t sB, double beta, TC* C, int64_t ldc,
                           int64_t sC, int64_t batch) {
+  static_assert(std::is_same_v<TC, T> || (is_half_v<T> && std::is_same_v<TC, float>),
+                "gemm_strided_batched: C has A's type, or float32 for 16-bit A");
   for (int64_t v : {m, n, k, lda, ldb, ldc, batch})
     GANTRY_CHECK(v <= INT_MAX, op, " (cuda): GEMM size ", v, " exceeds cuBLAS's int range");
   cublasHandle_t h = cublas_handle(dev);
@@ -39,9 +44,10 @@ void gemm_strided_batched(const char* op, int dev, cublasOperation_t ta, cublasO
     } else {
       static_assert(is_half_v<T>, "gemm_strided_batched: float, double, bf16 or f16");
       const cudaDataType_t dt = std::is_same_v<T, bf16> ? CUDA_R_16BF : CUDA_R_16F;
+      const cudaDataType_t ct = std::is_same_v<TC, float> ? CUDA_R_32F : dt;
       GANTRY_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
           h, ta, tb, int(m), int(n), int(k), &one, A, dt, int(lda), sA, B, dt, int(ldb), sB,
-          &fbeta, C, dt, int(ldc), sC, int(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+          &fbeta, C, ct, int(ldc), sC, int(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     }
   }
 }

@@ -3,8 +3,13 @@
 //   GANTRY_CUDA_CHECK(call)    a cudaError_t that is not cudaSuccess becomes a
 //                              gantry::Error naming the call, file and line
 //   GANTRY_CUBLAS_CHECK(call)  the same for cublasStatus_t
-//   GANTRY_CUDA_LAUNCH_CHECK() after every <<<...>>>: reports a bad launch
-//                              (configuration, missing architecture) at once
+//   launch<kernel>(cfg, args...)  the one way a kernel is launched (below):
+//                              checks the GPU's launch limits on the host,
+//                              expands to kernel<<<...>>>(args...) under nvcc
+//                              and to the CPU emulation (kernels/cuda/emu)
+//                              in the emulation build, then checks the launch
+//   GANTRY_CUDA_LAUNCH_CHECK() reports a bad launch (configuration, missing
+//                              architecture) at once
 //   current_stream(dev)        the one stream Gantry issues work on per device
 //   DeviceGuard                makes cuda:N current for a scope, then restores
 //   Geometry<N>                N operands sharing one shape with their own
@@ -18,6 +23,9 @@
 // the autograd graph. Host entry points take Tensors, check devices/dtypes,
 // and launch.
 #pragma once
+#ifdef GANTRY_CUDA_EMULATION
+#include "kernels/cuda/emu/device.h"  // the CUDA execution model on the CPU
+#endif
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -25,6 +33,8 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/strided.h"
@@ -146,6 +156,87 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   if (b < 1) b = 1;
   if (b > 65536) b = 65536;
   return static_cast<unsigned>(b);
+}
+
+// How a kernel is launched. barrier_free promises that the kernel calls no
+// __syncthreads, __syncwarp or shuffle: the emulation then runs its threads as
+// plain loops, and fails the launch if the promise is broken.
+struct LaunchConfig {
+  dim3 grid, block;
+  size_t shared_bytes = 0;  // dynamic shared memory
+  cudaStream_t stream = nullptr;
+  bool barrier_free = false;
+};
+
+// The common case: a 1-D grid-stride loop over n items, without barriers.
+inline LaunchConfig loop_config(int64_t n, cudaStream_t s, int threads = kThreads) {
+  return {dim3(grid_for(n, threads)), dim3(static_cast<unsigned>(threads)), 0, s, true};
+}
+
+// The GPU's launch limits (sm_70 and later), checked on the host before every
+// launch so that a bad configuration fails the same way in both builds:
+// cudaErrorInvalidConfiguration, with the limit named. Returns "" when fine.
+constexpr unsigned kMaxThreadsPerBlock = 1024;
+constexpr unsigned kMaxBlockZ = 64;
+constexpr unsigned kMaxGridYZ = 65535;
+constexpr size_t kMaxDynamicShared = 48 * 1024;  // without the opt-in attribute
+constexpr size_t kMaxParamBytes = 32764;          // CUDA 12.1+, sm_70+
+std::string launch_config_problem(const LaunchConfig& c, size_t param_bytes);
+
+// Bytes a kernel's parameters occupy, laid out as the ABI lays them out.
+template <typename... P>
+constexpr size_t kernel_param_bytes(void (*)(P...)) {
+  size_t off = 0;
+  ((off = (off + alignof(P) - 1) / alignof(P) * alignof(P) + sizeof(P)), ...);
+  return off;
+}
+
+// "im2col_kernel<float>" from the compiler's signature of launch<K>.
+std::string kernel_name_from_signature(const char* pretty);
+
+// Throws the launch error of `kernel` (its name, the CUDA error, and what the
+// emulation or the limit check knows about it).
+[[noreturn]] void throw_launch_error(const char* pretty, cudaError_t e, const std::string& detail);
+
+// After each launch when GANTRY_CUDA_SYNC=1: waits for the stream (unless it
+// is being captured) so a kernel fault is reported under its own name.
+bool sync_after_launch();
+cudaError_t sync_launch_stream(cudaStream_t s);
+
+// launch<my_kernel<T>>(loop_config(n, stream), n, x, y);
+template <auto Kernel, typename... A>
+void launch(const LaunchConfig& cfg, A&&... args) {
+  const size_t param_bytes = kernel_param_bytes(Kernel);
+  const std::string problem = launch_config_problem(cfg, param_bytes);
+  if (!problem.empty())
+    throw_launch_error(__PRETTY_FUNCTION__, cudaErrorInvalidConfiguration, problem);
+#ifdef GANTRY_CUDA_EMULATION
+  emu::LaunchSpec spec;
+  static const std::string name = kernel_name_from_signature(__PRETTY_FUNCTION__);
+  spec.name = name.c_str();
+  spec.grid = cfg.grid;
+  spec.block = cfg.block;
+  spec.shared_bytes = cfg.shared_bytes;
+  spec.param_bytes = param_bytes;
+  spec.barrier_free = cfg.barrier_free;
+  // The parameters, converted once to the kernel's own types (as the launch
+  // copies them into the GPU's parameter space); each thread calls the
+  // kernel with them.
+  auto params = std::make_tuple(args...);
+  auto body = [](const void* ctx) {
+    std::apply(Kernel, *static_cast<const decltype(params)*>(ctx));
+  };
+  cudaError_t e = emu::launch(spec, body, &params);
+  if (e != cudaSuccess) {
+    cudaGetLastError();  // the emulation also records it as the last error
+    throw_launch_error(__PRETTY_FUNCTION__, e, emu::fault_message());
+  }
+#else
+  Kernel<<<cfg.grid, cfg.block, cfg.shared_bytes, cfg.stream>>>(std::forward<A>(args)...);
+  cudaError_t e = cudaGetLastError();
+  if (e == cudaSuccess && sync_after_launch()) e = sync_launch_stream(cfg.stream);
+  if (e != cudaSuccess) throw_launch_error(__PRETTY_FUNCTION__, e, "");
+#endif
 }
 
 // Every dtype of the CUDA backend: f(T{}) with T float, double, bf16, f16

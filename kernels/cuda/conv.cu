@@ -104,8 +104,9 @@ __global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Geo
 
 // dx[s, c, ih, iw] = sum over the taps (kh, kw) whose window covers (ih, iw)
 // of dcols[g][r][s*P + oh*OW + ow]; taps in a fixed order, float accumulation.
+// dcols is acc_t<T> (float for the 16-bit types), so dx is rounded once.
 template <typename T>
-__global__ void col2im_kernel(const T* __restrict__ dcols, T* __restrict__ dx, Geom g,
+__global__ void col2im_kernel(const acc_t<T>* __restrict__ dcols, T* __restrict__ dx, Geom g,
                               int64_t nb) {
   const int64_t total = nb * g.C * g.H * g.W;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
@@ -128,7 +129,7 @@ __global__ void col2im_kernel(const T* __restrict__ dcols, T* __restrict__ dx, G
         const int64_t ow = tw / g.sw;
         if (ow >= g.OW) continue;
         const int64_t r = (c * g.KH + kh) * g.KW + kw;
-        acc += to_acc(dcols[((grp * g.R + r) * nb + s) * g.P + oh * g.OW + ow]);
+        acc += dcols[((grp * g.R + r) * nb + s) * g.P + oh * g.OW + ow];
       }
     }
     dx[i] = from_acc<T>(acc);
@@ -183,9 +184,8 @@ void conv2d_im2col(const Tensors& in, const Tensors& out, const kernels::OpAttrs
   T* py = static_cast<T*>(y.raw_data());
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t cnt = std::min(nb, g.N - n0);
-    im2col_kernel<T><<<grid_for(g.G * g.R * cnt * g.P), kThreads, 0, st>>>(
-        px + n0 * g.C * g.H * g.W, pc, g, cnt);
-    GANTRY_CUDA_LAUNCH_CHECK();
+    launch<im2col_kernel<T>>(loop_config(g.G * g.R * cnt * g.P, st), px + n0 * g.C * g.H * g.W, pc,
+                             g, cnt);
     // Y_s,g^T [P, Og] = cols_s,g^T [P, R] @ W_g^T [R, Og], batched over s.
     for (int64_t grp = 0; grp < g.G; ++grp)
       gemm_strided_batched<T>("conv2d", dev, CUBLAS_OP_N, CUBLAS_OP_N, g.P, g.Og, g.R,
@@ -204,27 +204,30 @@ void conv2d_input_grad_im2col(const Tensors& in, const Tensors& out, const kerne
   const Geom g = geometry("conv2d_input_grad", dx.shape(), w.shape(), gy.shape(), conv_ints(a));
   if (dx.numel() == 0) return;
   cudaStream_t st = current_stream(dev);
-  const int64_t nb = chunk_samples(g.N, g.G * g.R * g.P, sizeof(T));
-  Tensor dcols = workspace(g.G * g.R * nb * g.P, dx);
+  // The columns stay in acc_t<T>: for 16-bit T the GEMM's float sums are not
+  // rounded to 16 bits before col2im adds the taps (one rounding, not two).
+  using C = acc_t<T>;
+  const int64_t nb = chunk_samples(g.N, g.G * g.R * g.P, sizeof(C));
+  Tensor dcols = empty({std::max<int64_t>(g.G * g.R * nb * g.P, 1)},
+                       Options().dtype(floating_dtype<C>()).device(dx.device()));
   const T* pg = static_cast<const T*>(gy.raw_data());
   const T* pw = static_cast<const T*>(w.raw_data());
-  T* pc = static_cast<T*>(dcols.raw_data());
+  C* pc = static_cast<C*>(dcols.raw_data());
   T* pdx = static_cast<T*>(dx.raw_data());
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t cnt = std::min(nb, g.N - n0);
     if (g.P > 0 && g.Og > 0) {
       // dcols_s,g^T [P, R] = g_s,g^T [P, Og] @ W_g [Og, R], batched over s.
       for (int64_t grp = 0; grp < g.G; ++grp)
-        gemm_strided_batched<T>("conv2d_input_grad", dev, CUBLAS_OP_N, CUBLAS_OP_T, g.P, g.R,
+        gemm_strided_batched<T, C>("conv2d_input_grad", dev, CUBLAS_OP_N, CUBLAS_OP_T, g.P, g.R,
                                 g.Og, pg + (n0 * g.O + grp * g.Og) * g.P, g.P, g.O * g.P,
                                 pw + grp * g.Og * g.R, g.R, 0, 0.0, pc + grp * g.R * cnt * g.P,
                                 cnt * g.P, g.P, cnt);
     } else {
-      GANTRY_CUDA_CHECK(cudaMemsetAsync(pc, 0, dcols.numel() * sizeof(T), st));
+      GANTRY_CUDA_CHECK(cudaMemsetAsync(pc, 0, dcols.numel() * sizeof(C), st));
     }
-    col2im_kernel<T><<<grid_for(cnt * g.C * g.H * g.W), kThreads, 0, st>>>(
-        pc, pdx + n0 * g.C * g.H * g.W, g, cnt);
-    GANTRY_CUDA_LAUNCH_CHECK();
+    launch<col2im_kernel<T>>(loop_config(cnt * g.C * g.H * g.W, st), pc, pdx + n0 * g.C * g.H * g.W,
+                             g, cnt);
   }
 }
 
@@ -251,12 +254,8 @@ void conv2d_weight_grad_im2col(const Tensors& in, const Tensors& out, const kern
   T* pg2 = static_cast<T*>(g2.raw_data());
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t cnt = std::min(nb, g.N - n0), K = cnt * g.P;
-    im2col_kernel<T><<<grid_for(g.G * g.R * K), kThreads, 0, st>>>(px + n0 * g.C * g.H * g.W, pc,
-                                                                   g, cnt);
-    GANTRY_CUDA_LAUNCH_CHECK();
-    regroup_kernel<T><<<grid_for(g.O * K), kThreads, 0, st>>>(pg + n0 * g.O * g.P, pg2, g.O, cnt,
-                                                              g.P);
-    GANTRY_CUDA_LAUNCH_CHECK();
+    launch<im2col_kernel<T>>(loop_config(g.G * g.R * K, st), px + n0 * g.C * g.H * g.W, pc, g, cnt);
+    launch<regroup_kernel<T>>(loop_config(g.O * K, st), pg + n0 * g.O * g.P, pg2, g.O, cnt, g.P);
     // dW_g^T [R, Og] (+)= cols_g [R, K] @ g2_g^T [K, Og], batched over groups.
     gemm_strided_batched<T>("conv2d_weight_grad", dev, CUBLAS_OP_T, CUBLAS_OP_N, g.R, g.Og, K, pc,
                             K, g.R * K, pg2, K, g.Og * K, n0 == 0 ? 0.0 : 1.0, pdw, g.R,

@@ -72,9 +72,9 @@ void copy_strided(const Tensor& dst, const Tensor& src) {
       D* d = static_cast<D*>(dst.raw_data());
       const S* p = static_cast<const S*>(src.raw_data());
       if (contiguous) {
-        copy_contiguous_kernel<D, S><<<grid_for(n), kThreads, 0, s>>>(n, d, p);
+        launch<copy_contiguous_kernel<D, S>>(loop_config(n, s), n, d, p);
       } else {
-        copy_strided_kernel<D, S><<<grid_for(n), kThreads, 0, s>>>(n, g, d, p);
+        launch<copy_strided_kernel<D, S>>(loop_config(n, s), n, g, d, p);
       }
       GANTRY_CUDA_LAUNCH_CHECK();
     });
@@ -94,9 +94,8 @@ void fill(const Tensor& t, double value) {
   Geometry<1> g = make_geometry<1>(t.shape(), {t.strides()}, "fill_");
   dispatch_cuda_dtype(t.dtype(), "fill_", [&](auto z) {
     using T = decltype(z);
-    fill_kernel<T><<<grid_for(n), kThreads, 0, s>>>(n, g, static_cast<T*>(t.raw_data()),
-                                                    host_value<T>(value));
-    GANTRY_CUDA_LAUNCH_CHECK();
+    launch<fill_kernel<T>>(loop_config(n, s), n, g, static_cast<T*>(t.raw_data()),
+                           host_value<T>(value));
   });
 }
 

@@ -20,6 +20,11 @@ std::string g_status = "not loaded yet";
 // GANTRY_CUDNN names a library file to open instead of the default search
 // (LD_LIBRARY_PATH, the runpath, /usr/local/cuda/lib64 last).
 CudnnApi* load() {
+#ifdef GANTRY_CUDA_EMULATION
+  // cuDNN's kernels cannot run on the CPU: the own kernels are the tested path.
+  g_status = "cuDNN is not used under CUDA emulation";
+  return nullptr;
+#endif
   std::string tried;
   void* lib = nullptr;
   std::vector<std::string> names;

@@ -43,10 +43,9 @@ void where(const Tensors& in, const Tensors& out, const kernels::OpAttrs&) {
   DeviceGuard guard(dev);
   Geometry<4> g =
       make_geometry<4>(o.shape(), {o.strides(), c.strides(), a.strides(), b.strides()}, "where");
-  where_kernel<T><<<grid_for(n), kThreads, 0, current_stream(dev)>>>(
-      n, g, static_cast<T*>(o.raw_data()), static_cast<const uint8_t*>(c.raw_data()),
-      static_cast<const T*>(a.raw_data()), static_cast<const T*>(b.raw_data()));
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<where_kernel<T>>(loop_config(n, current_stream(dev)), n, g, static_cast<T*>(o.raw_data()),
+                          static_cast<const uint8_t*>(c.raw_data()),
+                          static_cast<const T*>(a.raw_data()), static_cast<const T*>(b.raw_data()));
 }
 
 // One elementwise entry on one dtype: the kernel shape follows the entry's

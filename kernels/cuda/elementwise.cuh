@@ -124,12 +124,12 @@ void launch_elementwise(const char* op, const Tensors& in, const Tensor& out, F 
     bool vec = n >= V && aligned_to(po, alignof(Vec<O, V>));
     for (int k = 0; k < NIN; ++k) vec = vec && aligned_to(ptrs.p[k], alignof(Vec<A, V>));
     if (vec) {
-      ew_contiguous_kernel<O, A, NIN, V><<<grid_for(n / V), kThreads, 0, s>>>(n, po, ptrs, f);
+      launch<ew_contiguous_kernel<O, A, NIN, V, F>>(loop_config(n / V, s), n, po, ptrs, f);
     } else {
-      ew_contiguous_kernel<O, A, NIN, 1><<<grid_for(n), kThreads, 0, s>>>(n, po, ptrs, f);
+      launch<ew_contiguous_kernel<O, A, NIN, 1, F>>(loop_config(n, s), n, po, ptrs, f);
     }
   } else {
-    ew_strided_kernel<O, A, NIN><<<grid_for(n), kThreads, 0, s>>>(n, g, po, ptrs, f);
+    launch<ew_strided_kernel<O, A, NIN, F>>(loop_config(n, s), n, g, po, ptrs, f);
   }
   GANTRY_CUDA_LAUNCH_CHECK();
 }

@@ -89,11 +89,10 @@ void gather(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs
   xst[dim] = 0;
   const Geometry<3> geo = make_geometry<3>(idx.shape(), {y.strides(), idx.strides(), xst}, "gather");
   IndexCheck chk(x);
-  gather_kernel<T><<<grid_for(idx.numel()), kThreads, 0, current_stream(dev)>>>(
-      geo, idx.numel(), static_cast<T*>(y.raw_data()),
-      static_cast<const int64_t*>(idx.raw_data()), static_cast<const T*>(x.raw_data()),
-      x.stride(dim), x.size(dim), chk.device());
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<gather_kernel<T>>(
+      loop_config(idx.numel(), current_stream(dev)), geo, idx.numel(),
+      static_cast<T*>(y.raw_data()), static_cast<const int64_t*>(idx.raw_data()),
+      static_cast<const T*>(x.raw_data()), x.stride(dim), x.size(dim), chk.device());
   chk.check("gather", x.size(dim));
 }
 
@@ -180,11 +179,10 @@ void scatter_add_atomic(const Tensors& in, const Tensors& out, const kernels::Op
   const Geometry<3> geo =
       make_geometry<3>(idx.shape(), {yst, idx.strides(), src.strides()}, "scatter_add");
   IndexCheck chk(y);
-  scatter_atomic_kernel<T><<<grid_for(idx.numel()), kThreads, 0, current_stream(dev)>>>(
-      geo, idx.numel(), static_cast<T*>(y.raw_data()),
-      static_cast<const int64_t*>(idx.raw_data()), static_cast<const T*>(src.raw_data()),
-      y.stride(dim), y.size(dim), chk.device());
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<scatter_atomic_kernel<T>>(
+      loop_config(idx.numel(), current_stream(dev)), geo, idx.numel(),
+      static_cast<T*>(y.raw_data()), static_cast<const int64_t*>(idx.raw_data()),
+      static_cast<const T*>(src.raw_data()), y.stride(dim), y.size(dim), chk.device());
   chk.check("scatter_add", y.size(dim));
 }
 
@@ -206,11 +204,10 @@ void scatter_add_scan(const Tensors& in, const Tensors& out, const kernels::OpAt
     d.sstride[k] = src.stride(k);
   }
   IndexCheck chk(y);
-  scatter_scan_kernel<T><<<grid_for(y.numel()), kThreads, 0, current_stream(dev)>>>(
-      d, static_cast<int>(dim), y.numel(), static_cast<T*>(y.raw_data()),
-      static_cast<const int64_t*>(idx.raw_data()), static_cast<const T*>(src.raw_data()),
-      y.size(dim), chk.device());
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<scatter_scan_kernel<T>>(loop_config(y.numel(), current_stream(dev)), d,
+                                 static_cast<int>(dim), y.numel(), static_cast<T*>(y.raw_data()),
+                                 static_cast<const int64_t*>(idx.raw_data()),
+                                 static_cast<const T*>(src.raw_data()), y.size(dim), chk.device());
   chk.check("scatter_add", y.size(dim));
 }
 
@@ -262,10 +259,10 @@ void max_pool2d_indices(const Tensors& in, const Tensors& out, const kernels::Op
   const int64_t p[8] = {a.kh, a.kw, a.sh, a.sw, a.ph, a.pw, a.dh, a.dw};
   const int64_t NC = x.size(0) * x.size(1), total = idx.numel();
   if (total == 0) return;
-  max_pool_indices_kernel<T><<<grid_for(total), kThreads, 0, current_stream(dev)>>>(
-      static_cast<const T*>(x.raw_data()), static_cast<int64_t*>(idx.raw_data()), NC, x.size(2),
-      x.size(3), idx.size(2), idx.size(3), p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<max_pool_indices_kernel<T>>(
+      loop_config(total, current_stream(dev)), static_cast<const T*>(x.raw_data()),
+      static_cast<int64_t*>(idx.raw_data()), NC, x.size(2), x.size(3), idx.size(2), idx.size(3),
+      p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
 }
 
 template <typename T>

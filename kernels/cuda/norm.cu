@@ -159,13 +159,12 @@ void batch_norm_train(const Tensors& in, const Tensors& out, const kernels::OpAt
                shape_str(x.shape()), ")");
   cudaStream_t st = current_stream(dev);
   Tensor coef = empty({2 * L.C}, Options().dtype(kFloat64).device(x.device()));
-  bn_stats_kernel<T><<<unsigned(L.C), kNormThreads, 0, st>>>(
-      ptr<T>(x), L.N, L.C, L.S, attrs.as<kernels::BatchNormAttrs>().eps, mptr<T>(out[1]), mptr<T>(out[2]),
-      mptr<double>(coef));
-  GANTRY_CUDA_LAUNCH_CHECK();
-  bn_apply_kernel<T><<<grid_for(x.numel()), kThreads, 0, st>>>(
-      ptr<T>(x), ptr<T>(w), ptr<T>(b), ptr<double>(coef), mptr<T>(out[0]), x.numel(), L.C, L.S);
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<bn_stats_kernel<T>>(
+      LaunchConfig{dim3(unsigned(L.C)), dim3(kNormThreads), 0, st, /*barrier_free=*/false},
+      ptr<T>(x), L.N, L.C, L.S, attrs.as<kernels::BatchNormAttrs>().eps, mptr<T>(out[1]),
+      mptr<T>(out[2]), mptr<double>(coef));
+  launch<bn_apply_kernel<T>>(loop_config(x.numel(), st), ptr<T>(x), ptr<T>(w), ptr<T>(b),
+                             ptr<double>(coef), mptr<T>(out[0]), x.numel(), L.C, L.S);
 }
 
 template <typename T>
@@ -179,14 +178,14 @@ void batch_norm_train_backward(const Tensors& in, const Tensors& out, const kern
   if (L.C == 0) return;
   cudaStream_t st = current_stream(dev);
   Tensor coef = empty({4 * L.C}, Options().dtype(kFloat64).device(x.device()));
-  bn_backward_sums_kernel<T><<<unsigned(L.C), kNormThreads, 0, st>>>(
+  launch<bn_backward_sums_kernel<T>>(
+      LaunchConfig{dim3(unsigned(L.C)), dim3(kNormThreads), 0, st, /*barrier_free=*/false},
       ptr<T>(x), ptr<T>(g), ptr<T>(w), ptr<T>(mean), ptr<T>(var), L.N, L.C, L.S,
-      attrs.as<kernels::BatchNormAttrs>().eps, mptr<T>(out[1]), mptr<T>(out[2]), mptr<double>(coef));
-  GANTRY_CUDA_LAUNCH_CHECK();
+      attrs.as<kernels::BatchNormAttrs>().eps, mptr<T>(out[1]), mptr<T>(out[2]),
+      mptr<double>(coef));
   if (x.numel() == 0) return;
-  bn_backward_apply_kernel<T><<<grid_for(x.numel()), kThreads, 0, st>>>(
-      ptr<T>(x), ptr<T>(g), ptr<double>(coef), mptr<T>(out[0]), x.numel(), L.C, L.S);
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<bn_backward_apply_kernel<T>>(loop_config(x.numel(), st), ptr<T>(x), ptr<T>(g),
+                                      ptr<double>(coef), mptr<T>(out[0]), x.numel(), L.C, L.S);
 }
 
 template <typename T>

@@ -114,10 +114,10 @@ void adam_step(const Tensors& in, const Tensors& out, const kernels::OpAttrs& at
   cudaStream_t stream = current_stream(dev);
   AdamList<T> L{};
   int tensors = 0, blocks = 0;
-  auto launch = [&] {
+  auto flush = [&] {  // launches the tensors gathered so far
     if (blocks > 0) {
-      adam_kernel<T><<<blocks, kAdamThreads, 0, stream>>>(L, s);
-      GANTRY_CUDA_LAUNCH_CHECK();
+      launch<adam_kernel<T>>(
+          LaunchConfig{dim3(blocks), dim3(kAdamThreads), 0, stream, /*barrier_free=*/true}, L, s);
     }
     L = AdamList<T>{};
     tensors = blocks = 0;
@@ -125,7 +125,7 @@ void adam_step(const Tensors& in, const Tensors& out, const kernels::OpAttrs& at
   for (size_t j = 0; j < k; ++j) {
     const int64_t n = in[4 * j].numel();
     if (n == 0) continue;
-    if (tensors == kMaxTensors) launch();
+    if (tensors == kMaxTensors) flush();
     const int t = tensors++;
     L.p_in[t] = static_cast<const T*>(in[4 * j].raw_data());
     L.g[t] = static_cast<const T*>(in[4 * j + 1].raw_data());
@@ -141,7 +141,7 @@ void adam_step(const Tensors& in, const Tensors& out, const kernels::OpAttrs& at
         // Flush, carrying the current parameter over as slot 0.
         const int cur = tensors - 1;
         const AdamList<T> keep = L;
-        launch();
+        flush();
         L.p_in[0] = keep.p_in[cur];
         L.g[0] = keep.g[cur];
         L.m_in[0] = keep.m_in[cur];
@@ -157,7 +157,7 @@ void adam_step(const Tensors& in, const Tensors& out, const kernels::OpAttrs& at
       ++blocks;
     }
   }
-  launch();
+  flush();
 }
 
 }  // namespace

@@ -213,8 +213,7 @@ void run_reduce(const char* name, int dev, const Tensor& x, const Plan& P, const
   cudaStream_t s = current_stream(dev);
   const T* px = static_cast<const T*>(x.raw_data());
   if (P.R <= 64 || P.O >= 65536) {
-    reduce_per_thread<T, Op><<<grid_for(P.O), kThreads, 0, s>>>(P.O, P.R, P.kept, P.red, px, op);
-    GANTRY_CUDA_LAUNCH_CHECK();
+    launch<reduce_per_thread<T, Op>>(loop_config(P.O, s), P.O, P.R, P.kept, P.red, px, op);
     return;
   }
   // Enough blocks to fill the GPU twice, each with at least ~2048 elements.
@@ -230,10 +229,10 @@ void run_reduce(const char* name, int dev, const Tensor& x, const Plan& P, const
                     Options(kUInt8).device(Device(DeviceType::CUDA, dev)));
   Acc* partial = static_cast<Acc*>(ws.raw_data());
   dim3 grid(static_cast<unsigned>(P.O), static_cast<unsigned>(pieces));
-  reduce_per_block<T, Op><<<grid, kThreads, 0, s>>>(P.R, piece, P.kept, P.red, px, op, partial);
-  GANTRY_CUDA_LAUNCH_CHECK();
-  reduce_finish<Op><<<grid_for(P.O), kThreads, 0, s>>>(P.O, pieces, partial, op);
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<reduce_per_block<T, Op>>(
+      LaunchConfig{dim3(grid), dim3(kThreads), 0, s, /*barrier_free=*/false}, P.R, piece, P.kept,
+      P.red, px, op, partial);
+  launch<reduce_finish<Op>>(loop_config(P.O, s), P.O, pieces, partial, op);
 }
 
 template <typename T>

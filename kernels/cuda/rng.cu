@@ -66,9 +66,8 @@ void random_fill(const Tensor& t, DeviceOps::Random kind, uint64_t seed, uint64_
   cudaStream_t s = current_stream(dev);
   dispatch_cuda_dtype(t.dtype(), "random", [&](auto z) {
     using T = decltype(z);
-    random_kernel<T><<<grid_for(n), kThreads, 0, s>>>(n, static_cast<T*>(t.raw_data()), k, seed,
-                                                      offset, low, range);
-    GANTRY_CUDA_LAUNCH_CHECK();
+    launch<random_kernel<T>>(loop_config(n, s), n, static_cast<T*>(t.raw_data()), k, seed, offset,
+                             low, range);
   });
 }
 

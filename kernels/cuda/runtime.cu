@@ -17,6 +17,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -65,8 +66,12 @@ const Probe& probe() {
       cudaGetLastError();
       return r;
     }
-    probe_kernel<<<1, 1>>>(d);
-    cudaError_t le = cudaGetLastError();
+    cudaError_t le = cudaSuccess;
+    try {
+      launch<probe_kernel>(LaunchConfig{dim3(1), dim3(1), 0, nullptr, /*barrier_free=*/true}, d);
+    } catch (const Error&) {
+      le = cudaErrorNoKernelImageForDevice;  // the usual reason a 1-thread kernel fails
+    }
     if (le == cudaSuccess) le = cudaMemcpy(&h, d, sizeof(int), cudaMemcpyDeviceToHost);
     cudaFree(d);
     if (le != cudaSuccess || h != 42) {
@@ -140,9 +145,16 @@ struct PoolAllocator final : Allocator {
     cudaError_t e = cudaMallocFromPoolAsync(&p, nbytes, s.pool, s.current);
     if (e == cudaErrorMemoryAllocation) {
       cudaGetLastError();
-      // Blocks freed on other streams become reusable once those finish.
-      GANTRY_CUDA_CHECK(cudaDeviceSynchronize());
-      e = cudaMallocFromPoolAsync(&p, nbytes, s.pool, s.current);
+      // Blocks freed on other streams become reusable once those finish. Not
+      // while the stream is being captured into a CUDA graph: synchronizing
+      // then is illegal (it would invalidate the capture), so the request
+      // fails with the out-of-memory message below.
+      cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+      GANTRY_CUDA_CHECK(cudaStreamIsCapturing(s.current, &cap));
+      if (cap == cudaStreamCaptureStatusNone) {
+        GANTRY_CUDA_CHECK(cudaDeviceSynchronize());
+        e = cudaMallocFromPoolAsync(&p, nbytes, s.pool, s.current);
+      }
     }
     if (e != cudaSuccess) {
       cudaGetLastError();
@@ -292,8 +304,87 @@ struct Registrar {
 // ------------------------------------------------------------ errors
 void throw_cuda_error(cudaError_t e, const char* what, const char* file, int line) {
   cudaGetLastError();  // clear a non-sticky error so the next call starts clean
+#ifdef GANTRY_CUDA_EMULATION
+  // What the emulation knows about a fault found at this call (e.g. which
+  // allocation a kernel wrote past, found at synchronization).
+  std::string detail;
+  if (e == cudaErrorIllegalAddress || e == cudaErrorLaunchFailure) {
+    detail = emu::fault_message();
+    emu::set_fault_message("");
+  }
+#else
+  const std::string detail;
+#endif
   throw Error(str("CUDA error in ", what, " (", file, ":", line, "): ", cudaGetErrorName(e), ": ",
-                  cudaGetErrorString(e)));
+                  cudaGetErrorString(e), detail.empty() ? "" : " (", detail,
+                  detail.empty() ? "" : ")"));
+}
+
+// ------------------------------------------------------------ launches
+std::string launch_config_problem(const LaunchConfig& c, size_t param_bytes) {
+  const uint64_t threads = uint64_t(c.block.x) * c.block.y * c.block.z;
+  if (threads == 0 || c.grid.x == 0 || c.grid.y == 0 || c.grid.z == 0)
+    return str("empty launch: grid (", c.grid.x, ",", c.grid.y, ",", c.grid.z, "), block (",
+               c.block.x, ",", c.block.y, ",", c.block.z, ")");
+  if (threads > kMaxThreadsPerBlock || c.block.x > kMaxThreadsPerBlock ||
+      c.block.y > kMaxThreadsPerBlock || c.block.z > kMaxBlockZ)
+    return str("block (", c.block.x, ",", c.block.y, ",", c.block.z, ") has ", threads,
+               " threads; the limit is ", kMaxThreadsPerBlock, " per block (z at most ",
+               kMaxBlockZ, ")");
+  if (c.grid.x > 2147483647u || c.grid.y > kMaxGridYZ || c.grid.z > kMaxGridYZ)
+    return str("grid (", c.grid.x, ",", c.grid.y, ",", c.grid.z,
+               "): gridDim.x is at most 2^31-1, gridDim.y and gridDim.z at most ", kMaxGridYZ);
+  if (c.shared_bytes > kMaxDynamicShared)
+    return str(c.shared_bytes, " bytes of dynamic shared memory; the limit without the opt-in "
+               "attribute is ", kMaxDynamicShared);
+  if (param_bytes > kMaxParamBytes)
+    return str(param_bytes, " bytes of kernel parameters; the limit is ", kMaxParamBytes);
+  return "";
+}
+
+std::string kernel_name_from_signature(const char* pretty) {
+  // g++: "void gantry::cuda::launch(...) [with auto Kernel = fill_kernel<float>; A = {...}]"
+  const std::string s(pretty);
+  const std::string key = "Kernel = ";
+  size_t b = s.find(key);
+  if (b == std::string::npos) return s;
+  b += key.size();
+  int depth = 0;
+  size_t e = b;
+  for (; e < s.size(); ++e) {
+    const char c = s[e];
+    if (c == '<' || c == '(') ++depth;
+    if (c == '>' || c == ')') --depth;
+    if (depth < 0 || (depth == 0 && (c == ';' || c == ']'))) break;
+  }
+  std::string name = s.substr(b, e - b);
+  for (const char* ns : {"gantry::cuda::", "{anonymous}::", "(anonymous namespace)::"}) {
+    for (size_t k; (k = name.find(ns)) != std::string::npos;) name.erase(k, std::strlen(ns));
+  }
+  if (!name.empty() && name[0] == '&') name.erase(0, 1);
+  return name;
+}
+
+void throw_launch_error(const char* pretty, cudaError_t e, const std::string& detail) {
+  cudaGetLastError();
+  throw Error(str("CUDA error in the launch of ", kernel_name_from_signature(pretty), ": ",
+                  cudaGetErrorName(e), ": ", cudaGetErrorString(e),
+                  detail.empty() ? "" : " (", detail, detail.empty() ? "" : ")"));
+}
+
+bool sync_after_launch() {
+  static const bool on = [] {
+    const char* v = std::getenv("GANTRY_CUDA_SYNC");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  }();
+  return on;
+}
+
+cudaError_t sync_launch_stream(cudaStream_t s) {
+  cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+  cudaError_t e = cudaStreamIsCapturing(s, &cap);
+  if (e != cudaSuccess || cap != cudaStreamCaptureStatusNone) return e;
+  return cudaStreamSynchronize(s);
 }
 
 void throw_cublas_error(cublasStatus_t s, const char* what, const char* file, int line) {

@@ -35,9 +35,9 @@ void shuffle(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attr
   const int64_t NC = large.size(0) * large.size(1), H = large.size(2) / r, W = large.size(3) / r;
   const int64_t total = out[0].numel();
   if (total == 0) return;
-  shuffle_kernel<T, ToLarge><<<grid_for(total), kThreads, 0, current_stream(dev)>>>(
-      static_cast<const T*>(x.raw_data()), static_cast<T*>(out[0].raw_data()), NC, H, W, r);
-  GANTRY_CUDA_LAUNCH_CHECK();
+  launch<shuffle_kernel<T, ToLarge>>(loop_config(total, current_stream(dev)),
+                                     static_cast<const T*>(x.raw_data()),
+                                     static_cast<T*>(out[0].raw_data()), NC, H, W, r);
 }
 
 }  // namespace
