@@ -11,6 +11,8 @@
 // Built only with GANTRY_CUDA; exits 77 (skipped) where no GPU is usable.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include "tests/test_skip.h"
 
 #include <cmath>
@@ -79,9 +81,21 @@ kernels::ConvAttrs attrs(const ConvCase& c) {
   return {c.sh, c.sw, c.ph, c.pw, c.dh, c.dw, c.groups};
 }
 
+// Whether the run expects cuDNN (scripts/gpu-check sets GANTRY_EXPECT_CUDNN=1
+// when it found a cuDNN library): then a missing cuDNN fails the tests that
+// force it, instead of narrowing or skipping them.
+bool cudnn_expected() {
+  const char* e = std::getenv("GANTRY_EXPECT_CUDNN");
+  return e != nullptr && std::string(e) == "1";
+}
+
 std::vector<std::string> conv_algorithms() {
   std::vector<std::string> v = {"im2col_gemm", "auto"};
-  if (cuda::cudnn_available()) v.push_back("cudnn");
+  if (cuda::cudnn_available()) {
+    v.push_back("cudnn");
+  } else if (cudnn_expected()) {
+    FAIL("GANTRY_EXPECT_CUDNN=1 but cuDNN did not load: " << cuda::cudnn_status());
+  }
   return v;
 }
 
@@ -120,6 +134,8 @@ TEST_CASE("cuda conv: every algorithm matches the CPU on odd shapes", "[cuda][co
 
 TEST_CASE("cuda conv: own kernels and cuDNN agree with each other", "[cuda][conv]") {
   if (!cuda::cudnn_available()) {
+    if (cudnn_expected())
+      FAIL("GANTRY_EXPECT_CUDNN=1 but cuDNN did not load: " << cuda::cudnn_status());
     GANTRY_SKIP("cuDNN not loaded: " + cuda::cudnn_status());
   }
   RandomState gen(5);
@@ -260,16 +276,29 @@ TEST_CASE("cuda index: gather, scatter_add (scan and atomic), max-pool indices",
                          kFloat64)),
                 vals(ref), 1e-12, "scatter_add atomic");
   }
-  // A bad index is named, by both algorithms and by gather.
+  // A bad index is named, by both algorithms and by gather: not at the launch
+  // (no synchronization per call, so the ops can be captured in a CUDA
+  // graph) but at the next synchronization, here reading the result back.
   Tensor bad = full({6, 25}, 40.0, Options().dtype(kInt64));
   for (const char* algo : {"scan", "atomic"}) {
     Force f("scatter_add", algo);
-    CHECK_THROWS_WITH(
-        run(kernels::OpId::scatter_add, {on_cuda(x), on_cuda(bad), on_cuda(src)}, {6, 40}, a, kFloat64),
-        Catch::Contains("index 40 is out of range for size 40"));
+    CHECK_THROWS_WITH(vals(run(kernels::OpId::scatter_add, {on_cuda(x), on_cuda(bad), on_cuda(src)},
+                               {6, 40}, a, kFloat64)),
+                      Catch::Contains("scatter_add on cuda:0: index 40 is out of range for size 40"));
   }
+  Tensor y;
+  REQUIRE_NOTHROW(y = run(kernels::OpId::gather, {on_cuda(x), on_cuda(bad)}, {6, 25}, a, kFloat64));
+  CHECK_THROWS_WITH(cuda::synchronize(0),
+                    Catch::Contains("gather on cuda:0: index 40 is out of range for size 40") &&
+                        Catch::Contains("150 bad indices"));
+  CHECK_NOTHROW(cuda::synchronize(0));  // reported once
+  // GANTRY_CUDA_SYNC=1: found right after the kernel, by the op itself.
+  setenv("GANTRY_CUDA_SYNC", "1", 1);
   CHECK_THROWS_WITH(run(kernels::OpId::gather, {on_cuda(x), on_cuda(bad)}, {6, 25}, a, kFloat64),
-                    Catch::Contains("index 40 is out of range for size 40"));
+                    Catch::Contains("gather on cuda:0: index 40"));
+  unsetenv("GANTRY_CUDA_SYNC");
+  CHECK(vals(run(kernels::OpId::gather, {on_cuda(x), on_cuda(idx)}, {6, 25}, a, kFloat64)) ==
+        vals(run(kernels::OpId::gather, {x, idx}, {6, 25}, a, kFloat64)));
 
   // Max-pool indices: padding, dilation, a NaN, ties (first wins).
   Tensor img = randn({2, 3, 9, 8}, kFloat32, &gen);

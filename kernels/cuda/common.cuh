@@ -99,6 +99,33 @@ void fill(const Tensor& t, double value);
 void random_fill(const Tensor& t, DeviceOps::Random kind, uint64_t seed, uint64_t offset,
                  int64_t low, uint64_t range);
 
+// ------------------------------------------------------------ deferred device errors
+// Index kernels (gather, scatter_add) that meet an out-of-range index skip it
+// and record it here, in mapped pinned host memory of the device: no copy and
+// no synchronization per call, so the ops can be captured in a CUDA graph.
+// The host reads the record at the next natural synchronization
+// (cuda::synchronize, a device-to-host copy) and throws there, naming the op,
+// the bad value and the size; with GANTRY_CUDA_SYNC=1 every index op checks
+// right after its launch instead (sync_after_launch).
+enum class IndexOp : int { gather = 1, scatter_add = 2 };
+struct IndexErrors {
+  unsigned long long* count;  // bad indices since the last check
+  long long* value;           // the first one's value,
+  long long* limit;           // the size it was checked against,
+  int* op;                    // and the op (IndexOp)
+  __device__ void report(IndexOp o, int64_t v, int64_t lim) const {
+    if (atomicAdd(count, 1ull) == 0ull) {
+      *value = static_cast<long long>(v);
+      *limit = static_cast<long long>(lim);
+      *op = static_cast<int>(o);
+    }
+  }
+};
+IndexErrors index_errors(int dev);
+// Throws (and clears the record) if a kernel on `dev` recorded a bad index.
+// Call only where the device's work is known to be finished.
+void check_index_errors(int dev);
+
 // ------------------------------------------------------------ geometry
 constexpr int kMaxDims = 12;  // after coalescing; more is refused with an error
 

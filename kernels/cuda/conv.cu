@@ -83,7 +83,8 @@ Geom geometry(const char* op, const Shape& x, const Shape& w, const Shape& y,
 
 // ------------------------------------------------------------ kernels
 template <typename T>
-__global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Geom g, int64_t nb) {
+__global__ void __launch_bounds__(kThreads)
+    im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Geom g, int64_t nb) {
   const int64_t total = g.G * g.R * nb * g.P;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {
@@ -106,8 +107,8 @@ __global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Geo
 // of dcols[g][r][s*P + oh*OW + ow]; taps in a fixed order, float accumulation.
 // dcols is acc_t<T> (float for the 16-bit types), so dx is rounded once.
 template <typename T>
-__global__ void col2im_kernel(const acc_t<T>* __restrict__ dcols, T* __restrict__ dx, Geom g,
-                              int64_t nb) {
+__global__ void __launch_bounds__(kThreads)
+    col2im_kernel(const acc_t<T>* __restrict__ dcols, T* __restrict__ dx, Geom g, int64_t nb) {
   const int64_t total = nb * g.C * g.H * g.W;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {
@@ -139,8 +140,8 @@ __global__ void col2im_kernel(const acc_t<T>* __restrict__ dcols, T* __restrict_
 // g2[(oc*nb + s)*P + p] = gy[((s*O + oc)*P + p]: the chunk's output gradient
 // with samples moved inside each channel's row, so dW is one GEMM per group.
 template <typename T>
-__global__ void regroup_kernel(const T* __restrict__ gy, T* __restrict__ g2, int64_t O,
-                               int64_t nb, int64_t P) {
+__global__ void __launch_bounds__(kThreads)
+    regroup_kernel(const T* __restrict__ gy, T* __restrict__ g2, int64_t O, int64_t nb, int64_t P) {
   const int64_t total = O * nb * P;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {

@@ -22,14 +22,16 @@ namespace cuda {
 namespace {
 
 template <typename D, typename S>
-__global__ void copy_contiguous_kernel(int64_t n, D* __restrict__ dst, const S* __restrict__ src) {
+__global__ void __launch_bounds__(kThreads)
+    copy_contiguous_kernel(int64_t n, D* __restrict__ dst, const S* __restrict__ src) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x)
     dst[i] = cast_to<D>(src[i]);
 }
 
 template <typename D, typename S>
-__global__ void copy_strided_kernel(int64_t n, Geometry<2> g, D* dst, const S* src) {
+__global__ void __launch_bounds__(kThreads)
+    copy_strided_kernel(int64_t n, Geometry<2> g, D* dst, const S* src) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[2];
@@ -39,7 +41,7 @@ __global__ void copy_strided_kernel(int64_t n, Geometry<2> g, D* dst, const S* s
 }
 
 template <typename T>
-__global__ void fill_kernel(int64_t n, Geometry<1> g, T* dst, T v) {
+__global__ void __launch_bounds__(kThreads) fill_kernel(int64_t n, Geometry<1> g, T* dst, T v) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[1];

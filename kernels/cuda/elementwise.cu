@@ -17,8 +17,8 @@ namespace {
 
 // where: Geometry operands are {out, cond, a, b}.
 template <typename T>
-__global__ void where_kernel(int64_t n, Geometry<4> g, T* out, const uint8_t* cond, const T* a,
-                             const T* b) {
+__global__ void __launch_bounds__(kThreads)
+    where_kernel(int64_t n, Geometry<4> g, T* out, const uint8_t* cond, const T* a, const T* b) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[4];

@@ -53,7 +53,8 @@ __device__ __forceinline__ O apply_fn(const F& f, const A (&a)[NIN]) {
 
 // Contiguous operands; V elements per vector load (V = 1: plain loads).
 template <typename O, typename A, int NIN, int V, typename F>
-__global__ void ew_contiguous_kernel(int64_t n, O* __restrict__ out, InPtrs<A, NIN> in, F f) {
+__global__ void __launch_bounds__(kThreads)
+    ew_contiguous_kernel(int64_t n, O* __restrict__ out, InPtrs<A, NIN> in, F f) {
   const int64_t tid = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   const int64_t nvec = n / V;
@@ -81,8 +82,8 @@ __global__ void ew_contiguous_kernel(int64_t n, O* __restrict__ out, InPtrs<A, N
 
 // Any strides: operand 0 of the geometry is the output, 1..NIN the inputs.
 template <typename O, typename A, int NIN, typename F>
-__global__ void ew_strided_kernel(int64_t n, Geometry<NIN + 1> g, O* out, InPtrs<A, NIN> in,
-                                  F f) {
+__global__ void __launch_bounds__(kThreads)
+    ew_strided_kernel(int64_t n, Geometry<NIN + 1> g, O* out, InPtrs<A, NIN> in, F f) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[NIN + 1];

@@ -8,10 +8,11 @@
 //                flat index h*W + w of each window's first maximum; padding
 //                never wins, NaN wins.  ints {kh,kw,sh,sw,ph,pw,dh,dw}
 //
-// Out-of-range indices: the kernel counts them in a device flag, the host
-// reads it back once the kernel is done (one synchronization per call) and
-// throws naming the op, the bad value and the size; a y already written holds
-// no out-of-range access (bad elements are skipped).
+// Out-of-range indices: the kernel skips them and records them on the device
+// (IndexErrors, common.cuh); the host throws at the next synchronization,
+// naming the op, the bad value and the size (with GANTRY_CUDA_SYNC=1, right
+// after the kernel). No per-call synchronization, so the ops can be captured
+// in a CUDA graph. y holds no out-of-range access either way.
 //
 // scatter_add has two algorithms:
 //   scan    one thread per element of y, walking idx's `dim` in order and
@@ -31,46 +32,23 @@ namespace gantry {
 namespace cuda {
 namespace {
 
-// Counts bad indices; keeps one of them for the message.
-struct BadIndex {
-  unsigned long long* count;
-  long long* value;
-  __device__ void report(int64_t v) const {
-    atomicAdd(count, 1ull);
-    *value = static_cast<long long>(v);  // any one of them
-  }
-};
-
-// Holds the device flag; check() synchronizes and throws when an index was bad.
-class IndexCheck {
- public:
-  IndexCheck(const Tensor& like) : flag_(zeros({2}, Options().dtype(kInt64).device(like.device()))) {}
-  BadIndex device() const {
-    auto* p = static_cast<long long*>(flag_.raw_data());
-    return {reinterpret_cast<unsigned long long*>(p), p + 1};
-  }
-  void check(const char* op, int64_t limit) const {
-    Tensor h = core::to_device(flag_, kCPU);
-    const int64_t* p = h.data<int64_t>();
-    GANTRY_CHECK(p[0] == 0, op, ": index ", p[1], " is out of range for size ", limit, " (", p[0],
-                 " bad indices)");
-  }
-
- private:
-  Tensor flag_;
-};
+// After an index op's launch: with GANTRY_CUDA_SYNC=1, find a bad index now
+// (naming this op at once); otherwise at the next synchronization.
+void maybe_check_now(int dev) {
+  if (sync_after_launch()) synchronize(dev);
+}
 
 template <typename T>
-__global__ void gather_kernel(Geometry<3> geo, int64_t n, T* __restrict__ y,
-                              const int64_t* __restrict__ idx, const T* __restrict__ x,
-                              int64_t xdim_stride, int64_t limit, BadIndex bad) {
+__global__ void __launch_bounds__(kThreads)
+    gather_kernel(Geometry<3> geo, int64_t n, T* __restrict__ y, const int64_t* __restrict__ idx,
+                  const T* __restrict__ x, int64_t xdim_stride, int64_t limit, IndexErrors bad) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[3];
     geo.offsets(i, off);
     const int64_t k = idx[off[1]];
     if (k < 0 || k >= limit) {
-      bad.report(k);
+      bad.report(IndexOp::gather, k, limit);
       continue;
     }
     y[off[0]] = x[off[2] + k * xdim_stride];
@@ -88,12 +66,11 @@ void gather(const Tensors& in, const Tensors& out, const kernels::OpAttrs& attrs
   xst.resize(idx.dim());
   xst[dim] = 0;
   const Geometry<3> geo = make_geometry<3>(idx.shape(), {y.strides(), idx.strides(), xst}, "gather");
-  IndexCheck chk(x);
   launch<gather_kernel<T>>(
       loop_config(idx.numel(), current_stream(dev)), geo, idx.numel(),
       static_cast<T*>(y.raw_data()), static_cast<const int64_t*>(idx.raw_data()),
-      static_cast<const T*>(x.raw_data()), x.stride(dim), x.size(dim), chk.device());
-  chk.check("gather", x.size(dim));
+      static_cast<const T*>(x.raw_data()), x.stride(dim), x.size(dim), index_errors(dev));
+  maybe_check_now(dev);
 }
 
 // ---------------------------------------------------------------- scatter_add
@@ -103,16 +80,17 @@ __device__ __forceinline__ void atomic_add(T* p, T v) {
 }
 
 template <typename T>
-__global__ void scatter_atomic_kernel(Geometry<3> geo, int64_t n, T* __restrict__ y,
-                                      const int64_t* __restrict__ idx, const T* __restrict__ src,
-                                      int64_t ydim_stride, int64_t limit, BadIndex bad) {
+__global__ void __launch_bounds__(kThreads)
+    scatter_atomic_kernel(Geometry<3> geo, int64_t n, T* __restrict__ y,
+                          const int64_t* __restrict__ idx, const T* __restrict__ src,
+                          int64_t ydim_stride, int64_t limit, IndexErrors bad) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[3];
     geo.offsets(i, off);
     const int64_t k = idx[off[1]];
     if (k < 0 || k >= limit) {
-      bad.report(k);
+      bad.report(IndexOp::scatter_add, k, limit);
       continue;
     }
     atomic_add(y + off[0] + k * ydim_stride, src[off[2]]);
@@ -128,9 +106,10 @@ struct Dims {
 // y contiguous; thread per y element: y = x + sum over k of src[.., k, ..]
 // where idx[.., k, ..] equals this element's coordinate at dim.
 template <typename T>
-__global__ void scatter_scan_kernel(Dims d, int dim, int64_t n, T* __restrict__ y,
-                                    const int64_t* __restrict__ idx, const T* __restrict__ src,
-                                    int64_t limit, BadIndex bad) {
+__global__ void __launch_bounds__(kThreads)
+    scatter_scan_kernel(Dims d, int dim, int64_t n, T* __restrict__ y,
+                        const int64_t* __restrict__ idx, const T* __restrict__ src, int64_t limit,
+                        IndexErrors bad) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t rest = i, ioff = 0, soff = 0, target = 0;
@@ -152,7 +131,7 @@ __global__ void scatter_scan_kernel(Dims d, int dim, int64_t n, T* __restrict__ 
       const int64_t v = idx[ioff + k * d.istride[dim]];
       if (v == target) acc += to_acc(src[soff + k * d.sstride[dim]]);
       // Each bad index is reported once: by the thread whose target is 0.
-      if (target == 0 && (v < 0 || v >= limit)) bad.report(v);
+      if (target == 0 && (v < 0 || v >= limit)) bad.report(IndexOp::scatter_add, v, limit);
     }
     y[i] = from_acc<T>(acc);
   }
@@ -178,12 +157,11 @@ void scatter_add_atomic(const Tensors& in, const Tensors& out, const kernels::Op
   yst[dim] = 0;
   const Geometry<3> geo =
       make_geometry<3>(idx.shape(), {yst, idx.strides(), src.strides()}, "scatter_add");
-  IndexCheck chk(y);
   launch<scatter_atomic_kernel<T>>(
       loop_config(idx.numel(), current_stream(dev)), geo, idx.numel(),
       static_cast<T*>(y.raw_data()), static_cast<const int64_t*>(idx.raw_data()),
-      static_cast<const T*>(src.raw_data()), y.stride(dim), y.size(dim), chk.device());
-  chk.check("scatter_add", y.size(dim));
+      static_cast<const T*>(src.raw_data()), y.stride(dim), y.size(dim), index_errors(dev));
+  maybe_check_now(dev);
 }
 
 template <typename T>
@@ -203,12 +181,11 @@ void scatter_add_scan(const Tensors& in, const Tensors& out, const kernels::OpAt
     d.istride[k] = idx.stride(k);
     d.sstride[k] = src.stride(k);
   }
-  IndexCheck chk(y);
   launch<scatter_scan_kernel<T>>(loop_config(y.numel(), current_stream(dev)), d,
                                  static_cast<int>(dim), y.numel(), static_cast<T*>(y.raw_data()),
                                  static_cast<const int64_t*>(idx.raw_data()),
-                                 static_cast<const T*>(src.raw_data()), y.size(dim), chk.device());
-  chk.check("scatter_add", y.size(dim));
+                                 static_cast<const T*>(src.raw_data()), y.size(dim), index_errors(dev));
+  maybe_check_now(dev);
 }
 
 bool scan_applicable(const Tensors& in, const kernels::OpAttrs& attrs) {
@@ -221,10 +198,11 @@ bool scan_applicable(const Tensors& in, const kernels::OpAttrs& attrs) {
 
 // ---------------------------------------------------------------- max pool
 template <typename T>
-__global__ void max_pool_indices_kernel(const T* __restrict__ x, int64_t* __restrict__ out,
-                                        int64_t NC, int64_t H, int64_t W, int64_t OH, int64_t OW,
-                                        int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                                        int64_t pw, int64_t dh, int64_t dw) {
+__global__ void __launch_bounds__(kThreads)
+    max_pool_indices_kernel(const T* __restrict__ x, int64_t* __restrict__ out, int64_t NC,
+                            int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
+                            int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
+                            int64_t dw) {
   const int64_t total = NC * OH * OW;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {

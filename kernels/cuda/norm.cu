@@ -53,9 +53,9 @@ __device__ void block_sum2(double& a, double& b) {
 // Channel c = blockIdx.x of x viewed as [N, C, S].
 // coef[c] = mean, coef[C + c] = 1/sqrt(var + eps); mean/var also to the outputs.
 template <typename T>
-__global__ void bn_stats_kernel(const T* __restrict__ x, int64_t N, int64_t C, int64_t S,
-                                double eps, T* __restrict__ mean_out, T* __restrict__ var_out,
-                                double* __restrict__ coef) {
+__global__ void __launch_bounds__(kNormThreads)
+    bn_stats_kernel(const T* __restrict__ x, int64_t N, int64_t C, int64_t S, double eps,
+                    T* __restrict__ mean_out, T* __restrict__ var_out, double* __restrict__ coef) {
   const int64_t c = blockIdx.x, M = N * S;
   const double K = to_acc(x[c * S]);
   double s1 = 0, s2 = 0;
@@ -77,9 +77,10 @@ __global__ void bn_stats_kernel(const T* __restrict__ x, int64_t N, int64_t C, i
 }
 
 template <typename T>
-__global__ void bn_apply_kernel(const T* __restrict__ x, const T* __restrict__ w,
-                                const T* __restrict__ b, const double* __restrict__ coef,
-                                T* __restrict__ y, int64_t total, int64_t C, int64_t S) {
+__global__ void __launch_bounds__(kThreads)
+    bn_apply_kernel(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
+                    const double* __restrict__ coef, T* __restrict__ y, int64_t total, int64_t C,
+                    int64_t S) {
   using A = acc_t<T>;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {
@@ -92,11 +93,12 @@ __global__ void bn_apply_kernel(const T* __restrict__ x, const T* __restrict__ w
 // Backward sums per channel: sum(g), sum(g * (x - mean)); then
 // coef[c] = weight*r, coef[C+c] = sum(g)/M, coef[2C+c] = r^2*sum(g xc)/M, coef[3C+c] = mean.
 template <typename T>
-__global__ void bn_backward_sums_kernel(const T* __restrict__ x, const T* __restrict__ g,
-                                        const T* __restrict__ w, const T* __restrict__ mean_in,
-                                        const T* __restrict__ var_in, int64_t N, int64_t C,
-                                        int64_t S, double eps, T* __restrict__ dw,
-                                        T* __restrict__ db, double* __restrict__ coef) {
+__global__ void __launch_bounds__(kNormThreads)
+    bn_backward_sums_kernel(const T* __restrict__ x, const T* __restrict__ g,
+                            const T* __restrict__ w, const T* __restrict__ mean_in,
+                            const T* __restrict__ var_in, int64_t N, int64_t C, int64_t S,
+                            double eps, T* __restrict__ dw, T* __restrict__ db,
+                            double* __restrict__ coef) {
   const int64_t c = blockIdx.x, M = N * S;
   const double mean = to_acc(mean_in[c]);
   double sg = 0, sgx = 0;
@@ -119,9 +121,10 @@ __global__ void bn_backward_sums_kernel(const T* __restrict__ x, const T* __rest
 }
 
 template <typename T>
-__global__ void bn_backward_apply_kernel(const T* __restrict__ x, const T* __restrict__ g,
-                                         const double* __restrict__ coef, T* __restrict__ dx,
-                                         int64_t total, int64_t C, int64_t S) {
+__global__ void __launch_bounds__(kThreads)
+    bn_backward_apply_kernel(const T* __restrict__ x, const T* __restrict__ g,
+                             const double* __restrict__ coef, T* __restrict__ dx, int64_t total,
+                             int64_t C, int64_t S) {
   using A = acc_t<T>;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {

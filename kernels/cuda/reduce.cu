@@ -120,8 +120,9 @@ __device__ __forceinline__ ExtAcc<T> shfl_down(ExtAcc<T> a, int off) {
 
 // ------------------------------------------------------------ kernels
 template <typename T, typename Op>
-__global__ void reduce_per_thread(int64_t O, int64_t R, Geometry<1> kept, Geometry<1> red,
-                                  const T* __restrict__ x, Op op) {
+__global__ void __launch_bounds__(kThreads)
+    reduce_per_thread(int64_t O, int64_t R, Geometry<1> kept, Geometry<1> red,
+                      const T* __restrict__ x, Op op) {
   for (int64_t o = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; o < O;
        o += int64_t(gridDim.x) * blockDim.x) {
     int64_t base[1];
@@ -138,9 +139,9 @@ __global__ void reduce_per_thread(int64_t O, int64_t R, Geometry<1> kept, Geomet
 
 // blockDim.x == kThreads (a multiple of 32); grid = (O, P).
 template <typename T, typename Op>
-__global__ void reduce_per_block(int64_t R, int64_t piece, Geometry<1> kept, Geometry<1> red,
-                                 const T* __restrict__ x, Op op,
-                                 typename Op::Acc* __restrict__ partial) {
+__global__ void __launch_bounds__(kThreads)
+    reduce_per_block(int64_t R, int64_t piece, Geometry<1> kept, Geometry<1> red,
+                     const T* __restrict__ x, Op op, typename Op::Acc* __restrict__ partial) {
   using Acc = typename Op::Acc;
   const int64_t o = blockIdx.x, p = blockIdx.y;
   int64_t base[1];
@@ -168,8 +169,8 @@ __global__ void reduce_per_block(int64_t R, int64_t piece, Geometry<1> kept, Geo
 }
 
 template <typename Op>
-__global__ void reduce_finish(int64_t O, int64_t P, const typename Op::Acc* __restrict__ partial,
-                              Op op) {
+__global__ void __launch_bounds__(kThreads)
+    reduce_finish(int64_t O, int64_t P, const typename Op::Acc* __restrict__ partial, Op op) {
   for (int64_t o = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; o < O;
        o += int64_t(gridDim.x) * blockDim.x) {
     typename Op::Acc a = partial[o * P];

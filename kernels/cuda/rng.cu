@@ -22,8 +22,9 @@ namespace {
 enum Kind : int { kUniform = 0, kNormal = 1, kInt = 2 };
 
 template <typename T>
-__global__ void random_kernel(int64_t n, T* __restrict__ out, int kind, uint64_t seed,
-                              uint64_t offset, int64_t low, uint64_t range) {
+__global__ void __launch_bounds__(kThreads)
+    random_kernel(int64_t n, T* __restrict__ out, int kind, uint64_t seed, uint64_t offset,
+                  int64_t low, uint64_t range) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
     uint32_t w[4];

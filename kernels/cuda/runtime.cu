@@ -38,7 +38,7 @@ void record_free_error(const std::string& what) {
   if (g_free_errors.count++ == 0) g_free_errors.first = what;
 }
 
-__global__ void probe_kernel(int* out) { *out = 42; }
+__global__ void __launch_bounds__(1) probe_kernel(int* out) { *out = 42; }
 
 struct Probe {
   int count = 0;
@@ -95,6 +95,8 @@ struct DeviceState {
   cudaStream_t current = nullptr;      // what work is issued on
   cudaMemPool_t pool = nullptr;
   cublasHandle_t cublas = nullptr;
+  long long* index_record = nullptr;  // IndexErrors' fields, mapped pinned host memory
+  IndexErrors index_errors{};         // their device addresses
   std::mutex staging_mutex;
   void* staging[2] = {nullptr, nullptr};  // pinned, kStagingBytes each
   cudaEvent_t staging_done[2] = {nullptr, nullptr};
@@ -122,6 +124,16 @@ DeviceState& state(int dev) {
     GANTRY_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&s.pool, dev));
     uint64_t keep = UINT64_MAX;  // never hand cached blocks back on synchronize
     GANTRY_CUDA_CHECK(cudaMemPoolSetAttribute(s.pool, cudaMemPoolAttrReleaseThreshold, &keep));
+    // The bad-index record: [count, value, limit, op], zeroed, visible to kernels.
+    void* rec = nullptr;
+    GANTRY_CUDA_CHECK(cudaHostAlloc(&rec, 4 * sizeof(long long), cudaHostAllocMapped));
+    std::memset(rec, 0, 4 * sizeof(long long));
+    s.index_record = static_cast<long long*>(rec);
+    void* drec = nullptr;
+    GANTRY_CUDA_CHECK(cudaHostGetDevicePointer(&drec, rec, 0));
+    auto* d = static_cast<long long*>(drec);
+    s.index_errors = IndexErrors{reinterpret_cast<unsigned long long*>(d), d + 1, d + 2,
+                                 reinterpret_cast<int*>(d + 3)};
   });
   return s;
 }
@@ -249,6 +261,7 @@ struct PoolAllocator final : Allocator {
     if (n < kStagingMin) {
       GANTRY_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, s.current));
       GANTRY_CUDA_CHECK(cudaStreamSynchronize(s.current));
+      check_index_errors(dev);
       return;
     }
     std::lock_guard<std::mutex> l(s.staging_mutex);
@@ -273,6 +286,7 @@ struct PoolAllocator final : Allocator {
       GANTRY_CUDA_CHECK(cudaEventSynchronize(s.staging_done[b]));
       std::memcpy(dst + k * kStagingBytes, s.staging[b], len_of(k));
     }
+    check_index_errors(dev);
   }
 };
 
@@ -373,11 +387,10 @@ void throw_launch_error(const char* pretty, cudaError_t e, const std::string& de
 }
 
 bool sync_after_launch() {
-  static const bool on = [] {
-    const char* v = std::getenv("GANTRY_CUDA_SYNC");
-    return v != nullptr && std::strcmp(v, "1") == 0;
-  }();
-  return on;
+  // Read at every launch (a getenv is far cheaper than a launch), so a test
+  // or a debugger session can switch it on and off.
+  const char* v = std::getenv("GANTRY_CUDA_SYNC");
+  return v != nullptr && std::strcmp(v, "1") == 0;
 }
 
 cudaError_t sync_launch_stream(cudaStream_t s) {
@@ -507,6 +520,25 @@ void synchronize(int dev) {
   DeviceState& s = state(dev);
   DeviceGuard g(dev);
   GANTRY_CUDA_CHECK(cudaStreamSynchronize(s.current));
+  check_index_errors(dev);
+}
+
+IndexErrors index_errors(int dev) { return state(dev).index_errors; }
+
+void check_index_errors(int dev) {
+  DeviceState& s = state(dev);
+  volatile long long* r = s.index_record;
+  const long long count = r[0];
+  if (count == 0) return;
+  const long long value = r[1], limit = r[2];
+  const int op = static_cast<int>(r[3]);
+  r[0] = r[1] = r[2] = r[3] = 0;
+  const char* name = op == static_cast<int>(IndexOp::gather)        ? "gather"
+                     : op == static_cast<int>(IndexOp::scatter_add) ? "scatter_add"
+                                                                    : "an index op";
+  throw Error(str(name, " on cuda:", dev, ": index ", value, " is out of range for size ", limit,
+                  " (", count, " bad indices; found at the first synchronization after the "
+                  "kernel, set GANTRY_CUDA_SYNC=1 to stop at the kernel itself)"));
 }
 
 void set_allow_tf32(bool on) { g_allow_tf32 = on; }

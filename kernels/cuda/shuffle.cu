@@ -11,8 +11,9 @@ namespace cuda {
 namespace {
 
 template <typename T, bool ToLarge>
-__global__ void shuffle_kernel(const T* __restrict__ src, T* __restrict__ dst, int64_t NC,
-                               int64_t H, int64_t W, int64_t r) {
+__global__ void __launch_bounds__(kThreads)
+    shuffle_kernel(const T* __restrict__ src, T* __restrict__ dst, int64_t NC, int64_t H, int64_t W,
+                   int64_t r) {
   const int64_t total = NC * H * r * W * r;
   for (int64_t l = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; l < total;
        l += int64_t(gridDim.x) * blockDim.x) {

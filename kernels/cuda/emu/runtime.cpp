@@ -289,6 +289,12 @@ cudaError_t cudaMallocHost(void** p, size_t size) {
   *p = std::malloc(size ? size : 1);
   return *p ? cudaSuccess : fail(cudaErrorMemoryAllocation);
 }
+cudaError_t cudaHostAlloc(void** p, size_t size, unsigned int) { return cudaMallocHost(p, size); }
+cudaError_t cudaHostGetDevicePointer(void** d, void* h, unsigned int) {
+  if (d == nullptr || h == nullptr) return fail(cudaErrorInvalidValue);
+  *d = h;  // one address space
+  return cudaSuccess;
+}
 cudaError_t cudaFreeHost(void* p) {
   std::free(p);
   return cudaSuccess;

@@ -121,6 +121,7 @@ struct Fiber {
   int src = -1;
   const char* op = nullptr;
   void* asan_fake = nullptr;
+  char* low_water = nullptr;  // ASan builds: the stack position it finished at
 };
 
 // Stacks are kept per host thread and reused by every block it runs.
@@ -187,8 +188,28 @@ std::string tid_str(const uint3& t) { return str("(", t.x, ",", t.y, ",", t.z, "
 // ------------------------------------------------------------ switching
 void fiber_main();
 
+#ifdef GANTRY_EMU_ASAN
+// A finished fiber leaves fiber_main's and the switch path's frames at the top
+// of its stack, never returned from, so their redzones stay poisoned there;
+// deeper frames returned and unpoisoned their own. Clearing that region (from
+// the fiber's last stack position, recorded in `low_water`, to the top: a few
+// hundred bytes) before reuse keeps ASan from flagging the next fiber's first
+// frames. An abandoned fiber (a fault) is cleared entirely.
+void unpoison_top(Fiber& f) {
+  char* top = f.stack + kStackBytes;
+  char* low = f.low_water;
+  if (low == nullptr || low <= f.stack + 1024 || low > top) low = top - 4096;  // not seen: a guess
+  low -= 1024;  // the frames below it (the sanitizer's switch call)
+  ASAN_UNPOISON_MEMORY_REGION(low, static_cast<size_t>(top - low));
+  f.low_water = nullptr;
+}
+#endif
+
 #if defined(__x86_64__)
 void prepare(Fiber& f) {
+#ifdef GANTRY_EMU_ASAN
+  unpoison_top(f);
+#endif
   // The first switch into f "returns" into fiber_main with the stack as a
   // call would leave it (rsp + 8 a multiple of 16).
   uintptr_t top = reinterpret_cast<uintptr_t>(f.stack + kStackBytes) & ~uintptr_t(15);
@@ -206,6 +227,9 @@ void prepare(Fiber& f) {
 void jump(Context& from, Context& to) { gantry_emu_switch(&from.sp, to.sp); }
 #else
 void prepare(Fiber& f) {
+#ifdef GANTRY_EMU_ASAN
+  unpoison_top(f);
+#endif
   getcontext(&f.ctx.uc);
   f.ctx.uc.uc_stack.ss_sp = f.stack;
   f.ctx.uc.uc_stack.ss_size = kStackBytes;
@@ -231,6 +255,7 @@ void run_fiber(Block& b, Fiber& f) {
 // fiber -> scheduler; returns when the scheduler resumes this fiber.
 void yield_to_scheduler(Block& b, Fiber& f, bool finished) {
 #ifdef GANTRY_EMU_ASAN
+  if (finished) f.low_water = static_cast<char*>(__builtin_frame_address(0));
   __sanitizer_start_switch_fiber(finished ? nullptr : &f.asan_fake, b.main_stack_bottom,
                                  b.main_stack_size);
 #endif
