@@ -60,18 +60,32 @@ __global__ void warp_sum(int* out) {
   } else if (Variant == 3) {  // deadlock: half the warp shuffles, half waits at a barrier
     if (lane < 16) v += __shfl_down_sync(0xffffffffu, v, 1);
     else __syncthreads();
+  } else if (Variant == 4) {  // legal: lanes 16-31 have exited; groups of 16, 0-7 read 8-15
+    if (lane >= 16) return;
+    v += __shfl_down_sync(0xffffffffu, v, 8, 16);
+  } else if (Variant == 5) {  // lanes 8-15 read lanes 16-23, which have exited
+    if (lane >= 16) return;
+    v += __shfl_down_sync(0xffffffffu, v, 8);
+    v += __shfl_down_sync(0xffffffffu, v, 8);
+  } else if (Variant == 6) {  // a width that is not a power of two
+    v += __shfl_down_sync(0xffffffffu, v, 1, 12);
   }
   out[threadIdx.x] = v;
 }
 
-// Each lane's results of the four shuffles, for the lane arithmetic.
+// Each lane's results of the shuffles, for the lane arithmetic.
+constexpr int kKinds = 7;
 __global__ void shuffle_kinds(int* out) {
   const int lane = threadIdx.x & 31;
   const int v = 100 + lane;
-  out[4 * lane + 0] = __shfl_sync(0xffffffffu, v, 5);           // lane 5 for all
-  out[4 * lane + 1] = __shfl_up_sync(0xffffffffu, v, 3);        // lane-3, own below 3
-  out[4 * lane + 2] = __shfl_down_sync(0xffffffffu, v, 4, 8);   // within groups of 8
-  out[4 * lane + 3] = __shfl_xor_sync(0xffffffffu, v, 1);       // neighbour swap
+  int* o = out + kKinds * lane;
+  o[0] = __shfl_sync(0xffffffffu, v, 5);           // lane 5 for all
+  o[1] = __shfl_up_sync(0xffffffffu, v, 3);        // lane-3, own below 3
+  o[2] = __shfl_down_sync(0xffffffffu, v, 4, 8);   // within groups of 8
+  o[3] = __shfl_xor_sync(0xffffffffu, v, 1);       // neighbour swap
+  o[4] = __shfl_xor_sync(0xffffffffu, v, 16, 16);  // a lower group may be read, a higher not
+  o[5] = __shfl_up_sync(0xffffffffu, v, 2, 4);     // within groups of 4
+  o[6] = __shfl_sync(0xffffffffu, v, 7, 4);        // lane 3 of the caller's group of 4
 }
 
 __global__ void store_at(float* x, int64_t i, float v) {
@@ -171,16 +185,25 @@ TEST_CASE("emulation: shuffles run in warp lockstep with the GPU's lane arithmet
   std::vector<int> v = out.get();
   CHECK(v[0] == 496);   // 0 + 1 + ... + 31
   CHECK(v[32] == 496);  // second warp
-  Buf<int> k(128, -1);
+  Buf<int> k(kKinds * 32, -1);
   launch<shuffle_kinds>(one_block(32), k.p);
   std::vector<int> r = k.get();
   for (int lane = 0; lane < 32; ++lane) {
     INFO("lane " << lane);
-    CHECK(r[4 * lane + 0] == 105);
-    CHECK(r[4 * lane + 1] == 100 + (lane >= 3 ? lane - 3 : lane));  // own value below 3
-    CHECK(r[4 * lane + 2] == 100 + ((lane % 8) + 4 < 8 ? lane + 4 : lane));
-    CHECK(r[4 * lane + 3] == 100 + (lane ^ 1));
+    const int* o = r.data() + kKinds * lane;
+    CHECK(o[0] == 105);
+    CHECK(o[1] == 100 + (lane >= 3 ? lane - 3 : lane));  // own value below 3
+    CHECK(o[2] == 100 + ((lane % 8) + 4 < 8 ? lane + 4 : lane));
+    CHECK(o[3] == 100 + (lane ^ 1));
+    CHECK(o[4] == 100 + (lane < 16 ? lane : lane - 16));  // PTX: only j > group end is "own"
+    CHECK(o[5] == 100 + (lane % 4 >= 2 ? lane - 2 : lane));
+    CHECK(o[6] == 100 + (lane / 4 * 4 + 3));
   }
+  // Lanes named in the mask may have exited, as long as nobody reads them.
+  Buf<int> e(32, -1);
+  launch<warp_sum<4>>(one_block(32), e.p);
+  std::vector<int> ev = e.get();
+  for (int lane = 0; lane < 16; ++lane) CHECK(ev[lane] == lane + (lane < 8 ? lane + 8 : lane));
 }
 
 TEST_CASE("emulation: shuffles with a partial mask fail the launch", "[emu][meta]") {
@@ -193,6 +216,10 @@ TEST_CASE("emulation: shuffles with a partial mask fail the launch", "[emu][meta
   CHECK_THAT(e2, Catch::Contains("not in the mask 0x0000ffff"));
   std::string e3 = launch_error([&] { launch<warp_sum<3>>(one_block(32), out.p); });
   CHECK_THAT(e3, Catch::Contains("deadlock"));
+  std::string e5 = launch_error([&] { launch<warp_sum<5>>(one_block(32), out.p); });
+  CHECK_THAT(e5, Catch::Contains("reads lane 16") && Catch::Contains("has exited"));
+  std::string e6 = launch_error([&] { launch<warp_sum<6>>(one_block(32), out.p); });
+  CHECK_THAT(e6, Catch::Contains("width 12 is not a power of two"));
   // The runtime is usable after a failed launch.
   launch<warp_sum<0>>(one_block(32), out.p);
   CHECK(out.get()[0] == 496);
@@ -234,7 +261,12 @@ TEST_CASE("emulation: a store past an allocation is an illegal address at the ne
   std::string e = launch_error([] { gantry::cuda::synchronize(0); });
   CHECK_THAT(e, Catch::Contains("cudaErrorIllegalAddress"));
   CHECK_THAT(e, Catch::Contains("past the end of a 400-byte allocation"));
+  CHECK_THAT(e, Catch::Contains("bytes 0 to 3 after its end"));
   CHECK_NOTHROW(gantry::cuda::synchronize(0));  // reported once
+  // 80 bytes out: past the 64-byte minimum, still inside the allocation's
+  // 512-byte block (400 + 64 rounded up to 256), all of which is canary.
+  launch<store_at>(one_block(32, true), p, int64_t{120}, 1.0f);
+  CHECK_THROWS_WITH(gantry::cuda::synchronize(0), Catch::Contains("bytes 80 to 83 after its end"));
 }
 
 TEST_CASE("emulation: a barrier in a kernel launched barrier-free fails the launch",
@@ -326,6 +358,32 @@ TEST_CASE("emulation: the cuBLAS stand-in has cuBLAS's semantics", "[emu]") {
         // padding rows untouched (NaN stays NaN when beta == 0)
         CHECK(std::isnan(got[m]) == (beta == 0));
       }
+  // batched, with strides between the matrices, and CUBLAS_OP_C (= T for real types)
+  {
+    const int batch = 3, lda = m + 1, ldb = n + 2, ldc = m;  // A: N, B: C (stored n x k)
+    const long long sA = lda * k + 5, sB = ldb * k + 3, sC = ldc * n + 7;
+    std::vector<float> A(sA * batch), B(sB * batch), C(sC * batch, 1.0f);
+    for (size_t i = 0; i < A.size(); ++i) A[i] = float(i % 11) * 0.25f - 1.0f;
+    for (size_t i = 0; i < B.size(); ++i) B[i] = float(i % 13) * 0.125f - 0.5f;
+    std::vector<float> want = C;
+    for (int b = 0; b < batch; ++b) {
+      std::vector<float> a(A.begin() + b * sA, A.begin() + b * sA + lda * k);
+      std::vector<float> bb(B.begin() + b * sB, B.begin() + b * sB + ldb * k);
+      std::vector<float> c(want.begin() + b * sC, want.begin() + b * sC + ldc * n);
+      ref_gemm(false, true, m, n, k, 1.5, a, lda, bb, ldb, 0.25, c, ldc);
+      std::copy(c.begin(), c.end(), want.begin() + b * sC);
+    }
+    Buf<float> dA(A.size()), dB(B.size()), dC(C.size());
+    dA.set(A);
+    dB.set(B);
+    dC.set(C);
+    const float alpha = 1.5f, beta = 0.25f;
+    REQUIRE(cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_C, m, n, k, &alpha, dA.p, lda, sA,
+                                      dB.p, ldb, sB, &beta, dC.p, ldc, sC,
+                                      batch) == CUBLAS_STATUS_SUCCESS);
+    std::vector<float> got = dC.get();
+    for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]));  // gaps: untouched
+  }
   // off-by-one leading dimensions are refused, as cuBLAS documents
   Buf<float> d(64);
   const float one = 1.0f, zero = 0.0f;

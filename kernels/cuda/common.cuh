@@ -246,9 +246,9 @@ void launch(const LaunchConfig& cfg, A&&... args) {
   spec.shared_bytes = cfg.shared_bytes;
   spec.param_bytes = param_bytes;
   spec.barrier_free = cfg.barrier_free;
-  // The parameters, converted once to the kernel's own types (as the launch
-  // copies them into the GPU's parameter space); each thread calls the
-  // kernel with them.
+  // The arguments, copied once (as the launch copies them into the GPU's
+  // parameter space); each thread calls the kernel with them, converting to
+  // the kernel's parameter types at the call.
   auto params = std::make_tuple(args...);
   auto body = [](const void* ctx) {
     std::apply(Kernel, *static_cast<const decltype(params)*>(ctx));

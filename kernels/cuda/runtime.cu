@@ -357,7 +357,8 @@ std::string launch_config_problem(const LaunchConfig& c, size_t param_bytes) {
 }
 
 std::string kernel_name_from_signature(const char* pretty) {
-  // g++: "void gantry::cuda::launch(...) [with auto Kernel = fill_kernel<float>; A = {...}]"
+  // g++:   "void gantry::cuda::launch(...) [with auto Kernel = fill_kernel<float>; A = {...}]"
+  // clang: "void gantry::cuda::launch(...) [Kernel = &fill_kernel<float>, A = <...>]"
   const std::string s(pretty);
   const std::string key = "Kernel = ";
   size_t b = s.find(key);
@@ -369,7 +370,7 @@ std::string kernel_name_from_signature(const char* pretty) {
     const char c = s[e];
     if (c == '<' || c == '(') ++depth;
     if (c == '>' || c == ')') --depth;
-    if (depth < 0 || (depth == 0 && (c == ';' || c == ']'))) break;
+    if (depth < 0 || (depth == 0 && (c == ';' || c == ']' || c == ','))) break;
   }
   std::string name = s.substr(b, e - b);
   for (const char* ns : {"gantry::cuda::", "{anonymous}::", "(anonymous namespace)::"}) {

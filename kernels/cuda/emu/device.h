@@ -9,7 +9,7 @@
 // math), and emu::launch, which runs a kernel's grid:
 //
 //   - blocks run in parallel on OpenMP threads;
-//   - within a block, each CUDA thread is a fiber (emulator.cpp), so
+//   - within a block, each CUDA thread is a fiber (scheduler.cpp), so
 //     __syncthreads is a real block barrier and __shfl_*_sync exchange values
 //     in warp lockstep (32 lanes, masks checked, out-of-range source lanes
 //     return the caller's own value);
@@ -20,7 +20,7 @@
 //
 // The toolkit's own headers (cuda_runtime.h, cuda_fp16.h, cuda_bf16.h,
 // cublas_v2.h) compile with g++ and supply the types and the runtime API's
-// declarations; emulator.cpp and cublas.cpp define those functions on host
+// declarations; runtime.cpp and cublas.cpp define those functions on host
 // memory. No CUDA library is linked and no driver is needed.
 //
 // __shared__ is `static thread_local`: a block's fibers all run on one OS
@@ -43,6 +43,8 @@
 #include <type_traits>
 
 // ------------------------------------------------------------ qualifiers
+// (__launch_bounds__ is accepted and ignored here; scripts/check-launch-bounds
+// checks the bounds against the registers of the nvcc build.)
 #undef __global__
 #undef __device__
 #undef __host__
@@ -63,8 +65,8 @@ namespace cuda {
 namespace emu {
 
 // ------------------------------------------------------------ built-ins
-// The calling CUDA thread's coordinates (valid inside a kernel only; outside,
-// a launch failure is recorded and zeros are returned).
+// The calling CUDA thread's coordinates (inside a kernel only; outside, they
+// throw gantry::Error).
 const uint3& thread_idx();
 const uint3& block_idx();
 const dim3& block_dim();
@@ -125,25 +127,30 @@ T shfl_from(unsigned mask, T v, int src, const char* op) {
   return out;
 }
 
-// Lane arithmetic of the four shuffles (width a power of two <= 32): the
-// source lane, or -1 when the GPU returns the caller's own value.
+// Lane arithmetic of the four shuffles, as PTX's shfl.sync defines it: lanes
+// form groups of `width` (a power of two <= 32), delta and lane masks use
+// their low 5 bits, and the result is the source lane, or -1 when the GPU
+// returns the caller's own value (a source past the end of the caller's
+// group; for __shfl_up_sync, before its start). __shfl_xor_sync may read a
+// lane of an earlier group (PTX only bounds it above).
+void check_width(int width, const char* op);  // a fault unless 1, 2, 4, ..., 32
 inline int shfl_src_idx(int lane, int src_lane, int width) {
   return (lane & ~(width - 1)) + (src_lane & (width - 1));
 }
 inline int shfl_src_up(int lane, unsigned delta, int width) {
   const int seg = lane & ~(width - 1);
-  const int s = lane - static_cast<int>(delta);
+  const int s = lane - static_cast<int>(delta & 31u);
   return s < seg ? -1 : s;
 }
 inline int shfl_src_down(int lane, unsigned delta, int width) {
-  const int seg = lane & ~(width - 1);
-  const int s = lane + static_cast<int>(delta);
-  return s >= seg + width ? -1 : s;
+  const int last = (lane & ~(width - 1)) + width - 1;
+  const int s = lane + static_cast<int>(delta & 31u);
+  return s > last ? -1 : s;
 }
 inline int shfl_src_xor(int lane, int lane_mask, int width) {
-  const int seg = lane & ~(width - 1);
-  const int s = lane ^ lane_mask;
-  return (s < seg || s >= seg + width) ? -1 : s;
+  const int last = (lane & ~(width - 1)) + width - 1;
+  const int s = lane ^ (lane_mask & 31);
+  return s > last ? -1 : s;
 }
 
 // Atomic read-modify-write of any 2-, 4- or 8-byte value by compare-and-swap
@@ -188,21 +195,25 @@ inline void __syncwarp(unsigned mask = 0xffffffffu) { ::gantry::cuda::emu::syncw
 template <typename T>
 inline T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
   using namespace ::gantry::cuda::emu;
+  check_width(width, "__shfl_sync");
   return shfl_from(mask, v, shfl_src_idx(lane_id(), src_lane, width), "__shfl_sync");
 }
 template <typename T>
 inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
   using namespace ::gantry::cuda::emu;
+  check_width(width, "__shfl_up_sync");
   return shfl_from(mask, v, shfl_src_up(lane_id(), delta, width), "__shfl_up_sync");
 }
 template <typename T>
 inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
   using namespace ::gantry::cuda::emu;
+  check_width(width, "__shfl_down_sync");
   return shfl_from(mask, v, shfl_src_down(lane_id(), delta, width), "__shfl_down_sync");
 }
 template <typename T>
 inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
   using namespace ::gantry::cuda::emu;
+  check_width(width, "__shfl_xor_sync");
   return shfl_from(mask, v, shfl_src_xor(lane_id(), lane_mask, width), "__shfl_xor_sync");
 }
 

@@ -7,12 +7,15 @@
 //               OpenMP thread
 //   memory      "device" allocations are host allocations, filled with 0xFF
 //               bytes (NaN for floats: a kernel that reads what nobody wrote
-//               shows it) and followed by a 64-byte canary. A write past the
-//               end (within the canary) is found at the next synchronization
-//               or free, which then returns cudaErrorIllegalAddress, as the
-//               GPU reports a bad access at its next synchronization; writes
+//               shows it) and followed by canary bytes up to the next
+//               multiple of 256 (at least 64). A write past the end (within
+//               the canary) is found at the next synchronization or free,
+//               which then returns cudaErrorIllegalAddress, as the GPU
+//               reports a bad access at its next synchronization; writes
 //               further out are AddressSanitizer's (the emulation build runs
-//               under it in CI)
+//               under it in CI). Reads past the end within the canary are not
+//               caught. Unlike the GPU the error is not sticky: it is
+//               reported once and the runtime stays usable.
 //   streams     every call runs to completion when it is made, so streams
 //               and events only keep order trivially; events record the host
 //               clock for cudaEventElapsedTime
@@ -60,7 +63,8 @@ constexpr unsigned char kCanary = 0xCD;
 constexpr unsigned char kFreshByte = 0xFF;
 
 struct Allocation {
-  size_t size = 0;
+  size_t size = 0;   // what was asked for
+  size_t block = 0;  // what was allocated: size rounded up to 256, plus at least kCanaryBytes
   int device = 0;
 };
 
@@ -96,27 +100,34 @@ cudaError_t fail(cudaError_t e) {
   return e;
 }
 
-// The first corrupted canary of `a` at `p`, or -1.
-long corrupted_at(const char* p, const Allocation& a) {
-  for (size_t k = 0; k < kCanaryBytes; ++k)
-    if (static_cast<unsigned char>(p[a.size + k]) != kCanary) return static_cast<long>(k);
-  return -1;
-}
-
-// Checks every live allocation (or only `only`); restores a corrupted canary
-// so the error is reported once.
+// Checks every live allocation (or only `only`): everything between the end
+// of what was asked for and the end of the block must still be canary bytes.
+// Names the first and last byte written; restores the canary so the error is
+// reported once.
 cudaError_t check_canaries(const char* only = nullptr) {
   Memory& m = memory();
   std::lock_guard<std::mutex> l(m.mu);
+  auto check = [](const char* p, const Allocation& a) {
+    size_t first = a.block, last = 0;
+    for (size_t k = a.size; k < a.block; ++k)
+      if (static_cast<unsigned char>(p[k]) != kCanary) {
+        first = std::min(first, k - a.size);
+        last = k - a.size;
+      }
+    if (first == a.block) return cudaSuccess;
+    set_fault_message(str("a kernel wrote past the end of a ", a.size, "-byte allocation on cuda:",
+                          a.device, " (bytes ", first, " to ", last,
+                          " after its end changed; found by the emulation)"));
+    std::memset(const_cast<char*>(p) + a.size, kCanary, a.block - a.size);
+    return fail(cudaErrorIllegalAddress);
+  };
+  if (only) {
+    auto it = m.live.find(only);
+    return it == m.live.end() ? cudaSuccess : check(it->first, it->second);
+  }
   for (auto& [p, a] : m.live) {
-    if (only && p != only) continue;
-    const long k = corrupted_at(p, a);
-    if (k >= 0) {
-      set_fault_message(str("a kernel wrote ", k, " byte(s) past the end of a ", a.size,
-                          "-byte allocation on cuda:", a.device, " (found by the emulation)"));
-      std::memset(const_cast<char*>(p) + a.size, kCanary, kCanaryBytes);
-      return fail(cudaErrorIllegalAddress);
-    }
+    const cudaError_t e = check(p, a);
+    if (e != cudaSuccess) return e;
   }
   return cudaSuccess;
 }
@@ -134,9 +145,9 @@ cudaError_t device_alloc(void** out, size_t size) {
   char* p = static_cast<char*>(std::aligned_alloc(256, n));
   if (p == nullptr) return fail(cudaErrorMemoryAllocation);
   std::memset(p, kFreshByte, size);
-  std::memset(p + size, kCanary, kCanaryBytes);
+  std::memset(p + size, kCanary, n - size);  // the canary fills the whole slack
   std::lock_guard<std::mutex> l(m.mu);
-  m.live[p] = Allocation{size, tl_device};
+  m.live[p] = Allocation{size, n, tl_device};
   m.bytes += size;
   m.reserved = std::max(m.reserved, m.bytes);
   *out = p;
@@ -319,8 +330,13 @@ cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t, cudaMemPoolAttr attr, void* v
     case cudaMemPoolAttrUsedMemCurrent:
       *static_cast<uint64_t*>(value) = m.bytes;
       return cudaSuccess;
+    case cudaMemPoolReuseFollowEventDependencies:
+    case cudaMemPoolReuseAllowOpportunistic:
+    case cudaMemPoolReuseAllowInternalDependencies:
+      *static_cast<int*>(value) = 1;  // these three are int
+      return cudaSuccess;
     default:
-      *static_cast<uint64_t*>(value) = 0;
+      *static_cast<uint64_t*>(value) = 0;  // the rest are 64-bit
       return cudaSuccess;
   }
 }

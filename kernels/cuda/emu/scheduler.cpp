@@ -102,7 +102,6 @@ struct Context {
 #endif
 
 constexpr size_t kStackBytes = size_t(256) << 10;  // per CUDA thread (ASan frames are large)
-constexpr size_t kGuardBytes = 4096;               // PROT_NONE below each stack
 
 struct FaultUnwind {};  // thrown by device_fault to unwind the faulting thread
 
@@ -124,23 +123,31 @@ struct Fiber {
   char* low_water = nullptr;  // ASan builds: the stack position it finished at
 };
 
-// Stacks are kept per host thread and reused by every block it runs.
+// Stacks are kept per host thread and reused by every block it runs: one
+// mapping of 1024 stacks (the most threads a block has), reserved but not
+// committed, so a machine with many cores stays far below the kernel's limit
+// on mappings (vm.max_map_count; a guard page per stack would cost two each).
+// Instead of guard pages, each stack's lowest bytes hold a canary, checked
+// when its thread finishes: an overflow fails the launch.
+constexpr size_t kMaxFibers = 1024;
+constexpr size_t kStackCanaryBytes = 64;
+constexpr unsigned char kStackCanary = 0xA5;
+
 struct StackPool {
+  char* base = nullptr;
   std::vector<Fiber> fibers;
   ~StackPool() {
-    for (Fiber& f : fibers)
-      if (f.stack) munmap(f.stack - kGuardBytes, kStackBytes + kGuardBytes);
+    if (base) munmap(base, kMaxFibers * kStackBytes);
   }
   void reserve(size_t n) {
-    while (fibers.size() < n) {
-      void* m = mmap(nullptr, kStackBytes + kGuardBytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-      if (m == MAP_FAILED) throw Error("CUDA emulation: cannot map a fiber stack");
-      mprotect(m, kGuardBytes, PROT_NONE);
-      Fiber f;
-      f.stack = static_cast<char*>(m) + kGuardBytes;
-      fibers.push_back(f);
-    }
+    if (n > kMaxFibers) throw Error(str("CUDA emulation: ", n, " threads in a block"));
+    if (base) return;
+    void* m = mmap(nullptr, kMaxFibers * kStackBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) throw Error("CUDA emulation: cannot map the fiber stacks");
+    base = static_cast<char*>(m);
+    fibers.resize(kMaxFibers);
+    for (size_t i = 0; i < kMaxFibers; ++i) fibers[i].stack = base + i * kStackBytes;
   }
 };
 
@@ -205,11 +212,19 @@ void unpoison_top(Fiber& f) {
 }
 #endif
 
+void set_stack_canary(Fiber& f) { std::memset(f.stack, kStackCanary, kStackCanaryBytes); }
+bool stack_canary_intact(const Fiber& f) {
+  for (size_t k = 0; k < kStackCanaryBytes; ++k)
+    if (static_cast<unsigned char>(f.stack[k]) != kStackCanary) return false;
+  return true;
+}
+
 #if defined(__x86_64__)
 void prepare(Fiber& f) {
 #ifdef GANTRY_EMU_ASAN
   unpoison_top(f);
 #endif
+  set_stack_canary(f);
   // The first switch into f "returns" into fiber_main with the stack as a
   // call would leave it (rsp + 8 a multiple of 16).
   uintptr_t top = reinterpret_cast<uintptr_t>(f.stack + kStackBytes) & ~uintptr_t(15);
@@ -230,6 +245,7 @@ void prepare(Fiber& f) {
 #ifdef GANTRY_EMU_ASAN
   unpoison_top(f);
 #endif
+  set_stack_canary(f);
   getcontext(&f.ctx.uc);
   f.ctx.uc.uc_stack.ss_sp = f.stack;
   f.ctx.uc.uc_stack.ss_size = kStackBytes;
@@ -306,6 +322,9 @@ bool resolve_warps(Block& b) {
     if (first < 0) continue;
     const unsigned mask = lanes[first].mask;
     const char* op = lanes[first].op;
+    // CUDA: every non-exited lane named in the mask takes part, with the
+    // same mask. Exited lanes and lanes past the end of a partial last warp
+    // may be named; reading one is what fails (below).
     bool complete = true;
     for (int l = 0; l < nl && b.fault.empty(); ++l) {
       const Fiber& f = lanes[l];
@@ -314,24 +333,17 @@ bool resolve_warps(Block& b) {
         if (f.mask != mask || std::strcmp(f.op, op) != 0)
           record_fault(b, str("warp ", w, ": lane ", first, " calls ", op, " with mask ",
                               hex(mask), " while lane ", l, " calls ", f.op, " with mask ",
-                              hex(f.mask), " (lanes of one warp operation must agree)"));
+                              hex(f.mask), " (the emulation requires the lanes waiting in one "
+                              "warp at a time to agree)"));
         else if (!named)
           record_fault(b, str("warp ", w, ": lane ", l, " calls ", op, " with mask ", hex(mask),
                               ", which does not include the lane itself"));
-      } else if (named) {
-        if (f.wait == Wait::kDone)
-          record_fault(b, str("warp ", w, ": ", op, " with mask ", hex(mask), " names lane ", l,
-                              ", which has exited"));
-        else if (f.wait == Wait::kBarrier)
-          record_fault(b, str("deadlock in warp ", w, ": lanes wait in ", op, " (mask ",
-                              hex(mask), ") while lane ", l, " waits at __syncthreads"));
+      } else if (named && f.wait == Wait::kBarrier) {
+        record_fault(b, str("deadlock in warp ", w, ": lanes wait in ", op, " (mask ",
+                            hex(mask), ") while lane ", l, " waits at __syncthreads"));
         complete = false;
       }
     }
-    for (int l = nl; l < 32 && b.fault.empty(); ++l)
-      if ((mask >> l) & 1u)
-        record_fault(b, str("warp ", w, ": ", op, " with mask ", hex(mask), " names lane ", l,
-                            ", which does not exist (the block has ", b.n, " threads)"));
     if (!b.fault.empty()) return false;
     if (!complete) continue;
     for (int l = 0; l < nl; ++l) {
@@ -339,10 +351,16 @@ bool resolve_warps(Block& b) {
       if (f.wait != Wait::kWarp) continue;
       if (f.src < 0) {
         f.result = f.bits;  // source lane out of range: the caller's own value
-      } else if (f.src >= nl || !((mask >> f.src) & 1u)) {
+      } else if (!((mask >> f.src) & 1u)) {
         record_fault(b, str("warp ", w, ": lane ", l, " reads lane ", f.src, " in ", op,
                             ", which is not in the mask ", hex(mask),
                             " (the GPU returns an undefined value)"));
+        return false;
+      } else if (f.src >= nl || lanes[f.src].wait != Wait::kWarp) {
+        record_fault(b, str("warp ", w, ": lane ", l, " reads lane ", f.src, " in ", op,
+                            f.src >= nl ? ", which does not exist (the block has "
+                                        : ", which has exited (the block has ",
+                            b.n, " threads; the GPU returns an undefined value)"));
         return false;
       } else {
         f.result = lanes[f.src].bits;
@@ -401,6 +419,9 @@ void run_block_fibers(Block& b, StackPool& pool, uint64_t seed, uint64_t block_l
     for (int i : order) {
       if (b.fibers[i].wait != Wait::kReady) continue;
       run_fiber(b, b.fibers[i]);
+      if (!stack_canary_intact(b.fibers[i]))
+        record_fault(b, str("thread ", tid_str(b.fibers[i].tid), " overflowed its ",
+                            kStackBytes >> 10, " KiB stack"));
       if (!b.fault.empty()) break;
     }
     if (!b.fault.empty()) break;
@@ -435,16 +456,14 @@ void run_block_plain(Block& b) {
         } catch (const FaultUnwind&) {
         } catch (const std::exception& e) {
           record_fault(b, str("thread ", tid_str(b.plain_tid), " threw: ", e.what()));
+        } catch (...) {
+          record_fault(b, str("thread ", tid_str(b.plain_tid), " threw an exception"));
         }
       }
 }
 
 Block& this_block(const char* what) {
-  if (tl_block == nullptr) {
-    static thread_local bool warned = false;
-    (void)warned;
-    throw Error(str("CUDA emulation: ", what, " used outside a kernel"));
-  }
+  if (tl_block == nullptr) throw Error(str("CUDA emulation: ", what, " used outside a kernel"));
   return *tl_block;
 }
 
@@ -500,6 +519,11 @@ uint64_t warp_exchange(unsigned mask, uint64_t bits, int src, const char* op) {
 
 void syncwarp(unsigned mask) { warp_exchange(mask, 0, -1, "__syncwarp"); }
 
+void check_width(int width, const char* op) {
+  if (width < 1 || width > 32 || (width & (width - 1)) != 0)
+    device_fault(str(op, ": width ", width, " is not a power of two in [1, 32]"));
+}
+
 // ------------------------------------------------------------ launch
 const std::string& fault_message() { return tl_fault_message; }
 void set_fault_message(const std::string& what) { tl_fault_message = what; }
@@ -553,7 +577,12 @@ cudaError_t launch(const LaunchSpec& spec, BodyFn body, const void* ctx) {
         run_block_fibers(b, pool, seed, u);
     } catch (const std::exception& e) {
       record_fault(b, e.what());
+    } catch (...) {
+      record_fault(b, "the emulation failed with an unknown exception");
     }
+    if (!b.fault.empty() && b.fibers != nullptr)  // fibers left mid-kernel
+      for (int i = 0; i < b.n; ++i)
+        if (b.fibers[i].wait != Wait::kDone) b.fibers[i].dirty = true;
     tl_block = nullptr;
     if (!b.fault.empty()) {
       std::lock_guard<std::mutex> l(fault_mu);
