@@ -83,12 +83,16 @@ int run_train(int argc, char** argv) {
   for (const gan::OptionSpec& o : gan::option_table()) {
     std::string help = o.help;
     if (o.type != gan::OptionSpec::Type::Bool) help += " [default " + default_text(o) + "]";
-    std::string value = o.type == gan::OptionSpec::Type::Int     ? "INT"
-                        : o.type == gan::OptionSpec::Type::Float ? "NUMBER"
-                        : o.type == gan::OptionSpec::Type::Floats ? "[X, ...]"
-                                                                  : "TEXT";
+    using T = gan::OptionSpec::Type;
+    std::string value = o.value_type() == T::Int     ? "INT"
+                        : o.value_type() == T::Float ? "NUMBER"
+                        : o.value_type() == T::Floats ? "[X, ...]"
+                                                      : "TEXT";
+    if (o.is_table()) value = "KEY=" + value + ",...";
     const std::string check = o.check;
-    if (!check.empty()) value += check[0] == '[' || check[0] == '(' ? " in " + check : " " + check;
+    if (!check.empty())
+      value += (check[0] == '[' || check[0] == '(' ? " in " : " ") + check +
+               (o.is_table() ? " each" : "");
     if (o.type == gan::OptionSpec::Type::Bool) value = "";
     specs.push_back({o.flag, value, help, o.group});
   }
@@ -104,13 +108,22 @@ int run_train(int argc, char** argv) {
     for (const gan::OptionSpec& s : gan::option_table())
       if (kv.first == s.flag) o = &s;
     if (!o) throw UsageError{"unknown flag --" + kv.first};
+    const std::string key = o->key;
+    if (o->is_table()) {  // --lr-milestones 5000=0.5,8000=0.1: one key per entry
+      try {
+        for (auto& e : gan::parse_option_entries(*o, kv.second, "--" + kv.first))
+          cfg.set_value(key + "." + e.first, e.second);
+      } catch (const Error& e) {
+        throw UsageError{e.what()};
+      }
+      continue;
+    }
     gan::Config::Value v;
     try {
       v = gan::parse_option_text(*o, kv.second, "--" + kv.first);
     } catch (const Error& e) {
       throw UsageError{e.what()};
     }
-    const std::string key = o->key;
     if (key == "epochs" && !f.has("steps")) cfg.set("steps", "0", "--epochs");
     if (key == "steps" && !f.has("epochs")) cfg.set("epochs", "0", "--steps");
     cfg.set_value(key, v);

@@ -59,20 +59,61 @@ void from_value(double& f, const Config::Value& v) { f = v.d; }
 void from_value(bool& f, const Config::Value& v) { f = v.b; }
 [[maybe_unused]] void from_value(std::vector<double>& f, const Config::Value& v) { f = v.arr; }
 
+// The row's accessors, chosen by the field's type: scalars use get/set,
+// tables (OptionMap) entries/set_entry. The other pair is never called for
+// that row (option_table() leaves it null).
+using Entries = std::vector<std::pair<std::string, Config::Value>>;
+template <class T>
+Config::Value field_get(const T& f) { return to_value(f); }
+template <class T>
+Config::Value field_get(const OptionMap<T>&) { return Config::Value(); }
+template <class T>
+void field_set(T& f, const Config::Value& v) { from_value(f, v); }
+template <class T>
+void field_set(OptionMap<T>&, const Config::Value&) {}
+template <class T>
+Entries field_entries(const T&) { return {}; }
+template <class T>
+Entries field_entries(const OptionMap<T>& m) {
+  Entries out;
+  for (const auto& e : m.entries) out.emplace_back(e.first, to_value(e.second));
+  return out;
+}
+template <class T>
+void field_set_entry(T&, const std::string&, const Config::Value&) {}
+template <class T>
+void field_set_entry(OptionMap<T>& m, const std::string& key, const Config::Value& v) {
+  T x;
+  from_value(x, v);
+  m.set(key, std::move(x));
+}
+
 #define GANTRY_OPT_SPECTYPE_STR OptionSpec::Type::String
 #define GANTRY_OPT_SPECTYPE_INT OptionSpec::Type::Int
 #define GANTRY_OPT_SPECTYPE_FLOAT OptionSpec::Type::Float
 #define GANTRY_OPT_SPECTYPE_BOOL OptionSpec::Type::Bool
 #define GANTRY_OPT_SPECTYPE_FLOATS OptionSpec::Type::Floats
+#define GANTRY_OPT_SPECTYPE_INT_MAP OptionSpec::Type::IntMap
+#define GANTRY_OPT_SPECTYPE_FLOAT_MAP OptionSpec::Type::FloatMap
+#define GANTRY_OPT_SPECTYPE_STR_MAP OptionSpec::Type::StringMap
 
 std::vector<OptionSpec> build_table() {
   std::vector<OptionSpec> t;
-#define GANTRY_OPT_ROW(TYPE, name, def, flag, check, group, help)                          \
-  t.push_back(OptionSpec{#name, flag, GANTRY_OPT_SPECTYPE_##TYPE, #def, check, group, help, \
-                         [](const TrainOptions& o) { return to_value(o.name); },            \
-                         [](TrainOptions& o, const Config::Value& v) { from_value(o.name, v); }});
+#define GANTRY_OPT_ROW(TYPE, name, def, flag, check, group, help)                           \
+  t.push_back(OptionSpec{                                                                    \
+      #name, flag, GANTRY_OPT_SPECTYPE_##TYPE, #def, check, group, help,                     \
+      [](const TrainOptions& o) { return field_get(o.name); },                               \
+      [](TrainOptions& o, const Config::Value& v) { field_set(o.name, v); },                 \
+      [](const TrainOptions& o) { return field_entries(o.name); },                           \
+      [](TrainOptions& o, const std::string& k, const Config::Value& v) {                    \
+        field_set_entry(o.name, k, v);                                                       \
+      }});
   GANTRY_TRAIN_OPTIONS(GANTRY_OPT_ROW)
 #undef GANTRY_OPT_ROW
+  for (OptionSpec& o : t) {
+    if (o.is_table()) o.get = nullptr, o.set = nullptr;
+    else o.entries = nullptr, o.set_entry = nullptr;
+  }
   return t;
 }
 
@@ -145,6 +186,26 @@ const OptionSpec* find_option(const std::string& key) {
   return nullptr;
 }
 
+const OptionSpec* find_option_for_key(const std::string& key, std::string* sub) {
+  sub->clear();
+  if (const OptionSpec* o = find_option(key)) return o;
+  const size_t dot = key.find('.');
+  if (dot == std::string::npos || dot + 1 == key.size()) return nullptr;
+  const OptionSpec* o = find_option(key.substr(0, dot));
+  if (!o || !o->is_table()) return nullptr;
+  *sub = key.substr(dot + 1);
+  return o;
+}
+
+OptionSpec::Type OptionSpec::value_type() const {
+  switch (type) {
+    case Type::IntMap: return Type::Int;
+    case Type::FloatMap: return Type::Float;
+    case Type::StringMap: return Type::String;
+    default: return type;
+  }
+}
+
 std::string nearest_option(const std::string& key) {
   // Compared as written, with '-' read as '_', and by its last dotted part
   // (the options are top-level keys: "optim.beta" is likely "beta1").
@@ -171,6 +232,9 @@ const char* option_type_name(OptionSpec::Type t) {
     case OptionSpec::Type::Float: return "a number";
     case OptionSpec::Type::Bool: return "a boolean";
     case OptionSpec::Type::Floats: return "an array of numbers";
+    case OptionSpec::Type::IntMap: return "a table of integers";
+    case OptionSpec::Type::FloatMap: return "a table of numbers";
+    case OptionSpec::Type::StringMap: return "a table of strings";
   }
   return "?";
 }
@@ -178,7 +242,7 @@ const char* option_type_name(OptionSpec::Type t) {
 Config::Value check_option(const OptionSpec& o, Config::Value v, const std::string& where) {
   using T = Config::Type;
   bool ok = false;
-  switch (o.type) {
+  switch (o.value_type()) {
     case OptionSpec::Type::String: ok = v.type == T::String; break;
     case OptionSpec::Type::Int: ok = v.type == T::Int; break;
     case OptionSpec::Type::Float:
@@ -190,9 +254,10 @@ Config::Value check_option(const OptionSpec& o, Config::Value v, const std::stri
       break;
     case OptionSpec::Type::Bool: ok = v.type == T::Bool; break;
     case OptionSpec::Type::Floats: ok = v.type == T::Array; break;
+    default: break;
   }
   if (!ok)
-    throw Error(str(where, ": expected ", option_type_name(o.type), ", got ",
+    throw Error(str(where, ": expected ", option_type_name(o.value_type()), ", got ",
                     config_type_name(v.type)));
   const std::string check = o.check;
   if (check.empty()) return v;
@@ -221,7 +286,7 @@ Config::Value check_option(const OptionSpec& o, Config::Value v, const std::stri
 Config::Value parse_option_text(const OptionSpec& o, const std::string& text,
                                 const std::string& where) {
   Config::Value v;
-  switch (o.type) {
+  switch (o.value_type()) {
     case OptionSpec::Type::String:
       v.type = Config::Type::String;
       v.s = text;
@@ -260,9 +325,30 @@ Config::Value parse_option_text(const OptionSpec& o, const std::string& text,
       v = c.value("v");
       break;
     }
+    default: break;
   }
   v.origin = where;
   return check_option(o, v, where);
+}
+
+Entries parse_option_entries(const OptionSpec& o, const std::string& text, const std::string& where) {
+  Entries out;
+  std::istringstream is(text);
+  std::string item;
+  while (std::getline(is, item, ',')) {
+    const size_t eq = item.find('=');
+    auto trim = [](std::string t) {
+      t.erase(0, t.find_first_not_of(' '));
+      t.erase(t.find_last_not_of(' ') + 1);
+      return t;
+    };
+    const std::string key = eq == std::string::npos ? "" : trim(item.substr(0, eq));
+    if (key.empty())
+      throw Error(str(where, ": '", item, "' is not KEY=VALUE (e.g. ", o.flag, " 5000=0.5,8000=0.1)"));
+    out.emplace_back(key, parse_option_text(o, trim(item.substr(eq + 1)), str(where, " (key '", key, "')")));
+  }
+  if (out.empty()) throw Error(str(where, ": expected KEY=VALUE[,KEY=VALUE...], got '", text, "'"));
+  return out;
 }
 
 // ------------------------------------------------------------ TrainOptions
@@ -310,10 +396,16 @@ bool known_model(const std::string& m) {
 void TrainOptions::apply(const Config& c) {
   // Unknown keys first: a typo is the likeliest mistake, and it may be the
   // reason another key looks wrong.
-  for (const std::string& k : c.keys())
-    if (!find_option(k))
+  std::string sub;
+  for (const std::string& k : c.keys()) {
+    const OptionSpec* o = find_option_for_key(k, &sub);
+    if (!o)
       throw Error(str(c.position(k), ": unknown key '", k, "' (did you mean '", nearest_option(k),
                       "'?)"));
+    if (o->is_table() && sub.empty())
+      throw Error(str(c.where(k), ": expected ", option_type_name(o->type), " such as ", o->key,
+                      " = { KEY = VALUE }, got ", config_type_name(c.value(k).type)));
+  }
   if (c.has("model")) {
     const Config::Value v = check_option(*find_option("model"), c.value("model"), c.where("model"));
     GANTRY_CHECK(known_model(v.s), c.where("model"), ": model '", v.s, "' is not available (have: ",
@@ -321,8 +413,12 @@ void TrainOptions::apply(const Config& c) {
     set_model_defaults(v.s);
   }
   for (const std::string& k : c.keys()) {
-    const OptionSpec& o = *find_option(k);
+    const OptionSpec& o = *find_option_for_key(k, &sub);
     const Config::Value v = check_option(o, c.value(k), c.where(k));
+    if (o.is_table()) {
+      o.set_entry(*this, sub, v);
+      continue;
+    }
     if (k == "loss") {
       try {
         parse_loss(v.s);
@@ -345,7 +441,21 @@ void TrainOptions::validate() const {
   GANTRY_CHECK(known_model(model), "options: model '", model, "' is not available (have: ",
                model_list(), ")");
   // Every option's own range and choices (for options set from C++).
-  for (const OptionSpec& o : option_table()) check_option(o, o.get(*this), str("options: '", o.key, "'"));
+  for (const OptionSpec& o : option_table()) {
+    if (!o.is_table()) {
+      check_option(o, o.get(*this), str("options: '", o.key, "'"));
+      continue;
+    }
+    for (const auto& e : o.entries(*this)) {
+      GANTRY_CHECK(!e.first.empty(), "options: '", o.key, "' has an empty key");
+      check_option(o, e.second, str("options: '", o.key, ".", e.first, "'"));
+    }
+  }
+  milestones();  // its keys are steps
+  GANTRY_CHECK((schedule == "milestones") == !lr_milestones.empty(),
+               schedule == "milestones"
+                   ? "options: schedule = \"milestones\" needs lr_milestones (e.g. { 5000 = 0.5 })"
+                   : "options: lr_milestones is set but schedule is not \"milestones\"");
   parse_loss(loss);
   check_augment_policy(augment);
   GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
@@ -355,10 +465,35 @@ void TrainOptions::validate() const {
                device, "' (expected cpu or cuda[:N])");
 }
 
+std::vector<std::pair<int64_t, double>> TrainOptions::milestones() const {
+  std::vector<std::pair<int64_t, double>> out;
+  for (const auto& e : lr_milestones.entries) {
+    errno = 0;
+    char* end = nullptr;
+    const long long step = std::strtoll(e.first.c_str(), &end, 10);
+    GANTRY_CHECK(!e.first.empty() && *end == '\0' && errno == 0 && step >= 0, "options: lr_milestones key '",
+                 e.first, "' is not a step number (an integer >= 0)");
+    for (const auto& m : out)
+      GANTRY_CHECK(m.first != step, "options: lr_milestones gives step ", step, " twice");
+    out.emplace_back(static_cast<int64_t>(step), e.second);
+  }
+  return out;
+}
+
 std::string TrainOptions::to_toml() const {
   std::string out = "# gantry train: every option of this run (gan/options.h)\n";
-  for (const OptionSpec& o : option_table())
-    out += std::string(o.key) + " = " + toml_value_text(o.get(*this)) + "\n";
+  for (const OptionSpec& o : option_table()) {
+    out += std::string(o.key) + " = ";
+    if (!o.is_table()) {
+      out += toml_value_text(o.get(*this)) + "\n";
+      continue;
+    }
+    // An inline table, keys quoted: { "5000" = 0.5, "8000" = 0.1 }.
+    const auto entries = o.entries(*this);
+    std::string t;
+    for (const auto& e : entries) t += (t.empty() ? "" : ", ") + toml_quote(e.first) + " = " + toml_value_text(e.second);
+    out += entries.empty() ? "{}\n" : "{ " + t + " }\n";
+  }
   return out;
 }
 

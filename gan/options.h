@@ -20,9 +20,21 @@
 //   FLOAT   double                2.0e-4 (an integer is accepted)
 //   BOOL    bool                  true / false (a flag without value on the CLI)
 //   FLOATS  std::vector<double>   [0.5, 0.999]
+//   INT_MAP, FLOAT_MAP, STR_MAP   OptionMap<int64_t | double | std::string>
+//           a table of settings by name: per phase, per resolution, per
+//           column. In TOML an inline table or a section,
+//             lr_milestones = { 5000 = 0.5, 8000 = 0.1 }
+//             [lr_milestones]
+//             5000 = 0.5
+//           and on the command line --lr-milestones 5000=0.5,8000=0.1. The
+//           check applies to every value; the keys are checked in validate()
+//           by what reads them. A table's default is empty ({}); keys from
+//           the config and the flags are merged, a later one replacing an
+//           earlier one with the same key.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gan/config.h"
@@ -61,8 +73,10 @@ namespace gan {
   X(FLOAT, lr_d, 2e-4, "lr-d", "(0, 1]", "optimizer", "D's Adam learning rate (TTUR: set apart)") \
   X(FLOAT, beta1, 0.5, "beta1", "[0, 1)", "optimizer", "Adam's beta1") \
   X(FLOAT, beta2, 0.999, "beta2", "[0, 1)", "optimizer", "Adam's beta2") \
-  X(STR,   schedule, "constant", "schedule", "constant|linear|cosine", "optimizer", \
-    "learning-rate schedule over the run") \
+  X(STR,   schedule, "constant", "schedule", "constant|linear|cosine|milestones", "optimizer", \
+    "learning-rate schedule over the run (milestones: see lr_milestones)") \
+  X(FLOAT_MAP, lr_milestones, {}, "lr-milestones", "[0, 1e6]", "optimizer", \
+    "schedule = milestones: from step S the rates are F x lr_g and F x lr_d (STEP=F,...)") \
   X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", "EMA generator for sampling (0: none)") \
   X(FLOAT, clip_grad_norm, 0.0, "clip-grad-norm", "[0, 1e6]", "optimizer", \
     "clip each network's gradient to this global L2 norm before its step (0: off)") \
@@ -93,11 +107,43 @@ namespace gan {
     "also write TensorBoard event files (scalars, sample grids) to OUT/tb")
 // clang-format on
 
+// A table option's value: entries in the order they were set (file order,
+// then flags); setting a key again replaces its value in place.
+template <class T>
+struct OptionMap {
+  std::vector<std::pair<std::string, T>> entries;
+
+  bool empty() const { return entries.empty(); }
+  size_t size() const { return entries.size(); }
+  // nullptr when `key` is not set.
+  const T* find(const std::string& key) const {
+    for (const auto& e : entries)
+      if (e.first == key) return &e.second;
+    return nullptr;
+  }
+  T get(const std::string& key, const T& def) const {
+    const T* v = find(key);
+    return v ? *v : def;
+  }
+  void set(const std::string& key, T value) {
+    for (auto& e : entries)
+      if (e.first == key) {
+        e.second = std::move(value);
+        return;
+      }
+    entries.emplace_back(key, std::move(value));
+  }
+  bool operator==(const OptionMap& o) const { return entries == o.entries; }
+};
+
 #define GANTRY_OPT_CTYPE_STR std::string
 #define GANTRY_OPT_CTYPE_INT int64_t
 #define GANTRY_OPT_CTYPE_FLOAT double
 #define GANTRY_OPT_CTYPE_BOOL bool
 #define GANTRY_OPT_CTYPE_FLOATS std::vector<double>
+#define GANTRY_OPT_CTYPE_INT_MAP OptionMap<int64_t>
+#define GANTRY_OPT_CTYPE_FLOAT_MAP OptionMap<double>
+#define GANTRY_OPT_CTYPE_STR_MAP OptionMap<std::string>
 
 struct TrainOptions {
 #define GANTRY_OPT_FIELD(TYPE, name, def, flag, check, group, help) GANTRY_OPT_CTYPE_##TYPE name = def;
@@ -111,8 +157,11 @@ struct TrainOptions {
   // model's defaults (set_model_defaults), so the other keys override them.
   // Ends with validate().
   void apply(const Config& c);
-  // The checks between options (steps or epochs, known model and loss, ...).
+  // The checks between options (steps or epochs, known model and loss, ...)
+  // and the keys of table options.
   void validate() const;
+  // lr_milestones as (step, factor) pairs, for optim::make_schedule.
+  std::vector<std::pair<int64_t, double>> milestones() const;
   // The objective each model was published with: loss, n_critic, Adam's
   // betas and rates, penalty, label smoothing (none outside dcgan/cdcgan).
   void set_model_defaults(const std::string& model_name);
@@ -124,7 +173,7 @@ struct TrainOptions {
 
 // One row of the table, for programs (the CLI) that walk it.
 struct OptionSpec {
-  enum class Type { String, Int, Float, Bool, Floats };
+  enum class Type { String, Int, Float, Bool, Floats, IntMap, FloatMap, StringMap };
   const char* key;
   const char* flag;
   Type type;
@@ -132,25 +181,43 @@ struct OptionSpec {
   const char* check;         // "[lo, hi]" / "(lo, hi)" interval, "a|b|c" choices, or ""
   const char* group;
   const char* help;
+  // Scalar and array options: the field as a value, and setting it.
   Config::Value (*get)(const TrainOptions&);
   void (*set)(TrainOptions&, const Config::Value&);
+  // Table options: the entries, and setting one entry (key, checked value).
+  std::vector<std::pair<std::string, Config::Value>> (*entries)(const TrainOptions&);
+  void (*set_entry)(TrainOptions&, const std::string&, const Config::Value&);
+
+  bool is_table() const {
+    return type == Type::IntMap || type == Type::FloatMap || type == Type::StringMap;
+  }
+  // The type of each value: the option's own, or a table's values'.
+  Type value_type() const;
 };
 
 const std::vector<OptionSpec>& option_table();
 // nullptr when there is no such key.
 const OptionSpec* find_option(const std::string& key);
+// The option a config key sets: `key` itself, or for "TABLE.SUB" the table
+// option TABLE (*sub = "SUB"). nullptr when neither.
+const OptionSpec* find_option_for_key(const std::string& key, std::string* sub);
 // The valid key nearest to `key` (edit distance), for "did you mean".
 std::string nearest_option(const std::string& key);
 const char* option_type_name(OptionSpec::Type t);
 
-// Converts `v` to the option's type (an integer is accepted for a float) and
-// checks its range or choices. Errors read "WHERE: problem", where `where` is
+// Converts `v` to the option's type (for a table, its values' type; an
+// integer is accepted for a float) and checks its range or choices. Errors read "WHERE: problem", where `where` is
 // e.g. "cfg.toml:3:1: key 'batch'" or "--batch".
 Config::Value check_option(const OptionSpec& o, Config::Value v, const std::string& where);
 // Reads command-line text as the option's type ("2e-4", "true", "[0.5, 0.9]",
-// a bare string) and checks it; errors begin with `where`.
+// a bare string) and checks it; errors begin with `where`. For a table
+// option, one value.
 Config::Value parse_option_text(const OptionSpec& o, const std::string& text,
                                 const std::string& where);
+// A table option's flag text "KEY=VALUE,KEY=VALUE" as checked entries.
+std::vector<std::pair<std::string, Config::Value>> parse_option_entries(const OptionSpec& o,
+                                                                        const std::string& text,
+                                                                        const std::string& where);
 
 }  // namespace gan
 }  // namespace gantry

@@ -132,8 +132,8 @@ void Trainer::request_stop() { g_stop.store(true); }
 bool Trainer::stop_requested() { return g_stop.load(); }
 
 void Trainer::rebuild_schedules() {
-  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g * lr_scale_, total_steps_);
-  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * lr_scale_, total_steps_);
+  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g * lr_scale_, total_steps_, opt_.milestones());
+  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * lr_scale_, total_steps_, opt_.milestones());
 }
 
 Tensor Trainer::draw_labels(int64_t n) {

@@ -60,13 +60,38 @@ double StepLR::lr_at(int64_t step) const {
   return base_ * std::pow(gamma_, static_cast<double>(step / step_size_));
 }
 
+MilestoneLR::MilestoneLR(double base, std::vector<std::pair<int64_t, double>> milestones)
+    : base_(base), milestones_(std::move(milestones)) {
+  check_lr(base, "MilestoneLR", "base");
+  std::sort(milestones_.begin(), milestones_.end());
+  for (size_t k = 0; k < milestones_.size(); ++k) {
+    GANTRY_CHECK(milestones_[k].first >= 0, "MilestoneLR: milestone step ", milestones_[k].first,
+                 " is negative");
+    GANTRY_CHECK(k == 0 || milestones_[k].first != milestones_[k - 1].first,
+                 "MilestoneLR: step ", milestones_[k].first, " is given twice");
+    check_lr(milestones_[k].second, "MilestoneLR", "factor");
+  }
+}
+double MilestoneLR::lr_at(int64_t step) const {
+  check_step(step, "MilestoneLR");
+  double factor = 1.0;
+  for (const auto& m : milestones_)
+    if (m.first <= step) factor = m.second;
+  return base_ * factor;
+}
+
 std::unique_ptr<LRSchedule> make_schedule(const std::string& name, double base_lr,
-                                          int64_t total_steps) {
+                                          int64_t total_steps,
+                                          const std::vector<std::pair<int64_t, double>>& milestones) {
   if (name == "constant") return std::make_unique<ConstantLR>(base_lr);
   if (name == "linear") return std::make_unique<LinearDecayLR>(base_lr, 0.0, total_steps);
   if (name == "cosine") return std::make_unique<CosineLR>(base_lr, total_steps, 0.0);
+  if (name == "milestones") {
+    GANTRY_CHECK(!milestones.empty(), "make_schedule: schedule 'milestones' needs at least one milestone");
+    return std::make_unique<MilestoneLR>(base_lr, milestones);
+  }
   GANTRY_CHECK(false, "make_schedule: unknown schedule '", name,
-               "' (expected constant, linear or cosine)");
+               "' (expected constant, linear, cosine or milestones)");
   return nullptr;
 }
 

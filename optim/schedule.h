@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gantry {
 namespace optim {
@@ -65,11 +67,27 @@ class StepLR : public LRSchedule {
   double gamma_;
 };
 
+// Piecewise constant: base * factor of the last milestone at or before
+// `step` (base before the first). Milestones {(5000, 0.5), (8000, 0.1)}:
+// base until step 4999, base/2 from 5000, base/10 from 8000. The factors are
+// absolute, not cumulative. Steps must be >= 0 and distinct; any order.
+class MilestoneLR : public LRSchedule {
+ public:
+  MilestoneLR(double base, std::vector<std::pair<int64_t, double>> milestones);
+  double lr_at(int64_t step) const override;
+
+ private:
+  double base_;
+  std::vector<std::pair<int64_t, double>> milestones_;  // sorted by step
+};
+
 // "constant" -> ConstantLR(base_lr); "linear" -> LinearDecayLR(base_lr, 0,
-// total_steps); "cosine" -> CosineLR(base_lr, total_steps, 0). Other names
-// are an error listing the accepted ones.
-std::unique_ptr<LRSchedule> make_schedule(const std::string& name, double base_lr,
-                                          int64_t total_steps);
+// total_steps); "cosine" -> CosineLR(base_lr, total_steps, 0); "milestones" ->
+// MilestoneLR(base_lr, milestones) (which must not be empty). Other names are
+// an error listing the accepted ones.
+std::unique_ptr<LRSchedule> make_schedule(
+    const std::string& name, double base_lr, int64_t total_steps,
+    const std::vector<std::pair<int64_t, double>>& milestones = {});
 
 }  // namespace optim
 }  // namespace gantry

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "autograd/ops.h"
 #include "core/rng.h"
@@ -127,10 +128,24 @@ TEST_CASE("cli: train then sample writes every promised file", "[cli]") {
   const std::string data = image_folder(), out = tmp("gantry_cli_run");
   fs::remove_all(out);
   auto r = run("train --data " + data + " --steps 4 --batch 8 --seed 1 --out " + out +
-               " --sample-every 2 --checkpoint-every 2 --quiet --ema 0.9");
+               " --sample-every 2 --checkpoint-every 2 --quiet --ema 0.9 --log-every 1"
+               " --schedule milestones --lr-milestones 2=0.5");
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK(fs::exists(out + "/checkpoint.safetensors"));
+  {  // The table option took effect: lr_g is 2e-4 before step 2, 1e-4 from it.
+    std::ifstream csv(out + "/metrics.csv");
+    std::string line, lrs;
+    std::getline(csv, line);
+    while (std::getline(csv, line)) {
+      std::vector<std::string> cols;
+      std::stringstream ss(line);
+      for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
+      REQUIRE(cols.size() > 6);
+      lrs += cols[0] + ":" + std::to_string(std::stod(cols[6])) + " ";
+    }
+    CHECK(lrs == "1:0.000200 2:0.000200 3:0.000100 4:0.000100 ");
+  }
   CHECK(fs::exists(out + "/samples/step_000002.png"));
   CHECK(fs::exists(out + "/samples/step_000004.png"));
   CHECK(fs::exists(out + "/metrics.csv"));

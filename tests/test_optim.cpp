@@ -515,6 +515,21 @@ TEST_CASE("Schedules: constant, linear decay, cosine, step, the factory", "[opti
   CHECK(st.lr_at(10) == 0.5);
   CHECK(st.lr_at(35) == 0.125);
 
+  // Milestones in any order; factors are absolute, not cumulative.
+  optim::MilestoneLR ms(2.0, {{80, 0.1}, {50, 0.5}});
+  CHECK(ms.lr_at(0) == 2.0);
+  CHECK(ms.lr_at(49) == 2.0);
+  CHECK(ms.lr_at(50) == 1.0);
+  CHECK(ms.lr_at(79) == 1.0);
+  CHECK(ms.lr_at(80) == Approx(0.2));
+  CHECK(ms.lr_at(100000) == Approx(0.2));
+  CHECK(optim::MilestoneLR(1.0, {{0, 0.25}}).lr_at(0) == 0.25);
+  CHECK_THROWS_WITH(optim::MilestoneLR(1.0, {{5, 0.5}, {5, 0.1}}), Catch::Contains("step 5 is given twice"));
+  CHECK_THROWS_WITH(optim::MilestoneLR(1.0, {{-1, 0.5}}), Catch::Contains("negative"));
+  CHECK_THROWS_WITH(optim::MilestoneLR(1.0, {{3, -0.5}}), Catch::Contains("factor"));
+  CHECK(optim::make_schedule("milestones", 1.0, 10, {{4, 0.5}})->lr_at(4) == 0.5);
+  CHECK_THROWS_WITH(optim::make_schedule("milestones", 1.0, 10), Catch::Contains("at least one milestone"));
+
   auto a = optim::make_schedule("constant", 2e-4, 10);
   auto b = optim::make_schedule("linear", 2e-4, 10);
   auto d = optim::make_schedule("cosine", 2e-4, 10);
@@ -524,7 +539,7 @@ TEST_CASE("Schedules: constant, linear decay, cosine, step, the factory", "[opti
   CHECK(d->lr_at(0) == Approx(2e-4));
   CHECK(d->lr_at(10) == Approx(0.0).margin(1e-18));
   CHECK_THROWS_WITH(optim::make_schedule("warmup", 1, 10),
-                    Catch::Contains("unknown schedule 'warmup'") && Catch::Contains("cosine"));
+                    Catch::Contains("unknown schedule 'warmup'") && Catch::Contains("milestones"));
   CHECK_THROWS_WITH(optim::make_schedule("linear", 1, 0), Catch::Contains("total_steps"));
   CHECK_THROWS_WITH(c.lr_at(-1), Catch::Contains("negative"));
 
