@@ -21,7 +21,9 @@ Flags::Flags(int argc, char** argv, int first, const std::string& command,
   std::vector<std::pair<CLI::Option*, const FlagSpec*>> opts;
   for (const FlagSpec& s : flags) {
     CLI::Option* o;
-    if (s.value_name.empty()) {
+    if (s.positional) {
+      o = app.add_option(s.name, s.help)->type_name(s.value_name);
+    } else if (s.value_name.empty()) {
       o = app.add_flag("--" + s.name, s.help);
     } else {
       o = app.add_option("--" + s.name, s.help)->type_name(s.value_name);
@@ -57,7 +59,8 @@ Flags::Flags(int argc, char** argv, int first, const std::string& command,
       if (kv.first != o) continue;
       const FlagSpec& s = *kv.second;
       const std::string v = s.value_name.empty() ? "true" : o->as<std::string>();
-      if (!s.value_name.empty() && v.empty()) throw UsageError{"--" + s.name + " needs a value"};
+      if (!s.value_name.empty() && v.empty())
+        throw UsageError{(s.positional ? s.name : "--" + s.name) + " needs a value"};
       values_[s.name] = v;
       ordered_.push_back({s.name, v});
     }

@@ -1,81 +1,82 @@
-// apps/eval.cpp — `gantry eval` and `gantry train-classifier`: sample
-// quality in the feature space of a Fashion-MNIST classifier Gantry trains
-// itself (gan/metrics/).
+// apps/eval.cpp — `gantry eval` and `gantry train-classifier`.
 //
-//   gantry eval --samples FILE.npy [--reference test|train] [--n N]
-//               [--classifier assets/fmnist_classifier.safetensors] [--data-dir DIR]
-//               [--seed S] [--threads T]
-// prints one line per metric for the samples against N reference images,
-// then the same metrics for N real images of the other split against the
-// same reference (the calibration floor: what a perfect generator would
-// score with this many samples). The classifier is retrained (5 epochs,
-// a few minutes on 2 cores) if its weights file is missing.
+//   gantry eval INPUT [--n N] [--reference test|train] [--seed S] [--ema]
+//                     [--truncation T] [--data DIR] [--classifier FILE]
+//                     [--data-dir DIR] [--threads T]
+//   gantry eval --list
+// scores INPUT with the evaluator its kind calls for (gan/eval.h): samples
+// (.npy) or an image generator's checkpoint give the Fashion-MNIST
+// classifier metrics (FID-FMNIST, KID, precision, recall, class coverage)
+// against N reference images, then the same metrics for N real images of the
+// other split (the calibration floor: what a perfect generator would score
+// with this many samples). Families that need data (super-resolution,
+// translation) read it from --data; --list prints what eval takes.
+// `--samples FILE` is the older spelling of INPUT. The classifier is
+// retrained (5 epochs, a few minutes on 2 cores) if its weights are missing.
 //
 //   gantry train-classifier [--out assets/fmnist_classifier.safetensors]
 //                           [--epochs 5] [--seed 0] [--threads T]
 // trains the classifier, prints its test accuracy and writes the weights
 // with their SHA-256 checksum file (OUT.sha256).
+#include <cmath>
 #include <cstdio>
 
 #include "apps/cli.h"
 #include "core/parallel.h"
-#include "gan/data/npy.h"
+#include "gan/eval.h"
 #include "gan/metrics/evaluator.h"
 #include "gan/metrics/sha256.h"
 
 namespace gantry {
 namespace cli {
 
-namespace {
-void print_report(const char* label, const gan::metrics::Report& r) {
-  std::printf("%-12s FID-FMNIST     %10.4f\n", label, r.fid);
-  std::printf("%-12s KID            %10.6f  (+- %.6f over subsets)\n", label, r.kid, r.kid_std);
-  std::printf("%-12s precision      %10.4f\n", label, r.precision);
-  std::printf("%-12s recall         %10.4f\n", label, r.recall);
-  std::printf("%-12s class-coverage %10.4f\n", label, r.coverage);
-}
-Tensor first_n(const Tensor& t, int64_t n) {
-  return core::contiguous(core::slice(t, 0, 0, std::min<int64_t>(n, t.size(0)), 1));
-}
-}  // namespace
-
 int run_eval(int argc, char** argv) {
-  Flags f(argc, argv, 2, "gantry eval", "Score samples: FID-FMNIST, KID, precision, recall, class coverage.",
-          {{"samples", "FILE.npy", "samples [N,1,28,28] in [-1,1] (gantry sample --out)"},
-           {"reference", "test|train", "real images to compare with (default test)"},
+  Flags f(argc, argv, 2, "gantry eval",
+          "Evaluate samples or a checkpoint; the evaluator is chosen by what INPUT is (--list).",
+          {{"INPUT", "FILE", "samples (.npy) or a training checkpoint (.safetensors)", "", true},
+           {"list", "", "list what eval takes, and exit"},
+           {"samples", "FILE.npy", "the same as INPUT (older spelling)"},
            {"n", "N", "samples and reference images used (default 10000)"},
+           {"reference", "test|train", "real images to compare with (default test)"},
+           {"seed", "S", "seed of the latents drawn and of the metrics' subsampling (default 0)"},
+           {"ema", "", "checkpoints: sample the EMA generator"},
+           {"truncation", "T", "checkpoints: redraw latent components with |z| > T"},
+           {"data", "DIR", "data a checkpoint is evaluated on (families that need it)"},
            {"classifier", "FILE", "the metrics' classifier (default assets/fmnist_classifier.safetensors)"},
            {"data-dir", "DIR", "Fashion-MNIST IDX files"},
-           {"seed", "S", "seed of the metrics' subsampling (default 0)"},
            {"threads", "T", "CPU threads (default all)"}});
-  if (!f.has("samples")) throw UsageError{"eval needs --samples FILE.npy"};
-  const std::string ref = f.str("reference", "test");
-  if (ref != "test" && ref != "train") throw UsageError{"--reference must be test or train"};
-  const long long n = f.integer("n", 10000), threads = f.integer("threads", 0);
-  if (n < 10) throw UsageError{"--n must be at least 10"};
+  if (f.has("list")) {
+    for (const gan::EvalKind& k : gan::eval_kinds())
+      std::printf("%-16s %-24s %s\n", k.name, k.input, k.about);
+    return 0;
+  }
+  if (f.has("INPUT") && f.has("samples")) throw UsageError{"eval takes one input: INPUT or --samples, not both"};
+  gan::EvalRequest req;
+  req.input = f.has("INPUT") ? f.str("INPUT") : f.str("samples");
+  if (req.input.empty()) throw UsageError{"eval needs an INPUT: samples (.npy) or a checkpoint (--list)"};
+  req.reference = f.str("reference", req.reference);
+  if (req.reference != "test" && req.reference != "train") throw UsageError{"--reference must be test or train"};
+  req.n = f.integer("n", req.n);
+  if (req.n < 10) throw UsageError{"--n must be at least 10"};
+  req.seed = static_cast<uint64_t>(f.integer("seed", 0));
+  req.ema = f.has("ema");
+  req.truncation = f.number("truncation", INFINITY);
+  if (!(req.truncation > 0)) throw UsageError{"--truncation must be positive"};
+  req.data = f.str("data");
+  req.classifier = f.str("classifier", req.classifier);
+  req.data_dir = f.str("data-dir", req.data_dir);
+  const long long threads = f.integer("threads", 0);
   if (threads > 0) set_num_threads(static_cast<int>(threads));
-  const std::string data_dir = f.str("data-dir", "/usr/share/datasets/fashion-mnist");
-  const std::string clf_path = f.str("classifier", "assets/fmnist_classifier.safetensors");
 
-  Tensor samples = gan::load_npy(f.str("samples"));
-  if (samples.dim() != 4 || samples.size(1) != 1 || samples.size(2) != 28 || samples.size(3) != 28)
-    throw Error("eval: " + f.str("samples") + " holds " + shape_str(samples.shape()) +
-                "; expected [N,1,28,28] images in [-1,1] (as gantry sample writes)");
-  samples = to(samples, kFloat32);
-  auto clf = gan::metrics::load_or_train_classifier(
-      clf_path, data_dir, [](gan::LogLevel l, const std::string& m) {
-        std::fprintf(stderr, "%s%s\n", l == gan::LogLevel::Warn ? "warning: " : "", m.c_str());
-      });
-  gan::ImageDataset reference = gan::load_fashion_mnist(data_dir, ref == "train", n);
-  gan::ImageDataset other = gan::load_fashion_mnist(data_dir, ref != "train", n);
-  const int64_t m = std::min<int64_t>({static_cast<int64_t>(n), samples.size(0), reference.images.size(0),
-                                       other.images.size(0)});
-  gan::metrics::Evaluator ev(clf, first_n(reference.images, m), static_cast<uint64_t>(f.integer("seed", 0)));
-  std::printf("# %lld samples from %s vs %lld Fashion-MNIST %s images; classifier %s\n",
-              static_cast<long long>(m), f.str("samples").c_str(), static_cast<long long>(m),
-              ref.c_str(), clf_path.c_str());
-  print_report("samples", ev.evaluate(first_n(samples, m)));
-  print_report(ref == "test" ? "real-train" : "real-test", ev.evaluate(first_n(other.images, m)));
+  const gan::EvalResult r = gan::evaluate_input(req, [](gan::LogLevel l, const std::string& m) {
+    std::fprintf(stderr, "%s%s\n", l == gan::LogLevel::Warn ? "warning: " : "", m.c_str());
+  });
+  std::printf("# %s: %s\n", r.evaluator.c_str(), r.header.c_str());
+  for (const gan::EvalLine& l : r.lines) {
+    std::printf("%-12s %-14s %10.6g", l.label.c_str(), l.metric.c_str(), l.value);
+    if (!std::isnan(l.spread)) std::printf("  (+- %.6g)", l.spread);
+    std::printf("\n");
+  }
   return 0;
 }
 

@@ -51,7 +51,7 @@ void usage() {
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"
                "       gantry sample --checkpoint FILE --interpolate --png STRIP.png [--seed A]\n"
                "                     [--seed-b B] [--frames K] [--mode slerp|lerp]\n"
-               "       gantry eval --samples FILE.npy [--reference test|train] [--n N]\n"
+               "       gantry eval INPUT [--n N] [--reference test|train] [--ema] [--list]\n"
                "       gantry train-classifier [--out FILE] [--epochs E] [--seed S]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
                "       gantry bench [--device cpu|cuda[:N]] [--threads T] [--steps N] [--rounds R]\n"

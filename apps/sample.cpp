@@ -18,6 +18,7 @@
 #include "gan/checkpoint.h"
 #include "gan/data/image.h"
 #include "gan/data/npy.h"
+#include "gan/eval.h"
 #include "gan/latent.h"
 
 namespace gantry {
@@ -60,13 +61,6 @@ int run_sample(int argc, char** argv) {
     cls = f.integer("class", 0);
     if (cls < 0 || cls >= K) throw UsageError{"--class must be in [0, " + std::to_string(K) + ")"};
   }
-  // Labels for samples [s, s+b): the fixed class, or classes in turn.
-  auto labels = [&](int64_t s, int64_t b) {
-    if (K == 0) return Tensor();
-    std::vector<int64_t> y(b);
-    for (int64_t i = 0; i < b; ++i) y[i] = cls >= 0 ? cls : (s + i) % K;
-    return from_vector<int64_t>(y, {b});
-  };
   NoGradGuard ng;
   const uint64_t seed = static_cast<uint64_t>(f.integer("seed", 0));
   Tensor all;
@@ -83,13 +77,7 @@ int run_sample(int argc, char** argv) {
     if (f.has("out")) gan::save_npy(f.str("out"), all);
     return 0;
   }
-  RandomState gen(seed);
-  std::vector<Tensor> parts;
-  for (long long done = 0; done < n; done += batch) {
-    const long long b = std::min(batch, n - done);
-    parts.push_back(G.generate(gan::truncated_normal({b, latent}, trunc, &gen), labels(done, b)));
-  }
-  all = parts.size() == 1 ? parts[0] : cat(parts, 0);
+  all = gan::draw_samples(G, n, seed, batch, trunc, cls);  // the draws `gantry eval CHECKPOINT` scores
   gan::save_npy(f.str("out"), all);
   std::fprintf(stderr, "gantry sample: wrote %lld samples %s of %s (step %lld%s) to %s\n", n,
                shape_str(all.shape()).c_str(), lg.model.c_str(), static_cast<long long>(lg.step),

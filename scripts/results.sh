@@ -54,7 +54,7 @@ for m in $MODELS; do
   steps=$(tail -n 1 "$dir/metrics.csv" | cut -d, -f1)
   nice -n "$NICE" "$GANTRY" sample --checkpoint "$dir/checkpoint.safetensors" --n "$N" \
     --out "$dir/samples.npy" --png "$dir/samples.png" --seed 7 2> "$dir/sample.log"
-  nice -n "$NICE" "$GANTRY" eval --samples "$dir/samples.npy" --n "$N" --threads "$THREADS" \
+  nice -n "$NICE" "$GANTRY" eval "$dir/samples.npy" --n "$N" --threads "$THREADS" \
     > "$dir/eval.txt" 2> "$dir/eval.log"
   row "$m" "$secs" "$steps" "$dir/eval.txt"
 done

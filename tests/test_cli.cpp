@@ -16,6 +16,7 @@
 #include "gan/data/image.h"
 #include "gan/data/npy.h"
 #include "tests/test_cli_run.h"
+#include "tests/test_skip.h"
 
 
 using namespace gantry;
@@ -238,4 +239,68 @@ TEST_CASE("cli: sample truncation, interpolation and class flags, eval usage err
   r = run("train --model biggan --steps 1");
   CHECK(r.code == 1);
   CHECK(r.output.find("have: dcgan, wgan-gp, r1, sngan, cdcgan") != std::string::npos);
+}
+
+// One `gantry eval` for every input kind (gan/eval.h): a checkpoint is scored
+// on samples drawn exactly as `gantry sample` draws them, so the two routes
+// give the same numbers; inputs no evaluator takes are one-line errors.
+TEST_CASE("cli: eval dispatches on its input: samples, a checkpoint, or an error", "[cli][eval]") {
+  const std::string out = tmp("gantry_cli_eval");
+  fs::remove_all(out);
+  fs::create_directories(out);
+  // What no evaluator takes, before anything needs data.
+  auto r = run("eval --list");
+  CHECK(r.code == 0);
+  CHECK(r.output.find("image-samples") != std::string::npos);
+  CHECK(r.output.find("image-generator") != std::string::npos);
+  r = run("eval " + out + "/missing.npy");
+  CHECK(r.code == 1);
+  CHECK(one_line(r.output));
+  CHECK(r.output.find("missing.npy: no such file") != std::string::npos);
+  const std::string csv = write_file("gantry_cli_eval_rows.csv", "a,b\n1,2\n");
+  r = run("eval " + csv);
+  CHECK(r.code == 1);
+  CHECK(one_line(r.output));
+  CHECK(r.output.find("is a .csv file; no evaluator in this build takes it (eval takes: FILE.npy") !=
+        std::string::npos);
+  r = run("eval " + csv + " --samples " + csv);
+  CHECK(r.code == 2);
+  if (fs::exists(std::string(GANTRY_SOURCE_DIR) + "/assets/fmnist_classifier.safetensors")) {
+    r = run("eval " + std::string(GANTRY_SOURCE_DIR) + "/assets/fmnist_classifier.safetensors");
+    CHECK(r.code == 1);
+    CHECK(r.output.find("a safetensors file that is not a training checkpoint") != std::string::npos);
+  }
+
+  const std::string fmnist = "/usr/share/datasets/fashion-mnist";
+  const std::string clf = std::string(GANTRY_SOURCE_DIR) + "/assets/fmnist_classifier.safetensors";
+  if (!fs::exists(fmnist + "/t10k-images-idx3-ubyte.gz") || !fs::exists(clf))
+    GANTRY_SKIP("Fashion-MNIST or the committed classifier missing (scripts/get-data fashion-mnist)");
+  r = run("train --data " + image_folder() + " --steps 2 --batch 8 --out " + out +
+          " --sample-every 0 --checkpoint-every 2 --quiet");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string ck = out + "/checkpoint.safetensors";
+  const std::string common = " --n 40 --seed 3 --threads 1 --classifier " + clf;
+  const Result direct = run("eval " + ck + common);
+  INFO(direct.output);
+  REQUIRE(direct.code == 0);
+  CHECK(direct.output.find("# image-generator: 40 samples from " + ck + " (dcgan, step 2, seed 3)") !=
+        std::string::npos);
+  r = run("sample --checkpoint " + ck + " --n 40 --seed 3 --out " + out + "/s.npy");
+  REQUIRE(r.code == 0);
+  const Result via_npy = run("eval " + out + "/s.npy" + common);
+  INFO(via_npy.output);
+  REQUIRE(via_npy.code == 0);
+  CHECK(via_npy.output.find("# image-samples: 40 samples from " + out + "/s.npy") != std::string::npos);
+  // Everything after the header line is the same: same draws, same metrics.
+  auto body = [](const std::string& s) { return s.substr(s.find("\nsamples ")); };
+  CHECK(body(direct.output) == body(via_npy.output));
+  CHECK(direct.output.find("real-train   FID-FMNIST") != std::string::npos);
+  r = run("eval " + out + "/s.npy --data /tmp");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("scored by image-samples, which takes no data (--data /tmp)") != std::string::npos);
+  // --ema on a run without EMA names the problem.
+  r = run("eval " + ck + common + " --ema");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("has no EMA generator") != std::string::npos);
 }

@@ -1,0 +1,168 @@
+// gan/eval.cpp — the rows of `gantry eval` (see gan/eval.h): how an input is
+// recognised, and each family's evaluation. Today's rows score images with
+// the Fashion-MNIST classifier metrics of gan/metrics/.
+#include "gan/eval.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "core/error.h"
+#include "gan/checkpoint.h"
+#include "gan/data/image.h"
+#include "gan/data/npy.h"
+#include "gan/latent.h"
+#include "gan/metrics/evaluator.h"
+#include "nn/safetensors.h"
+
+namespace gantry {
+namespace gan {
+
+namespace fs = std::filesystem;
+
+Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, double truncation,
+                    int64_t cls) {
+  GANTRY_CHECK(n >= 1 && batch >= 1, "draw_samples: n (", n, ") and batch (", batch, ") must be positive");
+  const int64_t K = G.config.num_classes, latent = G.config.latent;
+  GANTRY_CHECK(cls < K, "draw_samples: class ", cls, " is not below the model's ", K, " classes");
+  NoGradGuard ng;
+  const bool was_training = G.is_training();
+  G.eval();
+  RandomState gen(seed);
+  std::vector<Tensor> parts;
+  for (int64_t done = 0; done < n; done += batch) {
+    const int64_t b = std::min(batch, n - done);
+    Tensor y;
+    if (K > 0) {  // labels of samples [done, done + b)
+      std::vector<int64_t> labels(b);
+      for (int64_t i = 0; i < b; ++i) labels[i] = cls >= 0 ? cls : (done + i) % K;
+      y = from_vector<int64_t>(labels, {b});
+    }
+    parts.push_back(G.generate(truncated_normal({b, latent}, truncation, &gen), y).to(kCPU));
+  }
+  if (was_training) G.train();
+  return parts.size() == 1 ? parts[0] : cat(parts, 0);
+}
+
+namespace {
+
+Tensor first_n(const Tensor& t, int64_t n) {
+  return core::contiguous(core::slice(t, 0, 0, std::min<int64_t>(n, t.size(0)), 1));
+}
+
+void add_report(EvalResult& r, const std::string& label, const metrics::Report& m) {
+  r.lines.push_back({label, "FID-FMNIST", m.fid, NAN});
+  r.lines.push_back({label, "KID", m.kid, m.kid_std});
+  r.lines.push_back({label, "precision", m.precision, NAN});
+  r.lines.push_back({label, "recall", m.recall, NAN});
+  r.lines.push_back({label, "class-coverage", m.coverage, NAN});
+}
+
+// Images [N,1,28,28] against N Fashion-MNIST images of req.reference, then N
+// real images of the other split against the same reference: the
+// calibration floor (what a perfect generator scores with this many samples).
+EvalResult score_images(const EvalRequest& req, Tensor images, const std::string& what,
+                        const LogSink& log) {
+  if (images.dim() != 4 || images.size(1) != 1 || images.size(2) != 28 || images.size(3) != 28)
+    throw Error("eval: " + what + " holds " + shape_str(images.shape()) +
+                "; the Fashion-MNIST classifier metrics take [N,1,28,28] images in [-1,1]");
+  GANTRY_CHECK(req.reference == "test" || req.reference == "train", "eval: reference '", req.reference,
+               "' must be test or train");
+  GANTRY_CHECK(req.n >= 10, "eval: n (", req.n, ") must be at least 10");
+  images = to(images, kFloat32);
+  auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
+  const bool train = req.reference == "train";
+  ImageDataset reference = load_fashion_mnist(req.data_dir, train, req.n);
+  ImageDataset other = load_fashion_mnist(req.data_dir, !train, req.n);
+  const int64_t m = std::min<int64_t>({req.n, images.size(0), reference.images.size(0), other.images.size(0)});
+  metrics::Evaluator ev(clf, first_n(reference.images, m), req.seed);
+  EvalResult r;
+  r.header = str(m, " samples from ", what, " vs ", m, " Fashion-MNIST ", req.reference,
+                 " images; classifier ", req.classifier);
+  add_report(r, "samples", ev.evaluate(first_n(images, m)));
+  add_report(r, train ? "real-test" : "real-train", ev.evaluate(first_n(other.images, m)));
+  return r;
+}
+
+bool accepts_npy(const EvalInput& in) { return in.extension == ".npy"; }
+EvalResult run_npy(const EvalRequest& req, const EvalInput& in, const LogSink& log) {
+  return score_images(req, load_npy(in.path), in.path, log);
+}
+
+bool accepts_image_checkpoint(const EvalInput& in) {
+  if (!in.is_checkpoint) return false;
+  const auto& names = model_names();
+  return std::find(names.begin(), names.end(), in.model) != names.end();
+}
+EvalResult run_image_checkpoint(const EvalRequest& req, const EvalInput& in, const LogSink& log) {
+  GANTRY_CHECK(req.n >= 10, "eval: n (", req.n, ") must be at least 10");
+  LoadedGenerator g = load_generator(in.path, req.ema);
+  Tensor samples = draw_samples(*g.net, req.n, req.seed, 500, req.truncation);
+  const std::string what = str(in.path, " (", g.model, ", step ", g.step, g.ema ? ", EMA" : "",
+                               std::isfinite(req.truncation) ? str(", truncation ", req.truncation) : "",
+                               ", seed ", req.seed, ")");
+  return score_images(req, samples, what, log);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+const std::vector<EvalKind>& eval_kinds() {
+  static const std::vector<EvalKind> kinds = {
+      {"image-samples", "FILE.npy",
+       "images [N,1,28,28] in [-1,1] (gantry sample --out): FID-FMNIST, KID, precision, recall, class "
+       "coverage, with the real-data calibration floor",
+       false, accepts_npy, run_npy},
+      {"image-generator", "CHECKPOINT.safetensors",
+       "a training checkpoint of the DCGAN family: the same metrics on --n samples from its generator "
+       "(--ema, --truncation, --seed)",
+       false, accepts_image_checkpoint, run_image_checkpoint},
+  };
+  return kinds;
+}
+
+EvalInput inspect_eval_input(const std::string& path) {
+  GANTRY_CHECK(!path.empty(), "eval: no input given");
+  std::error_code ec;
+  GANTRY_CHECK(fs::is_regular_file(path, ec), "eval: ", path, ": no such file");
+  EvalInput in;
+  in.path = path;
+  in.extension = lower(fs::path(path).extension().string());
+  if (in.extension == ".safetensors") {
+    nn::SafetensorsFile f = nn::load_safetensors(path);
+    in.metadata = f.metadata;
+    if (f.metadata.count("format") && f.metadata.at("format").rfind("gantry-checkpoint", 0) == 0) {
+      checkpoint_format_version(f.metadata, path);  // an unknown version is an error here
+      in.is_checkpoint = true;
+      in.model = f.metadata.count("model") ? f.metadata.at("model") : "";
+    }
+  }
+  return in;
+}
+
+EvalResult evaluate_input(const EvalRequest& req, const LogSink& log) {
+  const EvalInput in = inspect_eval_input(req.input);
+  for (const EvalKind& k : eval_kinds()) {
+    if (!k.accepts(in)) continue;
+    GANTRY_CHECK(req.data.empty() || k.uses_data, "eval: ", req.input, " is scored by ", k.name,
+                 ", which takes no data (--data ", req.data, ")");
+    EvalResult r = k.run(req, in, log);
+    r.evaluator = k.name;
+    return r;
+  }
+  std::string what = in.is_checkpoint ? "a checkpoint of model '" + in.model + "'"
+                     : in.extension == ".safetensors" ? "a safetensors file that is not a training checkpoint"
+                     : in.extension.empty() ? "a file without an extension"
+                                            : "a " + in.extension + " file";
+  std::string takes;
+  for (const EvalKind& k : eval_kinds()) takes += str(takes.empty() ? "" : ", ", k.input, " (", k.name, ")");
+  throw Error(str("eval: ", req.input, " is ", what, "; no evaluator in this build takes it (eval takes: ",
+                  takes, ")"));
+}
+
+}  // namespace gan
+}  // namespace gantry
