@@ -8,6 +8,7 @@
 // pooling gathers the window maxima found by a kernel; reflect/replicate
 // padding are index_selects. Fused kernels for the hot paths (batch norm,
 // softmax) can replace these later without changing this API.
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/op_helpers.h"
@@ -129,6 +130,34 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const T
   Tensor g = reshape(x, {x.size(0), groups, -1});  // [N, G, C/G * spatial]
   Tensor y = mul(sub(g, mean(g, {2}, true)), rsqrt(add(var(g, {2}, false, true), eps)));
   return detail::affine(op, reshape(y, x.shape()), x, weight, bias);
+}
+
+Tensor pixel_norm(const Tensor& x, double eps) {
+  const char* op = "pixel_norm";
+  detail::check_defined(op, x);
+  detail::check_floating(op, x);
+  GANTRY_CHECK(x.dim() >= 2, op, ": input must be [N,C,*], got ", shape_str(x.shape()));
+  GANTRY_CHECK(eps > 0, op, ": eps ", eps, " must be positive");
+  return mul(x, rsqrt(add(mean(mul(x, x), {1}, true), eps)));  // [N,1,*] broadcast over C
+}
+
+Tensor minibatch_stddev(const Tensor& x, int64_t group_size, int64_t features) {
+  const char* op = "minibatch_stddev";
+  check_4d(op, x);
+  detail::check_floating(op, x);
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  GANTRY_CHECK(group_size >= 1, op, ": group_size ", group_size, " must be positive");
+  const int64_t G = std::min(group_size, N);
+  GANTRY_CHECK(N % G == 0, op, ": batch ", N, " of input ", shape_str(x.shape()),
+               " is not a multiple of the group size ", G);
+  GANTRY_CHECK(features >= 1 && C % features == 0, op, ": ", C, " channels of input ",
+               shape_str(x.shape()), " do not split into ", features, " features");
+  const int64_t M = N / G, F = features;
+  Tensor y = reshape(x, {G, M, F, C / F, H, W});                  // sample n = g*M + m
+  Tensor sd = sqrt(add(var(y, {0}, /*unbiased=*/false), 1e-8));   // [M, F, C/F, H, W]
+  Tensor s = mean(sd, {2, 3, 4});                                  // [M, F]
+  s = expand(reshape(s, {1, M, F, 1, 1}), {G, M, F, H, W});        // the group's value, per sample
+  return cat({x, reshape(s, {N, F, H, W})}, 1);
 }
 
 // ---------------------------------------------------------------- pooling

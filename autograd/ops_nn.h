@@ -26,6 +26,20 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);
 
+// Pixelwise feature normalization (Karras et al., ProGAN): every pixel's
+// feature vector scaled to unit root-mean-square over the channels,
+//   y[n,c,...] = x[n,c,...] / sqrt(mean_c x[n,:,...]^2 + eps),  x [N,C,*].
+Tensor pixel_norm(const Tensor& x, double eps = 1e-8);
+// Minibatch standard deviation (ProGAN; StyleGAN2's grouping): x [N,C,H,W]
+// -> [N, C + features, H, W]. The batch is split into groups of
+// G = min(group_size, N) samples, sample n in group n % (N/G) (N must be a
+// multiple of G); the C channels into `features` slices. For each group and
+// slice: the standard deviation over the group's samples (biased, + 1e-8
+// inside the root) of every value, averaged over the slice's channels and
+// pixels; that number, as a constant H x W map, is appended to each of the
+// group's samples. It lets D see a batch's variety (against mode collapse).
+Tensor minibatch_stddev(const Tensor& x, int64_t group_size = 4, int64_t features = 1);
+
 // ---------------------------------------------------------------- pooling
 // stride {0,0} means stride = kernel. avg_pool2d counts padding in the divisor.
 Tensor avg_pool2d(const Tensor& x, Pair kernel, Pair stride = {0, 0}, Pair padding = {0, 0});

@@ -230,6 +230,20 @@ void add_normalization(std::vector<OpCase>& v) {
   v.push_back(make_case("group_norm/groups3_3d_no_affine", "", Family::Composite, {{{2, 6, 4}}},
                  [](const Tensors& x) { return group_norm(x[0], 3); },
                  [](const R& x) { return rn::group_norm(x[0], 3, nullptr, nullptr); }));
+
+  // ProGAN's normalizations (autograd/ops_nn.h).
+  v.push_back(make_case("pixel_norm/4d", "", Family::Composite, {{{2, 5, 3, 2}}},
+                 [](const Tensors& x) { return pixel_norm(x[0]); },
+                 [](const R& x) { return rn::pixel_norm(x[0]); }));
+  v.push_back(make_case("pixel_norm/2d_latent", "", Family::Composite, {{{3, 6}}},
+                 [](const Tensors& x) { return pixel_norm(x[0], 1e-4); },
+                 [](const R& x) { return rn::pixel_norm(x[0], 1e-4); }));
+  v.push_back(make_case("minibatch_stddev/group2_f1", "", Family::Composite, {{{4, 3, 2, 3}}},
+                 [](const Tensors& x) { return minibatch_stddev(x[0], 2, 1); },
+                 [](const R& x) { return rn::minibatch_stddev(x[0], 2, 1); }));
+  v.push_back(make_case("minibatch_stddev/group_over_batch_f2", "", Family::Composite, {{{3, 4, 2, 2}}},
+                 [](const Tensors& x) { return minibatch_stddev(x[0], 4, 2); },
+                 [](const R& x) { return rn::minibatch_stddev(x[0], 4, 2); }));
 }
 
 // ----------------------------------------------------------------- pooling

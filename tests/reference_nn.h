@@ -286,6 +286,54 @@ inline Ref group_norm(const Ref& x, int64_t G, const Ref* w, const Ref* b, doubl
   return block_norm(x, C / G * S, w, b, eps, [C, S](int64_t k) { return (k / S) % C; });
 }
 
+// x [N,C,*]: each (n, position) vector over C divided by its RMS (+ eps).
+inline Ref pixel_norm(const Ref& x, double eps = 1e-8) {
+  const int64_t N = x.shape[0], C = x.shape[1], S = numel(x.shape) / (N * C);
+  Ref y{x.shape, std::vector<double>(x.v.size())};
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t p = 0; p < S; ++p) {
+      double ss = 0;
+      for (int64_t c = 0; c < C; ++c) ss += x.v[(n * C + c) * S + p] * x.v[(n * C + c) * S + p];
+      const double inv = 1.0 / std::sqrt(ss / static_cast<double>(C) + eps);
+      for (int64_t c = 0; c < C; ++c) y.v[(n * C + c) * S + p] = x.v[(n * C + c) * S + p] * inv;
+    }
+  return y;
+}
+
+// x [N,C,H,W] -> [N, C+F, H, W]: groups of G = min(group, N) samples
+// {m, m + M, m + 2M, ...} (M = N/G); per group and channel slice f, the mean
+// over the slice's values of sqrt(biased variance over the group + 1e-8).
+inline Ref minibatch_stddev(const Ref& x, int64_t group, int64_t F) {
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const int64_t G = std::min(group, N), M = N / G, Cf = C / F;
+  Ref y{{N, C + F, H, W}, std::vector<double>(N * (C + F) * H * W)};
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w) y.v[i4(n, c, h, w, y.shape)] = x.v[i4(n, c, h, w, x.shape)];
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t f = 0; f < F; ++f) {
+      double acc = 0;
+      for (int64_t c = f * Cf; c < (f + 1) * Cf; ++c)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t w = 0; w < W; ++w) {
+            double mu = 0, var = 0;
+            for (int64_t g = 0; g < G; ++g) mu += x.v[i4(g * M + m, c, h, w, x.shape)];
+            mu /= static_cast<double>(G);
+            for (int64_t g = 0; g < G; ++g) {
+              const double d = x.v[i4(g * M + m, c, h, w, x.shape)] - mu;
+              var += d * d;
+            }
+            acc += std::sqrt(var / static_cast<double>(G) + 1e-8);
+          }
+      acc /= static_cast<double>(Cf * H * W);
+      for (int64_t g = 0; g < G; ++g)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t w = 0; w < W; ++w) y.v[i4(g * M + m, C + f, h, w, y.shape)] = acc;
+    }
+  return y;
+}
+
 // ---------------------------------------------------------------- pooling
 // Window origin oh*s - p; avg divides by KH*KW (count_include_pad = True).
 inline Ref avg_pool2d(const Ref& x, P2 k, P2 s, P2 p) {
