@@ -58,7 +58,8 @@ Flags::Flags(int argc, char** argv, int first, const std::string& command,
     for (const auto& kv : opts) {
       if (kv.first != o) continue;
       const FlagSpec& s = *kv.second;
-      const std::string v = s.value_name.empty() ? "true" : o->as<std::string>();
+      // A switch reads "true", or what `--name=false` / `--name=true` gives.
+      const std::string v = s.value_name.empty() ? (o->as<bool>() ? "true" : "false") : o->as<std::string>();
       if (!s.value_name.empty() && v.empty())
         throw UsageError{(s.positional ? s.name : "--" + s.name) + " needs a value"};
       values_[s.name] = v;

@@ -3,7 +3,8 @@
 // Every subcommand declares its flags once, with a help line; CLI11 parses
 // them and generates `gantry CMD --help` (to stdout, exit 0). `gantry train`
 // declares its flags from the option table (gan/options.h). Flags are
-// `--name value`, `--name=value` or, for switches, `--name`; a positional
+// `--name value`, `--name=value` or, for switches, `--name` (or
+// `--name=false` to turn off one that a model's defaults turn on); a positional
 // spec takes a bare argument. An unknown flag,
 // a missing value or a bad number is a one-line UsageError (exit code 2),
 // never a crash.

@@ -109,6 +109,21 @@ void Trainer::save_checkpoint(const std::string& path) const {
   m["channels"] = std::to_string(G_->config.channels);
   m["num_classes"] = std::to_string(G_->config.num_classes);
   m["g_width"] = std::to_string(G_->config.g_width);
+  m["resolution"] = std::to_string(G_->config.resolution);
+  if (growth_) {
+    // The schedule (a resumed run must have the same one), where it stands,
+    // and the networks' sizes, so load_generator can rebuild them alone.
+    m["images_seen"] = std::to_string(images_seen_);
+    m["growth_schedule"] = growth_signature();
+    m["growth_level"] = std::to_string(growth_state_.phase);
+    char alpha[40];
+    std::snprintf(alpha, sizeof alpha, "%.17g", growth_state_.alpha);
+    m["growth_alpha"] = alpha;
+    m["start_resolution"] = std::to_string(G_->config.start_resolution);
+    m["fmap_base"] = std::to_string(G_->config.fmap_base);
+    m["fmap_max"] = std::to_string(G_->config.fmap_max);
+    m["mbstd_group"] = std::to_string(G_->config.mbstd_group);
+  }
   m["ema"] = ema_ ? "1" : "0";
   char scale[40];
   std::snprintf(scale, sizeof scale, "%.17g", lr_scale_);  // exact round trip
@@ -125,6 +140,14 @@ void Trainer::load_checkpoint(const std::string& path) {
                meta(m, "model", path), "' but the run is for '", opt_.model, "'");
   GANTRY_CHECK((meta(m, "ema", path) == "1") == (ema_ != nullptr), "checkpoint ", path,
                ": EMA ", (ema_ ? "enabled" : "disabled"), " in this run but not in the checkpoint");
+  const int64_t res = version >= 3 ? meta_int(m, "resolution", path) : 28;
+  GANTRY_CHECK(res == G_->config.resolution, "checkpoint ", path, " is for resolution ", res,
+               " but the run is for ", G_->config.resolution);
+  if (growth_) {
+    const std::string theirs = meta(m, "growth_schedule", path);
+    GANTRY_CHECK(theirs == growth_signature(), "checkpoint ", path, " was trained with another growth schedule (",
+                 theirs, "); this run's is ", growth_signature());
+  }
   G_->load_state_dict(take_prefixed(f.tensors, "G."));
   D_->load_state_dict(take_prefixed(f.tensors, "D."));
   opt_G_->load_state_dict(take_prefixed(f.tensors, "opt_G."));
@@ -145,7 +168,20 @@ void Trainer::load_checkpoint(const std::string& path) {
   rng_.set_offset(meta_u64(m, "rng_offset", path));
   default_random_state().manual_seed(meta_u64(m, "default_rng_seed", path));
   default_random_state().set_offset(meta_u64(m, "default_rng_offset", path));
+  if (growth_) {  // the phase's loader, then its position
+    images_seen_ = meta_int(m, "images_seen", path);
+    growth_state_ = growth_->at(images_seen_);
+    enter_phase();
+    set_net_growth();
+  }
   loader_->seek(meta_int(m, "loader_epoch", path), meta_int(m, "loader_position", path));
+}
+
+std::string Trainer::growth_signature() const {
+  std::string s = str(opt_.start_resolution, "->", G_->config.resolution, " phase_images ", opt_.phase_images,
+                      " batch ", opt_.batch);
+  for (const auto& kv : opt_.phase_batches()) s += str(" ", kv.first, ":", kv.second);
+  return s;
 }
 
 // ----------------------------------------------------------- for sampling
@@ -160,10 +196,30 @@ LoadedGenerator load_generator(const std::string& path, bool use_ema) {
   mc.channels = meta_int(ck.metadata, "channels", path);
   // Checkpoints written before conditional models existed have no num_classes.
   mc.num_classes = ck.metadata.count("num_classes") ? meta_int(ck.metadata, "num_classes", path) : 0;
-  // Format 1 knew only width 64.
+  // Format 1 knew only width 64; formats 1 and 2 only resolution 28.
   mc.g_width = ck.metadata.count("g_width") ? meta_int(ck.metadata, "g_width", path) : 64;
+  mc.resolution = ck.metadata.count("resolution") ? meta_int(ck.metadata, "resolution", path) : 28;
+  const bool growing = ck.metadata.count("growth_level") > 0;
+  if (growing) {
+    mc.start_resolution = meta_int(ck.metadata, "start_resolution", path);
+    mc.fmap_base = meta_int(ck.metadata, "fmap_base", path);
+    mc.fmap_max = meta_int(ck.metadata, "fmap_max", path);
+    mc.mbstd_group = meta_int(ck.metadata, "mbstd_group", path);
+  }
   out.net = make_generator(out.model, mc);
   out.net->load_state_dict(take_prefixed(ck.tensors, "G."));
+  if (growing) {  // where the run stood: a checkpoint mid-way samples at its current resolution
+    GrowingNet* g = as_growing(*out.net);
+    GANTRY_CHECK(g != nullptr, "checkpoint ", path, ": model '", out.model, "' does not grow, but the "
+                 "checkpoint has a growth state");
+    double alpha = 1.0;
+    try {
+      alpha = std::stod(meta(ck.metadata, "growth_alpha", path));
+    } catch (const std::exception&) {
+      throw Error("checkpoint " + path + ": metadata 'growth_alpha' is not a number");
+    }
+    g->set_growth(meta_int(ck.metadata, "growth_level", path), alpha);
+  }
   if (use_ema) {
     GANTRY_CHECK(meta(ck.metadata, "ema", path) == "1", "checkpoint ", path,
                  " has no EMA generator (train with --ema DECAY)");

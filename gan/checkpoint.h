@@ -15,6 +15,9 @@
 //   2  "format" = "gantry-checkpoint", "format_version" = "2"; adds
 //      "rollbacks" (the divergence guard's count, kept across --resume) and
 //      "g_width" (G's width; format 1 had only 64)
+//   3  adds "resolution" (formats 1 and 2: 28) and, for growing models,
+//      "images_seen", "growth_schedule", "growth_level", "growth_alpha",
+//      "start_resolution", "fmap_base", "fmap_max", "mbstd_group"
 //
 //   gan::LoadedGenerator g = gan::load_generator("runs/wgan-gp/checkpoint.safetensors", true);
 //   Tensor x = g.net->generate(randn({16, g.net->config.latent}), Tensor());  // [16,1,28,28]
@@ -28,7 +31,7 @@
 namespace gantry {
 namespace gan {
 
-constexpr int kCheckpointFormatVersion = 2;
+constexpr int kCheckpointFormatVersion = 3;
 
 // The format version of a checkpoint's metadata; anything that is not a
 // Gantry checkpoint of version 1..kCheckpointFormatVersion is a one-line

@@ -38,7 +38,10 @@ Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, do
       for (int64_t i = 0; i < b; ++i) labels[i] = cls >= 0 ? cls : (done + i) % K;
       y = from_vector<int64_t>(labels, {b});
     }
-    parts.push_back(G.generate(truncated_normal({b, latent}, truncation, &gen), y).to(kCPU));
+    Tensor x = G.generate(truncated_normal({b, latent}, truncation, &gen), y).to(kCPU);
+    if (x.size(2) < G.config.resolution)  // a growing model mid-way: shown at full size
+      x = upsample_nearest2d(x, {G.config.resolution, G.config.resolution});
+    parts.push_back(clamp(x, -1.0, 1.0));
   }
   if (was_training) G.train();
   return parts.size() == 1 ? parts[0] : cat(parts, 0);
@@ -63,9 +66,9 @@ void add_report(EvalResult& r, const std::string& label, const metrics::Report& 
 // calibration floor (what a perfect generator scores with this many samples).
 EvalResult score_images(const EvalRequest& req, Tensor images, const std::string& what,
                         const LogSink& log) {
-  if (images.dim() != 4 || images.size(1) != 1 || images.size(2) != 28 || images.size(3) != 28)
+  if (images.dim() != 4 || (images.size(1) != 1 && images.size(1) != 3) || images.size(2) != images.size(3))
     throw Error("eval: " + what + " holds " + shape_str(images.shape()) +
-                "; the Fashion-MNIST classifier metrics take [N,1,28,28] images in [-1,1]");
+                "; the classifier metrics take square images [N, 1 or 3, S, S] in [-1,1] (docs/metrics.md)");
   GANTRY_CHECK(req.reference == "test" || req.reference == "train", "eval: reference '", req.reference,
                "' must be test or train");
   GANTRY_CHECK(req.n >= 10, "eval: n (", req.n, ") must be at least 10");
@@ -114,11 +117,11 @@ std::string lower(std::string s) {
 const std::vector<EvalKind>& eval_kinds() {
   static const std::vector<EvalKind> kinds = {
       {"image-samples", "FILE.npy",
-       "images [N,1,28,28] in [-1,1] (gantry sample --out): FID-FMNIST, KID, precision, recall, class "
+       "images [N,C,S,S] in [-1,1] (gantry sample --out): FID-FMNIST, KID, precision, recall, class "
        "coverage, with the real-data calibration floor",
        false, accepts_npy, run_npy},
       {"image-generator", "CHECKPOINT.safetensors",
-       "a training checkpoint of the DCGAN family: the same metrics on --n samples from its generator "
+       "a training checkpoint of an image generator (DCGAN family, progan): the same metrics on --n samples from its generator "
        "(--ema, --truncation, --seed)",
        false, accepts_image_checkpoint, run_image_checkpoint},
   };

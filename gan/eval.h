@@ -2,7 +2,7 @@
 // eval INPUT` does, chosen by what INPUT is.
 //
 //   INPUT                         evaluator           what it reports
-//   samples.npy [N,1,28,28]       image-samples       FID-FMNIST, KID, precision, recall, class coverage
+//   samples.npy [N,C,S,S]         image-samples       FID-FMNIST, KID, precision, recall, class coverage
 //   a training checkpoint         image-generator     the same, on N samples drawn from its generator
 //   (.safetensors) of an image
 //   generator (the DCGAN family)
@@ -84,7 +84,8 @@ EvalResult evaluate_input(const EvalRequest& req, const LogSink& log);
 // n images from G (eval mode, no graph) in batches of `batch`, latents from
 // `seed` truncated at `truncation`; class-conditional generators draw class
 // `cls`, or classes 0, 1, ..., K-1, 0, ... in turn when cls < 0.
-// [n, C, H, W] float32 on the CPU in [-1, 1].
+// [n, C, R, R] float32 on the CPU, clamped to [-1, 1], R = G.config.resolution
+// (a growing generator below it is enlarged by repeating pixels).
 Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch = 500,
                     double truncation = INFINITY, int64_t cls = -1);
 

@@ -24,18 +24,25 @@ GeneratorNet& Trainer::sampler() {
 }
 
 void Trainer::write_samples() const {
+  char name[64];
+  std::snprintf(name, sizeof name, "step_%06lld.png", static_cast<long long>(step_));
+  write_samples(name);
+}
+
+void Trainer::write_samples(const std::string& name) const {
   NoGradGuard ng;
   GeneratorNet& g = const_cast<Trainer*>(this)->sampler();
   const bool was_training = g.is_training();
   g.eval();
-  Tensor imgs = g.generate(fixed_noise_, fixed_labels_).to(kCPU);
+  // A growing generator's current resolution, enlarged to the final one, so
+  // grids over the run compare.
+  Tensor imgs = full_size(g.generate(fixed_noise_, fixed_labels_)).to(kCPU);
   if (was_training) g.train();
   fs::create_directories(opt_.out + "/samples");
-  char name[64];
-  std::snprintf(name, sizeof name, "/samples/step_%06lld.png", static_cast<long long>(step_));
-  save_png_grid(opt_.out + name, imgs, 8, 2);
+  const std::string path = opt_.out + "/samples/" + name;
+  save_png_grid(path, imgs, 8, 2);
   if (tb_) {  // the same PNG, into the event file
-    std::ifstream in(opt_.out + name, std::ios::binary);
+    std::ifstream in(path, std::ios::binary);
     std::ostringstream bytes;
     bytes << in.rdbuf();
     tb_->add_png("samples", bytes.str(), step_);

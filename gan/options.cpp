@@ -366,6 +366,11 @@ void TrainOptions::set_model_defaults(const std::string& m) {
   real_label_min = base.real_label_min;
   real_label_max = base.real_label_max;
   penalty = base.penalty;
+  drift = base.drift;
+  init = base.init;
+  ema_decay = base.ema_decay;
+  eval_phases = base.eval_phases;
+  if (steps == 0 && epochs == 0) steps = base.steps;  // leaving progan's "schedule length"
   if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
     loss = "wasserstein";
     n_critic = 5;
@@ -377,6 +382,21 @@ void TrainOptions::set_model_defaults(const std::string& m) {
     loss = "hinge";
   } else if (m == "r1") {  // Mescheder et al.: non-saturating + R1 on reals
     penalty = "r1";
+  } else if (m == "progan") {
+    // Karras et al. 2018: WGAN-GP (lambda 10, one critic step) + drift 0.001,
+    // Adam(1e-3, 0, 0.99), G's weights averaged with beta 0.999; the
+    // equalized layers initialize themselves; trained by its schedule.
+    loss = "wasserstein";
+    penalty = "gp";
+    lr_g = lr_d = 1e-3;
+    beta1 = 0.0;
+    beta2 = 0.99;
+    drift = 0.001;
+    ema_decay = 0.999;
+    init = "default";
+    eval_phases = true;
+    steps = 0;
+    epochs = 0;
   }
   if (m != "dcgan" && m != "cdcgan") real_label_min = real_label_max = 1.0;
 }
@@ -451,18 +471,68 @@ void TrainOptions::validate() const {
       check_option(o, e.second, str("options: '", o.key, ".", e.first, "'"));
     }
   }
-  milestones();  // its keys are steps
+  milestones();      // its keys are steps
+  phase_batches();   // its keys are resolutions
   GANTRY_CHECK((schedule == "milestones") == !lr_milestones.empty(),
                schedule == "milestones"
                    ? "options: schedule = \"milestones\" needs lr_milestones (e.g. { 5000 = 0.5 })"
                    : "options: lr_milestones is set but schedule is not \"milestones\"");
   parse_loss(loss);
   check_augment_policy(augment);
-  GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
+  GANTRY_CHECK(channels == 1 || channels == 3, "options: channels must be 1 (luminance) or 3 (RGB), not ", channels);
+  GANTRY_CHECK(data != "fashion-mnist" || channels == 1, "options: Fashion-MNIST has 1 channel, not ", channels);
+  if (is_growing_model(model)) {
+    GANTRY_CHECK(epochs == 0, "options: ", model, " trains by its growth schedule: set steps (0: the "
+                 "schedule's length), not epochs");
+    GANTRY_CHECK(init == "default", "options: ", model, "'s equalized layers initialize themselves: "
+                 "init must be \"default\", not \"", init, "\"");
+    const int64_t r = image_resolution();
+    GANTRY_CHECK(r >= 8 && (r & (r - 1)) == 0, "options: ", model, " grows to a power of two; resolution ",
+                 r, " is not one (8, 16, 32, 64, ...)");
+    GANTRY_CHECK((start_resolution & (start_resolution - 1)) == 0 && start_resolution < r,
+                 "options: start_resolution ", start_resolution, " must be a power of two below the resolution ",
+                 r, " (the schedule cannot reach ", r, " from it)");
+    for (const auto& kv : phase_batches()) {
+      GANTRY_CHECK(kv.first >= start_resolution && kv.first <= r && (kv.first & (kv.first - 1)) == 0,
+                   "options: phase_batch gives a batch for ", kv.first, "x", kv.first, ", which the schedule ",
+                   start_resolution, " -> ", r, " never reaches");
+    }
+    for (int64_t res = start_resolution; res <= r; res *= 2) {
+      const int64_t b = phase_batches().count(res) ? phase_batches().at(res) : batch;
+      const int64_t g = std::min(mbstd_group, b);
+      GANTRY_CHECK(b % g == 0, "options: the batch at ", res, "x", res, " (", b,
+                   ") is not a multiple of the minibatch-stddev group (mbstd_group ", mbstd_group, ")");
+    }
+  } else {
+    GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
+    GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
+    const int64_t r = image_resolution();
+    GANTRY_CHECK(r == 28 || r == 32, "options: the DCGAN family works at resolution 28 or 32, not ", r,
+                 " (progan grows to any power of two)");
+  }
   GANTRY_CHECK(real_label_min <= real_label_max, "options: real_label_min (", real_label_min,
                ") > real_label_max (", real_label_max, ")");
   GANTRY_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "options: unknown device '",
                device, "' (expected cpu or cuda[:N])");
+}
+
+int64_t TrainOptions::image_resolution() const {
+  if (resolution > 0) return resolution;
+  return is_growing_model(model) ? 32 : 28;
+}
+
+std::map<int64_t, int64_t> TrainOptions::phase_batches() const {
+  std::map<int64_t, int64_t> out;
+  for (const auto& e : phase_batch.entries) {
+    errno = 0;
+    char* end = nullptr;
+    const long long r = std::strtoll(e.first.c_str(), &end, 10);
+    GANTRY_CHECK(!e.first.empty() && *end == '\0' && errno == 0 && r > 0, "options: phase_batch key '", e.first,
+                 "' is not a resolution (e.g. 32 = 16)");
+    GANTRY_CHECK(!out.count(r), "options: phase_batch gives resolution ", r, " twice");
+    out[static_cast<int64_t>(r)] = e.second;
+  }
+  return out;
 }
 
 std::vector<std::pair<int64_t, double>> TrainOptions::milestones() const {

@@ -33,6 +33,7 @@
 //           earlier one with the same key.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,7 +46,7 @@ namespace gan {
 // clang-format off
 #define GANTRY_TRAIN_OPTIONS(X) \
   X(STR,   model, "dcgan", "model", "", "run", \
-    "the GAN: dcgan, wgan-gp, r1, sngan or cdcgan (sets that model's published objective first)") \
+    "the GAN: dcgan, wgan-gp, r1, sngan, cdcgan or progan (sets that model's published objective first)") \
   X(INT,   seed, 0, "seed", "[0, inf)", "run", "seed of every random stream (data order, noise, init)") \
   X(STR,   device, "cpu", "device", "", "run", "cpu or cuda[:N]") \
   X(INT,   threads, 0, "threads", "[0, 4096]", "run", "CPU threads (0: all cores)") \
@@ -57,13 +58,21 @@ namespace gan {
   X(STR,   data_dir, "/usr/share/datasets/fashion-mnist", "data-dir", "", "data", \
     "where the Fashion-MNIST IDX files are") \
   X(INT,   data_limit, -1, "data-limit", "[-1, inf)", "data", "use only the first N images (-1: all)") \
-  X(INT,   steps, 1000, "steps", "[0, inf)", "length", "generator steps (0: train by epochs)") \
+  X(INT,   resolution, 0, "resolution", "[0, 4096]", "data", \
+    "image side the model works at (0: the model's own, 28 for the DCGAN family, 32 for progan); " \
+    "Fashion-MNIST is padded to 32 (and area-shrunk below), folders are resized") \
+  X(INT,   channels, 1, "channels", "[1, 3]", "data", \
+    "channels of a folder's images: 1 (luminance) or 3 (RGB); Fashion-MNIST has 1") \
+  X(INT,   steps, 1000, "steps", "[0, inf)", "length", \
+    "generator steps (0: train by epochs; progan: the growth schedule's length)") \
   X(INT,   epochs, 0, "epochs", "[0, inf)", "length", "epochs, when steps = 0") \
   X(INT,   batch, 64, "batch", "[2, 65536]", "length", "images per batch") \
   X(STR,   loss, "nonsaturating", "loss", "", "objective", \
     "nonsaturating, minimax, lsgan, hinge or wasserstein") \
   X(INT,   latent, 100, "latent", "[1, 65536]", "objective", "latent code size") \
   X(INT,   n_critic, 1, "n-critic", "[1, 1000]", "objective", "D steps per G step") \
+  X(FLOAT, drift, 0.0, "drift", "[0, 1000]", "objective", \
+    "+ drift * mean D(x)^2 in D's loss: keeps critic values near 0 (ProGAN's epsilon_drift)") \
   X(FLOAT, real_label_min, 0.8, "real-label-min", "[0, 1]", "objective", \
     "real targets ~ U(real_label_min, real_label_max) for BCE losses") \
   X(FLOAT, real_label_max, 1.0, "real-label-max", "[0, 1]", "objective", "see real_label_min") \
@@ -89,9 +98,21 @@ namespace gan {
   X(INT,   r1_every, 1, "r1-every", "[1, 1000]", "dcgan family", "lazy R1: every k-th D step, scaled by k") \
   X(STR,   augment, "none", "augment", "", "dcgan family", \
     "DiffAugment: none, translation, cutout or translation,cutout") \
+  X(INT,   start_resolution, 4, "start-resolution", "[4, 4096]", "progan", \
+    "the first resolution; each later phase doubles it up to resolution") \
+  X(INT,   phase_images, 60000, "phase-images", "[1, inf)", "progan", \
+    "real images per fade-in and per stable stretch (the paper: 800000)") \
+  X(INT_MAP, phase_batch, {}, "phase-batch", "[2, 65536]", "progan", \
+    "batch size by resolution, e.g. 32=32 (RES=BATCH,...; others use batch)") \
+  X(INT,   fmap_base, 512, "fmap-base", "[1, 1048576]", "progan", \
+    "feature maps at resolution r: min(fmap_base / r, fmap_max) (the paper: 8192)") \
+  X(INT,   fmap_max, 64, "fmap-max", "[1, 4096]", "progan", "see fmap_base (the paper: 512)") \
+  X(INT,   mbstd_group, 4, "mbstd-group", "[1, 1024]", "progan", "D's minibatch-stddev group size") \
   X(INT,   eval_every, 0, "eval-every", "[0, inf)", "evaluation", \
     "score the sampler every K steps (FID-FMNIST, KID, precision, recall, coverage; 0: off)") \
   X(INT,   eval_n, 2000, "eval-n", "[10, 1000000]", "evaluation", "samples (and test images) per evaluation") \
+  X(BOOL,  eval_phases, false, "eval-phases", "", "evaluation", \
+    "growing models: score the sampler at the end of every growth phase (progan sets it)") \
   X(STR,   classifier, "assets/fmnist_classifier.safetensors", "classifier", "", "evaluation", \
     "the metrics' Fashion-MNIST classifier (trained and saved when missing)") \
   X(STR,   on_divergence, "stop", "on-divergence", "stop|rollback", "health", \
@@ -166,6 +187,11 @@ struct TrainOptions {
   // betas and rates, penalty, label smoothing (none outside dcgan/cdcgan).
   void set_model_defaults(const std::string& model_name);
   int64_t num_classes() const { return model == "cdcgan" ? 10 : 0; }
+  // The image side the model works at: resolution, or the model's own (28;
+  // 32 for progan) when it is 0.
+  int64_t image_resolution() const;
+  // phase_batch as resolution -> batch.
+  std::map<int64_t, int64_t> phase_batches() const;
   // Every option as TOML (config.toml in the run directory, checkpoint
   // metadata); Config::parse + apply reads it back to equal options.
   std::string to_toml() const;

@@ -28,7 +28,6 @@ namespace fs = std::filesystem;
 Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.loss)), rng_(opt_.seed) {
   check_augment_policy(opt_.augment);
   GANTRY_CHECK(opt_.batch >= 2, "train: batch must be at least 2 (batch norm), got ", opt_.batch);
-  GANTRY_CHECK(opt_.steps > 0 || opt_.epochs > 0, "train: set steps or epochs to a positive number");
   GANTRY_CHECK(opt_.n_critic >= 1, "train: n_critic must be >= 1, got ", opt_.n_critic);
   opt_.validate();
   device_ = Device(opt_.device);
@@ -44,19 +43,35 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   if (opt_.threads > 0) set_num_threads(opt_.threads);
   manual_seed(opt_.seed);
 
-  // Data.
+  // Data, at the model's (final) resolution.
+  const int64_t R = opt_.image_resolution();
   if (opt_.data == "fashion-mnist") {
     data_ = load_fashion_mnist(opt_.data_dir, /*train=*/true, opt_.data_limit);
+    try {
+      data_.images = fit_fashion_mnist(data_.images, R);
+    } catch (const Error& e) {
+      throw Error(str("train: ", e.what()));
+    }
   } else {
-    data_ = load_image_folder(opt_.data, 1);
+    data_ = load_image_folder(opt_.data, static_cast<int>(opt_.channels), R, /*resize=*/true);
     if (opt_.data_limit > 0 && data_.images.size(0) > opt_.data_limit)
       data_.images = core::contiguous(core::slice(data_.images, 0, 0, opt_.data_limit, 1));
   }
-  GANTRY_CHECK(data_.images.size(0) >= opt_.batch, "train: the data set has ",
-               data_.images.size(0), " images, fewer than one batch of ", opt_.batch);
   GANTRY_CHECK(opt_.num_classes() == 0 || data_.labels.defined(), "train: model '", opt_.model,
                "' is class-conditional and needs labelled data (fashion-mnist)");
-  loader_ = std::make_unique<DataLoader>(data_, opt_.batch, opt_.seed, true, true);
+  if (is_growing_model(opt_.model)) {
+    growth_ = std::make_unique<GrowthSchedule>(opt_.start_resolution, R, opt_.phase_images, opt_.batch,
+                                               opt_.phase_batches());
+    growth_state_ = growth_->at(0);
+    for (int64_t r = opt_.start_resolution; r <= R; r *= 2)
+      GANTRY_CHECK(data_.images.size(0) >= growth_->batch_at(r), "train: the data set has ", data_.images.size(0),
+                   " images, fewer than one batch of ", growth_->batch_at(r), " (at ", r, "x", r, ")");
+    enter_phase();
+  } else {
+    GANTRY_CHECK(data_.images.size(0) >= opt_.batch, "train: the data set has ",
+                 data_.images.size(0), " images, fewer than one batch of ", opt_.batch);
+    loader_ = std::make_unique<DataLoader>(data_, opt_.batch, opt_.seed, true, true);
+  }
 
   // Models (initialized from their own generator, so the data/noise stream
   // does not depend on the model's size).
@@ -66,6 +81,11 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   mc.num_classes = opt_.num_classes();
   mc.g_width = opt_.g_width;
   mc.d_width = opt_.d_width;
+  mc.resolution = R;
+  mc.start_resolution = opt_.start_resolution;
+  mc.fmap_base = opt_.fmap_base;
+  mc.fmap_max = opt_.fmap_max;
+  mc.mbstd_group = opt_.mbstd_group;
   G_ = make_generator(opt_.model, mc);
   D_ = make_discriminator(opt_.model, mc);
   if (opt_.init == "dcgan") {
@@ -91,9 +111,14 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
     ema_ = std::make_unique<optim::EMA>(*G_, opt_.ema_decay);
     G_ema_->requires_grad_(false);
   }
-  total_steps_ = opt_.steps > 0
-                     ? opt_.steps
-                     : std::max<int64_t>(1, opt_.epochs * loader_->batches_per_epoch() / opt_.n_critic);
+  if (growth_) {
+    set_net_growth();
+    total_steps_ = opt_.steps > 0 ? opt_.steps : growth_->total_steps();
+  } else {
+    total_steps_ = opt_.steps > 0
+                       ? opt_.steps
+                       : std::max<int64_t>(1, opt_.epochs * loader_->batches_per_epoch() / opt_.n_critic);
+  }
   rebuild_schedules();
 
   RandomState noise_gen(opt_.seed ^ 0x0F1E2D3C4B5A6978ull);  // fixed noise: its own stream
@@ -136,6 +161,48 @@ void Trainer::rebuild_schedules() {
   sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * lr_scale_, total_steps_, opt_.milestones());
 }
 
+// ------------------------------------------------------------------ growing
+void Trainer::enter_phase() {
+  // Each phase's loader has its own shuffle seed, so its order depends only
+  // on (seed, phase): a resumed run rebuilds it and seeks.
+  const uint64_t phase_seed = opt_.seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(growth_state_.phase + 1));
+  loader_ = std::make_unique<DataLoader>(data_, growth_state_.batch, phase_seed, true, true);
+}
+
+void Trainer::set_net_growth() {
+  const int64_t level = growth_state_.phase;
+  for (nn::Module* m : {static_cast<nn::Module*>(G_.get()), static_cast<nn::Module*>(D_.get()),
+                        static_cast<nn::Module*>(G_ema_.get())})
+    if (m) as_growing(*m)->set_growth(level, growth_state_.alpha);
+}
+
+GrowthState Trainer::advance_growth() {
+  const GrowthState ran = growth_state_;
+  growth_state_ = growth_->at(images_seen_);
+  if (GrowthSchedule::reset_between(ran, growth_state_)) {
+    opt_G_->reset_state();  // new layers come in, or the fade-in ends: fresh moments
+    opt_D_->reset_state();
+  }
+  if (growth_state_.phase != ran.phase) enter_phase();
+  set_net_growth();
+  return ran;
+}
+
+Tensor Trainer::grow_reals(const Tensor& real) const {
+  const int64_t r = growth_state_.resolution, R = real.size(2);
+  Tensor x = r < R ? avg_pool2d(real, {R / r, R / r}) : real;  // [B, C, r, r]
+  if (growth_state_.fading && growth_state_.phase > 0) {
+    const Tensor coarse = upsample_nearest2d(avg_pool2d(x, {2, 2}), {r, r});
+    x = add(coarse, mul(sub(x, coarse), growth_state_.alpha));  // lerp(coarse, x, alpha), as G's output
+  }
+  return x;
+}
+
+Tensor Trainer::full_size(const Tensor& images) const {
+  const int64_t R = G_->config.resolution;
+  return images.size(2) < R ? upsample_nearest2d(images, {R, R}) : images;
+}
+
 Tensor Trainer::draw_labels(int64_t n) {
   if (opt_.num_classes() == 0) return Tensor();
   return to_dev(randint(0, opt_.num_classes(), {n}, kInt64, &rng_));
@@ -173,7 +240,8 @@ StepStats Trainer::train_step() {
   for (int64_t k = 0; k < opt_.n_critic; ++k) {
     auto batch = loader_->next();
     st.epoch = batch.epoch;
-    const Tensor real = to_dev(batch.images);  // [B, C, 28, 28] in [-1, 1]
+    Tensor real = to_dev(batch.images);  // [B, C, R, R] in [-1, 1]
+    if (growth_) real = grow_reals(real);  // [B, C, r, r] at the phase's resolution
     const int64_t B = real.size(0);
     const Tensor real_y = opt_.num_classes() > 0 ? to_dev(batch.labels) : Tensor();  // [B] or undefined
     // Noise and labels are drawn on the CPU and copied: the same run on every device.
@@ -191,6 +259,7 @@ StepStats Trainer::train_step() {
     Tensor d_real = D_->score(diff_augment(real, opt_.augment, &rng_), real_y);
     Tensor d_fake = D_->score(diff_augment(fake.detach(), opt_.augment, &rng_), fake_y);
     Tensor d_loss = discriminator_loss(loss_, d_real, d_fake, t);
+    if (opt_.drift > 0) d_loss = add(d_loss, mul(mean(mul(d_real, d_real)), opt_.drift));
     st.d_loss = finite_or_throw(d_loss, s, "discriminator");
     // Penalties on the un-augmented images; they are part of D's objective.
     st.penalty = 0;
@@ -212,13 +281,15 @@ StepStats Trainer::train_step() {
     check_gradients(*D_, s, "discriminator");
     if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(D_->parameters(), opt_.clip_grad_norm);
     opt_D_->step();
+    images_seen_ += B;
   }
   {
     // G step: D frozen, so backward computes no weight gradients for it.
     FreezeGuard frozen(*D_);
     if (opt_.n_critic > 1) {
-      Tensor z = to_dev(randn({opt_.batch, opt_.latent}, {}, &rng_));
-      fake_y = draw_labels(opt_.batch);
+      const int64_t B = loader_->batch_size();
+      Tensor z = to_dev(randn({B, opt_.latent}, {}, &rng_));
+      fake_y = draw_labels(B);
       fake = G_->generate(z, fake_y);
     }
     Tensor g_loss = generator_loss(loss_, D_->score(diff_augment(fake, opt_.augment, &rng_), fake_y));
@@ -231,6 +302,12 @@ StepStats Trainer::train_step() {
   }
   if (ema_) ema_->update(*G_);
   step_ = s;
+  st.resolution = G_->resolution();
+  if (growth_) {
+    const GrowthState ran = advance_growth();
+    st.alpha = ran.fading ? ran.alpha : 1.0;
+    st.phase_done = growth_state_.phase != ran.phase || (growth_state_.done && !ran.done);
+  }
   return st;
 }
 
@@ -323,7 +400,7 @@ void Trainer::run() {
                    lr_scale_));
       continue;
     }
-    window_images += opt_.batch * (opt_.n_critic + 1);
+    window_images += loader_->batch_size() * (opt_.n_critic + 1);
     warn_lines(loss_trend_.update(step_, st.d_loss, st.g_loss));
     const bool eval_now = opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_);
     metrics::Report ev;
@@ -349,16 +426,36 @@ void Trainer::run() {
         const double per = el / static_cast<double>(step_ - first);
         const long long eta = static_cast<long long>(per * (total_steps_ - step_));
         log(LogLevel::Progress, format(
-                     "[step %lld/%lld  epoch %lld  %5.1f%%]  D %.4f  G %.4f  D(x) %.3f  "
+                     "[step %lld/%lld  epoch %lld%s  %5.1f%%]  D %.4f  G %.4f  D(x) %.3f  "
                      "D(G(z)) %.3f  %.0f img/s  %.1f ms/step  ETA %lldm%02llds",
                      static_cast<long long>(step_),
                      static_cast<long long>(total_steps_), static_cast<long long>(st.epoch),
+                     growth_ ? format("  %lldx%lld alpha %.3f", static_cast<long long>(st.resolution),
+                                      static_cast<long long>(st.resolution), st.alpha).c_str()
+                             : "",
                      100.0 * step_ / total_steps_, st.d_loss, st.g_loss, st.d_real, st.d_fake,
                      ips, per * 1e3, eta / 60, eta % 60));
       }
     }
     if (opt_.sample_every > 0 && (step_ % opt_.sample_every == 0 || step_ == total_steps_))
       write_samples();
+    if (st.phase_done) {  // a growth phase ended: its grid, and its metrics when asked
+      const std::string res = std::to_string(st.resolution);
+      write_samples("phase_" + res + "x" + res + ".png");
+      if (opt_.eval_phases) {
+        const auto e0 = clock::now();
+        const metrics::Report pe = evaluate();
+        tw += clock::now() - e0;
+        log_metrics(st, ips, &pe);
+        log(LogLevel::Info, format("[phase %sx%s done at step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  "
+                                   "recall %.3f  coverage %.3f", res.c_str(), res.c_str(),
+                                   static_cast<long long>(step_), pe.fid, pe.kid, pe.precision, pe.recall,
+                                   pe.coverage));
+      } else {
+        log(LogLevel::Info, format("[phase %sx%s done at step %lld]", res.c_str(), res.c_str(),
+                                   static_cast<long long>(step_)));
+      }
+    }
     if (opt_.checkpoint_every > 0 &&
         (step_ % opt_.checkpoint_every == 0 || step_ == total_steps_))
       save_checkpoint(checkpoint_path());

@@ -27,8 +27,18 @@
 //   gan/evaluation.cpp  the sampler, sample grids, metrics during training
 //   gan/run_log.h       metrics.csv (cut back on resume and rollback)
 //   gan/log.h           messages go to a LogSink the program owns
-// The model (`model`: dcgan, wgan-gp, r1, sngan, cdcgan; gan/models/model.h)
+// The model (`model`: dcgan, wgan-gp, r1, sngan, cdcgan, progan; gan/models/model.h)
 // picks the networks; set_model_defaults() gives each its paper's objective.
+//
+// Growing models (progan; gan/growth.h): the step's phase decides the
+// resolution, the batch size (each phase has its own data loader) and the
+// fade-in alpha, which are set on G, D and the EMA generator; real batches
+// are shrunk to the phase's resolution by area averaging and, during a
+// fade-in, blended with their 2x coarser version the way G's output is.
+// A step's real images advance the image count; when the count crosses into
+// a new phase or a fade-in ends, both Adam states are reset (as the paper's
+// code does), a grid of samples is written (samples/phase_RxR.png) and, with
+// eval_phases, the metrics are logged for the phase that ended.
 //
 // Everything that influences the run is in the checkpoint (weights, buffers,
 // both Adam states, EMA, step, RNG offsets, data order), so a resumed run is
@@ -42,6 +52,7 @@
 #include "core/rng.h"
 #include "gan/data/idx.h"
 #include "gan/data/loader.h"
+#include "gan/growth.h"
 #include "gan/health.h"
 #include "gan/log.h"
 #include "gan/losses.h"
@@ -60,6 +71,12 @@ struct StepStats {
   int64_t step = 0, epoch = 0;
   double d_loss = 0, g_loss = 0, d_real = 0, d_fake = 0;  // d_*: mean sigmoid(logit)
   double penalty = 0;  // the last D step's scaled penalty (0 when none was applied)
+  // Growing models: the resolution and fade-in alpha the step ran at, and
+  // whether it was the last step of its phase (the next one starts another
+  // phase, or the schedule is complete).
+  int64_t resolution = 0;
+  double alpha = 1.0;
+  bool phase_done = false;
 };
 
 namespace metrics {
@@ -94,6 +111,10 @@ class Trainer {
   metrics::Report evaluate();
   std::string checkpoint_path() const;
   double lr_scale() const { return lr_scale_; }
+  // Growing models: the schedule's state for the next step, and the real
+  // images shown so far; nullptr / 0 for fixed-resolution models.
+  const GrowthState* growth() const { return growth_ ? &growth_state_ : nullptr; }
+  int64_t images_seen() const { return images_seen_; }
   int64_t rollbacks() const { return rollbacks_; }
 
   // Where messages go (progress, info, warnings; gan/log.h). Default: nowhere.
@@ -106,6 +127,21 @@ class Trainer {
 
  private:
   void rebuild_schedules();
+  // Growing models: a fresh data loader for the current phase (its batch size
+  // and its own shuffle seed), and the growth set on G, D and the EMA copy.
+  void enter_phase();
+  void set_net_growth();
+  // After a step: moves to the schedule's state for images_seen_, resetting
+  // the optimizers and switching loaders where the phase or fading changes.
+  // Returns the state the finished step ran in.
+  GrowthState advance_growth();
+  // Real images [B, C, R, R] at the phase's resolution (and fade-in blend).
+  Tensor grow_reals(const Tensor& real) const;
+  // Full-resolution view of a growing generator's output (nearest).
+  Tensor full_size(const Tensor& images) const;
+  void write_samples(const std::string& name) const;  // a grid to OUT/samples/NAME
+  // The growth schedule as text, saved in checkpoints: a resume must match it.
+  std::string growth_signature() const;
   void write_samples() const;
   void log_metrics(const StepStats& s, double images_per_s, const metrics::Report* eval);
   Tensor draw_labels(int64_t n);  // uniform classes (conditional models), else undefined
@@ -129,6 +165,9 @@ class Trainer {
   LossTrend loss_trend_;
   MetricTrend metric_trend_;
   int64_t step_ = 0, total_steps_ = 0;
+  std::unique_ptr<GrowthSchedule> growth_;  // growing models only
+  GrowthState growth_state_;                // the schedule's state for the next step
+  int64_t images_seen_ = 0;                 // real images shown (saved in checkpoints)
   double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
   int64_t rollbacks_ = 0;  // saved in checkpoints (format version 2)
   std::unique_ptr<MetricsCsv> metrics_;

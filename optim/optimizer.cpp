@@ -92,6 +92,10 @@ Tensor Optimizer::grad_of(size_t i) const {
   return g;
 }
 
+void Optimizer::reset_state() {
+  for (auto& s : state_) s.clear();
+}
+
 nn::NamedTensors Optimizer::state_dict() const {
   nn::NamedTensors sd;
   sd.emplace_back("lr", scalar_tensor(lr_, kFloat64));

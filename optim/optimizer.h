@@ -31,6 +31,10 @@ class Optimizer {
   virtual void step() = 0;
   // Sets every parameter's .grad to undefined (PyTorch's set_to_none).
   void zero_grad();
+  // Forgets every parameter's state (Adam's moments and step counts) as if
+  // no update had happened; lr and steps() are kept. Progressive growing
+  // does this when new layers come in (gan/growth.h).
+  void reset_state();
 
   double lr() const { return lr_; }
   void set_lr(double lr);

@@ -106,7 +106,7 @@ TEST_CASE("checkpoint: unknown formats and versions are one-line errors naming t
   };
   const std::vector<Case> cases = {
       {{{"format", "gantry-checkpoint"}, {"format_version", "99"}},
-       "unknown format version '99' (this gantry reads versions 1 to 2)"},
+       "unknown format version '99' (this gantry reads versions 1 to " + std::to_string(kCheckpointFormatVersion) + ")"},
       {{{"format", "gantry-checkpoint"}, {"format_version", "2x"}}, "unknown format version '2x'"},
       {{{"format", "gantry-checkpoint"}}, "metadata has no 'format_version'"},
       {{{"format", "gantry-checkpoint-7"}}, "not a Gantry checkpoint (format 'gantry-checkpoint-7')"},

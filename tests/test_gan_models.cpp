@@ -194,24 +194,35 @@ TEST_CASE("latent codes: truncation bounds, interpolation ends and norms", "[gan
 TEST_CASE("model registry: every model builds, cdcgan needs labels", "[gan]") {
   ModelConfig mc;
   for (const std::string& m : model_names()) {
-    INFO(m);
-    ModelConfig c = mc;
-    if (m == "cdcgan") c.num_classes = 10;
-    auto G = make_generator(m, c);
-    auto D = make_discriminator(m, c);
-    Tensor y = c.num_classes ? from_vector<int64_t>({0, 9, 3}, {3}) : Tensor();
-    Tensor x = G->generate(randn({3, 100}), y);
-    CHECK(x.shape() == Shape{3, 1, 28, 28});
-    CHECK(D->score(x, y).shape() == Shape{3});
-    bool has_bn = false;
-    for (auto& kv : D->state_dict()) has_bn = has_bn || kv.first.find("running_mean") != std::string::npos;
-    CHECK(has_bn == (m == "dcgan" || m == "cdcgan"));  // no BatchNorm in the penalized/SN critics
+    // The DCGAN family at 28 and 32; progan at 32 (and 8, its smallest).
+    for (int64_t res : m == "progan" ? std::vector<int64_t>{8, 32} : std::vector<int64_t>{28, 32}) {
+      INFO(m << " at " << res);
+      ModelConfig c = mc;
+      c.resolution = res;
+      if (m == "cdcgan") c.num_classes = 10;
+      auto G = make_generator(m, c);
+      auto D = make_discriminator(m, c);
+      Tensor y = c.num_classes ? from_vector<int64_t>({0, 9, 3}, {3}) : Tensor();
+      Tensor x = G->generate(randn({3, 100}), y);
+      CHECK(x.shape() == Shape{3, 1, res, res});
+      CHECK(G->resolution() == res);
+      CHECK(D->score(x, y).shape() == Shape{3});
+      bool has_bn = false;
+      for (auto& kv : D->state_dict()) has_bn = has_bn || kv.first.find("running_mean") != std::string::npos;
+      CHECK(has_bn == (m == "dcgan" || m == "cdcgan"));  // no BatchNorm in the penalized/SN critics
+      CHECK((as_growing(*G) != nullptr) == is_growing_model(m));
+    }
   }
+  ModelConfig bad = mc;
+  bad.resolution = 64;
+  CHECK_THROWS_WITH(make_generator("dcgan", bad), Catch::Contains("resolution 28 or 32, not 64"));
+  bad.resolution = 24;
+  CHECK_THROWS_WITH(make_generator("progan", bad), Catch::Contains("resolution 24 must be a power of two"));
   CDCGANGenerator G([] { ModelConfig c; c.num_classes = 10; return c; }());
   CHECK_THROWS_WITH(G.generate(randn({2, 100}), Tensor()), Catch::Contains("labels int64 [2] are needed"));
   CHECK_THROWS_WITH(G.generate(randn({2, 100}), from_vector<int64_t>({0, 10}, {2})),
                     Catch::Contains("labels must be in [0, 10)"));
-  CHECK_THROWS_WITH(make_generator("biggan", mc), Catch::Contains("have: dcgan, wgan-gp, r1, sngan, cdcgan"));
+  CHECK_THROWS_WITH(make_generator("biggan", mc), Catch::Contains("have: dcgan, wgan-gp, r1, sngan, cdcgan, progan"));
 }
 
 TEST_CASE("every model trains a few steps with finite losses and reloads", "[gan][models][e2e]") {

@@ -2,6 +2,8 @@
 // Fashion-MNIST loader built on it.
 #include "gan/data/idx.h"
 
+#include "autograd/ops.h"
+
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -262,6 +264,18 @@ ImageDataset load_fashion_mnist(const std::string& dir, bool train, int64_t limi
     ol[i] = lp[i];
   }
   return ds;
+}
+
+Tensor fit_fashion_mnist(const Tensor& images, int64_t r) {
+  GANTRY_CHECK(images.dim() == 4 && images.size(2) == 28 && images.size(3) == 28,
+               "fit_fashion_mnist: images must be [N,C,28,28], got ", shape_str(images.shape()));
+  if (r == 28) return images;
+  GANTRY_CHECK(r > 0 && r <= 32 && 32 % r == 0, "Fashion-MNIST is 28x28 (32x32 padded): resolution ", r,
+               " is ", r > 32 ? "larger than the data" : "not 28 or 32/2^k (32, 16, 8, 4)");
+  NoGradGuard ng;
+  Tensor x = pad(images, {2, 2, 2, 2}, PadMode::Constant, -1.0);  // [N,C,32,32], background -1
+  if (r < 32) x = avg_pool2d(x, {32 / r, 32 / r});
+  return contiguous(x);
 }
 
 }  // namespace gan

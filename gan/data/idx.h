@@ -37,5 +37,11 @@ constexpr int kMaxIdxDims = 16;
 ImageDataset load_fashion_mnist(const std::string& dir = "/usr/share/datasets/fashion-mnist",
                                 bool train = true, int64_t limit = -1);
 
+// Fashion-MNIST images [N,1,28,28] at `resolution`: 28 as they are; 32 padded
+// with 2 background pixels (-1) on every side; 16, 8, 4 padded to 32 and
+// shrunk by area averaging. A larger resolution is an error (the data is
+// smaller than it).
+Tensor fit_fashion_mnist(const Tensor& images, int64_t resolution);
+
 }  // namespace gan
 }  // namespace gantry

@@ -327,7 +327,64 @@ Tensor load_image(const std::string& path, int channels) {
   return t;
 }
 
-ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size) {
+namespace {
+// 1-D area weights: output pixel o of `out` covers input [o*in/out, (o+1)*in/out).
+// Returns, per output pixel, (first input index, weights...).
+std::vector<std::vector<std::pair<int64_t, double>>> area_weights(int64_t in, int64_t out) {
+  std::vector<std::vector<std::pair<int64_t, double>>> w(out);
+  const double scale = static_cast<double>(in) / static_cast<double>(out);
+  for (int64_t o = 0; o < out; ++o) {
+    const double a = o * scale, b = (o + 1) * scale;
+    for (int64_t i = static_cast<int64_t>(a); i < in && i < b; ++i) {
+      const double overlap = std::min<double>(b, i + 1) - std::max<double>(a, i);
+      if (overlap > 0) w[o].push_back({i, overlap / scale});
+    }
+  }
+  return w;
+}
+// 1-D bilinear weights, half-pixel centres (edge-clamped).
+std::vector<std::vector<std::pair<int64_t, double>>> linear_weights(int64_t in, int64_t out) {
+  std::vector<std::vector<std::pair<int64_t, double>>> w(out);
+  const double scale = static_cast<double>(in) / static_cast<double>(out);
+  for (int64_t o = 0; o < out; ++o) {
+    const double x = std::max(0.0, (o + 0.5) * scale - 0.5);
+    const int64_t i0 = std::min<int64_t>(static_cast<int64_t>(x), in - 1), i1 = std::min<int64_t>(i0 + 1, in - 1);
+    const double f = x - static_cast<double>(i0);
+    w[o].push_back({i0, 1.0 - f});
+    if (f > 0) w[o].push_back({i1, f});
+  }
+  return w;
+}
+}  // namespace
+
+std::vector<float> resize_square(const std::vector<float>& chw, int64_t c, int64_t h, int64_t w, int64_t out) {
+  GANTRY_CHECK(c >= 1 && h >= 1 && w >= 1 && out >= 1 && static_cast<int64_t>(chw.size()) == c * h * w,
+               "resize_square: ", chw.size(), " values do not make ", c, " planes of ", h, "x", w,
+               " (output ", out, ")");
+  const int64_t s = std::min(h, w), y0 = (h - s) / 2, x0 = (w - s) / 2;
+  const auto wts = s >= out ? area_weights(s, out) : linear_weights(s, out);
+  std::vector<float> res(static_cast<size_t>(c * out * out));
+  std::vector<double> rows(static_cast<size_t>(out * s));  // one plane resized along y: [out, s]
+  for (int64_t k = 0; k < c; ++k) {
+    const float* plane = chw.data() + k * h * w;
+    for (int64_t oy = 0; oy < out; ++oy)
+      for (int64_t x = 0; x < s; ++x) {
+        double acc = 0;
+        for (const auto& iw : wts[oy]) acc += iw.second * plane[(y0 + iw.first) * w + x0 + x];
+        rows[oy * s + x] = acc;
+      }
+    for (int64_t oy = 0; oy < out; ++oy)
+      for (int64_t ox = 0; ox < out; ++ox) {
+        double acc = 0;
+        for (const auto& iw : wts[ox]) acc += iw.second * rows[oy * s + iw.first];
+        res[(k * out + oy) * out + ox] = static_cast<float>(acc);
+      }
+  }
+  return res;
+}
+
+ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size, bool resize) {
+  GANTRY_CHECK(!resize || size > 0, "load_image_folder: '", dir, "': resizing needs a size, got ", size);
   const std::string where = "load_image_folder: '" + dir + "': ";
   GANTRY_CHECK(channels >= 1 && channels <= 4, where, "channels must be 1..4, got ", channels);
   std::vector<std::string> names;
@@ -351,6 +408,12 @@ ImageDataset load_image_folder(const std::string& dir, int channels, int64_t siz
   for (int64_t i = 0; i < n; ++i) {
     const std::string p = dir + "/" + names[i];
     Decoded d = decode(p, channels);
+    if (resize) {
+      GANTRY_CHECK(std::min(d.h, d.w) >= size, "load_image_folder: '", p, "': image is ", d.w, "x", d.h,
+                   ", smaller than the resolution ", size, " (images are shrunk, never enlarged)");
+      d.chw = resize_square(d.chw, channels, d.h, d.w, size);
+      d.h = d.w = static_cast<int>(size);
+    }
     if (H <= 0) {
       H = d.h;
       W = d.w;

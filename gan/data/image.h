@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "gan/data/idx.h"  // ImageDataset
@@ -31,7 +32,17 @@ Tensor load_image(const std::string& path, int channels);
 // order, as images [N,channels,H,W]; labels undefined. Images are not resized:
 // size > 0 requires every image to be size x size; size <= 0 requires all to
 // share the first image's size. Either mismatch is an error naming the file.
-ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size = -1);
+// With resize (size > 0), images of any size at least size x size are
+// accepted instead: each is center-cropped to a square (its shorter side) and
+// shrunk to size x size by resize_square(); a smaller image is an error.
+ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size = -1, bool resize = false);
+
+// chw: `c` planes of h x w floats. Center-crops to a square of the shorter
+// side, then resizes to out x out: the area filter when shrinking (each
+// output pixel is the mean of the input area it covers, partial pixels
+// weighted by their overlap: no aliasing), bilinear with half-pixel centres
+// when enlarging. Returns c planes of out x out.
+std::vector<float> resize_square(const std::vector<float>& chw, int64_t c, int64_t h, int64_t w, int64_t out);
 
 constexpr int64_t kMaxImageSide = 16384;
 constexpr uint64_t kMaxImageDecodedBytes = 64ull << 20;

@@ -40,7 +40,28 @@ Evaluator::Evaluator(std::shared_ptr<FmnistClassifier> c, const Tensor& referenc
   ref_gauss_ = fit_gaussian(ref_.f);
 }
 
-Report Evaluator::evaluate(const Tensor& images) { return evaluate(extract_features(*c_, images)); }
+Tensor classifier_input(const Tensor& images) {
+  GANTRY_CHECK(images.dim() == 4 && (images.size(1) == 1 || images.size(1) == 3) && images.size(2) == images.size(3),
+               "metrics: images must be [N, 1 or 3, S, S], got ", shape_str(images.shape()));
+  Tensor x = to(images, kFloat32);
+  if (x.size(1) == 3) {  // luminance (ITU-R BT.601 weights)
+    Tensor w = from_vector<float>({0.299f, 0.587f, 0.114f}, {1, 3, 1, 1}).to(x.device());
+    x = sum(mul(x, w), {1}, true);
+  }
+  int64_t s = x.size(2);
+  if (s < 32 && 32 % s == 0) {  // a growing model's lower resolution of a padded-32 image
+    x = upsample_nearest2d(x, {32, 32});
+    s = 32;
+  }
+  if (s == 32) x = slice(slice(x, 2, 2, 30), 3, 2, 30);
+  else if (s > 28) x = adaptive_avg_pool2d(x, {28, 28});  // area averaging (bins as PyTorch's adaptive pooling)
+  else if (s < 28) x = upsample_bilinear2d(x, {28, 28});
+  return contiguous(clamp(x, -1.0, 1.0));
+}
+
+Report Evaluator::evaluate(const Tensor& images) {
+  return evaluate(extract_features(*c_, classifier_input(images)));
+}
 
 Report Evaluator::evaluate(const Features& f) const {
   Report r;

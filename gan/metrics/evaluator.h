@@ -17,6 +17,19 @@ namespace gantry {
 namespace gan {
 namespace metrics {
 
+// The one metric rule for every family: images of any size and channel
+// count as the classifier's [N, 1, 28, 28] input.
+//   - RGB (3 channels) becomes luminance 0.299 R + 0.587 G + 0.114 B;
+//   - 28x28 is taken as it is;
+//   - 32x32 (Fashion-MNIST padded to 32, as progressive models train on it)
+//     is center-cropped to 28x28, and 32/2^k (4, 8, 16: a growing model below
+//     its final resolution) is first enlarged to 32 by repeating pixels;
+//   - any other size is resized to 28x28: area averaging when shrinking,
+//     bilinear when enlarging.
+// Values stay as they are (the classifier was trained on [-1, 1]); outputs
+// are clamped to [-1, 1], as saved images would be.
+Tensor classifier_input(const Tensor& images);
+
 struct Report {
   int64_t n = 0;        // samples scored
   double fid = 0;       // FID-FMNIST: Frechet distance of the 128-d features

@@ -8,6 +8,7 @@
 //   Conv(w->2w,  k4 s2 p1) -> [norm]    -> LeakyReLU(0.2)   [N,2w, 7, 7]
 //   Conv(2w->4w, k4 s2 p1) -> [norm]    -> LeakyReLU(0.2)   [N,4w, 3, 3]
 //   Conv(4w->1,  k3 s1 p0)                                  [N, 1, 1, 1] -> scores [N]
+// (at resolution 32: 16, 8 and 4 pixels, and the last conv k4)
 //
 //   CriticNorm::LayerNorm  LayerNorm over [C,H,W] after the middle convs (WGAN-GP)
 //   CriticNorm::None       plain convs with biases (R1)

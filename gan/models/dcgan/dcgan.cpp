@@ -7,17 +7,24 @@ namespace gan {
 using std::make_shared;
 
 void check_images(const char* who, const ModelConfig& c, const Tensor& x) {
-  GANTRY_CHECK(x.dim() == 4 && x.size(1) == c.channels && x.size(2) == 28 && x.size(3) == 28, who,
-               ": images must be [N, ", c.channels, ", 28, 28], got ", shape_str(x.shape()));
+  const int64_t r = c.resolution;
+  GANTRY_CHECK(x.dim() == 4 && x.size(1) == c.channels && x.size(2) == r && x.size(3) == r, who,
+               ": images must be [N, ", c.channels, ", ", r, ", ", r, "], got ", shape_str(x.shape()));
+}
+
+int64_t dcgan_mid_kernel(const ModelConfig& c) {
+  GANTRY_CHECK(c.resolution == 28 || c.resolution == 32, "the DCGAN family works at resolution 28 or 32, not ",
+               c.resolution, " (progan grows to any power of two)");
+  return c.resolution == 28 ? 3 : 4;
 }
 
 DCGANGenerator::DCGANGenerator(const DCGANConfig& c) : GeneratorNet(c) {
-  const int64_t w = c.g_width;
+  const int64_t w = c.g_width, k = dcgan_mid_kernel(c);
   main = register_module("main", make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
       make_shared<nn::ConvTranspose2d>(c.latent, 4 * w, 4, 1, 0, false),
       make_shared<nn::BatchNorm2d>(4 * w),
       make_shared<nn::ReLU>(),
-      make_shared<nn::ConvTranspose2d>(4 * w, 2 * w, 3, 2, 1, false),
+      make_shared<nn::ConvTranspose2d>(4 * w, 2 * w, k, 2, 1, false),  // 4 -> 7 (k3) or 8 (k4)
       make_shared<nn::BatchNorm2d>(2 * w),
       make_shared<nn::ReLU>(),
       make_shared<nn::ConvTranspose2d>(2 * w, w, 4, 2, 1, false),
@@ -36,7 +43,7 @@ Tensor DCGANGenerator::generate(const Tensor& z, const Tensor& labels) {
 }
 
 DCGANDiscriminator::DCGANDiscriminator(const DCGANConfig& c) : DiscriminatorNet(c) {
-  const int64_t w = c.d_width;
+  const int64_t w = c.d_width, k = dcgan_mid_kernel(c);
   main = register_module("main", make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
       make_shared<nn::Conv2d>(c.channels, w, 4, 2, 1, false),
       make_shared<nn::LeakyReLU>(0.2),
@@ -46,7 +53,7 @@ DCGANDiscriminator::DCGANDiscriminator(const DCGANConfig& c) : DiscriminatorNet(
       make_shared<nn::Conv2d>(2 * w, 4 * w, 4, 2, 1, false),
       make_shared<nn::BatchNorm2d>(4 * w),
       make_shared<nn::LeakyReLU>(0.2),
-      make_shared<nn::Conv2d>(4 * w, 1, 3, 1, 0, false),
+      make_shared<nn::Conv2d>(4 * w, 1, k, 1, 0, false),  // 3x3 (k3) or 4x4 (k4) -> 1x1
   }));
 }
 

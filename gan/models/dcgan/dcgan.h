@@ -1,5 +1,6 @@
 // gan/models/dcgan/dcgan.h — the DCGAN of LibTorch's cpp/dcgan example, exactly
-// (28x28 single-channel images, latent 100, no conv biases):
+// (28x28 single-channel images, latent 100, no conv biases), and its 32x32
+// variant (resolution 32: the k3 layers become k4, 4 -> 8 -> 16 -> 32):
 //
 //   G: z [N,100] -> [N,100,1,1]
 //      ConvT(100->256, k4 s1 p0) -> BN -> ReLU      [N,256, 4, 4]
@@ -25,7 +26,7 @@ using DCGANConfig = ModelConfig;  // num_classes is ignored here (see cdcgan.h)
 class DCGANGenerator : public GeneratorNet {
  public:
   explicit DCGANGenerator(const DCGANConfig& c = {});
-  // z [N, latent] -> images [N, channels, 28, 28] in [-1, 1]
+  // z [N, latent] -> images [N, channels, R, R] in [-1, 1], R = 28 or 32
   Tensor generate(const Tensor& z, const Tensor& labels) override;
   std::string repr() const override { return "DCGANGenerator"; }
   std::shared_ptr<nn::Sequential> main;
@@ -34,14 +35,17 @@ class DCGANGenerator : public GeneratorNet {
 class DCGANDiscriminator : public DiscriminatorNet {
  public:
   explicit DCGANDiscriminator(const DCGANConfig& c = {});
-  // images [N, channels, 28, 28] -> logits [N]
+  // images [N, channels, R, R] -> logits [N]
   Tensor score(const Tensor& x, const Tensor& labels) override;
   std::string repr() const override { return "DCGANDiscriminator"; }
   std::shared_ptr<nn::Sequential> main;
 };
 
-// Checks x is [N, channels, 28, 28]; `who` names the caller.
+// Checks x is [N, channels, R, R] (R = c.resolution); `who` names the caller.
 void check_images(const char* who, const ModelConfig& c, const Tensor& x);
+// The family's middle kernel: 3 at resolution 28, 4 at 32; other resolutions
+// are an error.
+int64_t dcgan_mid_kernel(const ModelConfig& c);
 
 }  // namespace gan
 }  // namespace gantry

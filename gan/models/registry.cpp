@@ -1,8 +1,6 @@
-// gan/models/dcgan/family.cpp — the DCGAN family and, while it is the only
-// family, the model registry of gan/models/model.h (model_names,
-// make_generator, make_discriminator). Every model here is 28x28 with the
-// DCGAN generator of LibTorch's cpp/dcgan example (dcgan.h) and a
-// discriminator of the same layout:
+// gan/models/registry.cpp — the model registry of gan/models/model.h
+// (model_names, make_generator, make_discriminator): every family's models
+// by name.
 //
 //   name      G                       D                                    objective (set_model_defaults)
 //   dcgan     DCGAN                   DCGAN, BatchNorm                     non-saturating, labels U(0.8, 1); Radford et al. 2016
@@ -10,14 +8,18 @@
 //   r1        DCGAN                   critic.h, no normalization           non-saturating + R1 (gamma 1); Mescheder et al. 2018
 //   sngan     DCGAN                   critic.h, spectral norm everywhere   hinge, Adam(2e-4, 0.5, 0.999); Miyato et al. 2018
 //   cdcgan    DCGAN on [z, embed(y)]  DCGAN body + projection (cdcgan.h)   non-saturating, class-conditional; Miyato & Koyama 2018
+//   progan    progressive (progan.h)  progressive + minibatch stddev       Wasserstein + 10 GP + 0.001 drift, Adam(1e-3, 0, 0.99); Karras et al. 2018
 //
-// The family's own options (penalty, gp_weight, r1_gamma, r1_every,
-// augment, g_width, d_width) are rows of the option table (gan/options.h)
-// in its "dcgan family" group. A new family gets its own folder under
-// gan/models/ and its names here.
+// The DCGAN family (gan/models/dcgan/) is 28x28 or 32x32, with the DCGAN
+// generator of LibTorch's cpp/dcgan example (dcgan.h) and a discriminator of
+// the same layout; its own options (penalty, gp_weight, r1_gamma, r1_every,
+// augment, g_width, d_width) are rows of the option table (gan/options.h) in
+// its "dcgan family" group, progan's in its "progan" group. A new family gets
+// its own folder under gan/models/ and its names here.
 #include "gan/models/dcgan/cdcgan.h"
 #include "gan/models/dcgan/critic.h"
 #include "gan/models/dcgan/dcgan.h"
+#include "gan/models/progan/progan.h"
 
 namespace gantry {
 namespace gan {
@@ -25,7 +27,7 @@ namespace gan {
 using std::make_shared;
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names = {"dcgan", "wgan-gp", "r1", "sngan", "cdcgan"};
+  static const std::vector<std::string> names = {"dcgan", "wgan-gp", "r1", "sngan", "cdcgan", "progan"};
   return names;
 }
 
@@ -37,8 +39,14 @@ std::string names_list() {
 }
 }  // namespace
 
+bool is_growing_model(const std::string& m) { return m == "progan"; }
+
 std::shared_ptr<GeneratorNet> make_generator(const std::string& m, const ModelConfig& c) {
   if (m == "cdcgan") return make_shared<CDCGANGenerator>(c);
+  if (m == "progan") {
+    GANTRY_CHECK(c.num_classes == 0, "model 'progan' is unconditional (num_classes must be 0)");
+    return make_shared<ProGANGenerator>(c);
+  }
   if (m == "dcgan" || m == "wgan-gp" || m == "r1" || m == "sngan") {
     GANTRY_CHECK(c.num_classes == 0, "model '", m, "' is unconditional (num_classes must be 0)");
     return make_shared<DCGANGenerator>(c);
@@ -53,6 +61,7 @@ std::shared_ptr<DiscriminatorNet> make_discriminator(const std::string& m, const
   if (m == "wgan-gp") return make_shared<ConvCritic>(c, CriticNorm::LayerNorm);
   if (m == "r1") return make_shared<ConvCritic>(c, CriticNorm::None);
   if (m == "sngan") return make_shared<ConvCritic>(c, CriticNorm::Spectral);
+  if (m == "progan") return make_shared<ProGANDiscriminator>(c);
   throw Error("unknown model '" + m + "' (have: " + names_list() + ")");
 }
 
