@@ -16,8 +16,10 @@
 //
 //   gantry train-classifier [--out assets/fmnist_classifier.safetensors]
 //                           [--epochs 5] [--seed 0] [--threads T]
+//   gantry train-classifier --data DIR --out FILE   (a labelled folder: DIR/CLASS/*.png)
 // trains the classifier, prints its test accuracy and writes the weights
-// with their SHA-256 checksum file (OUT.sha256).
+// with their SHA-256 checksum file (OUT.sha256). With --data, the metrics of
+// `gantry eval --classifier FILE` compare with that folder's images.
 #include <cmath>
 #include <cstdio>
 
@@ -87,6 +89,7 @@ int run_train_classifier(int argc, char** argv) {
            {"seed", "S", "seed (default 0)"},
            {"threads", "T", "CPU threads (default all)"},
            {"data-dir", "DIR", "Fashion-MNIST IDX files"},
+           {"data", "DIR", "train on a labelled folder instead: one subfolder of images per class"},
            {"limit", "N", "use only the first N training images"}});
   gan::metrics::ClassifierTraining t;
   t.epochs = f.integer("epochs", t.epochs);
@@ -97,11 +100,14 @@ int run_train_classifier(int argc, char** argv) {
   const long long threads = f.integer("threads", 0);
   if (threads > 0) set_num_threads(static_cast<int>(threads));
   const std::string out = f.str("out", "assets/fmnist_classifier.safetensors");
+  if (f.has("data") && !f.has("out"))
+    throw UsageError{"train-classifier --data DIR needs --out FILE (the committed Fashion-MNIST weights stay)"};
   double acc = 0;
-  auto c = gan::metrics::train_classifier(f.str("data-dir", "/usr/share/datasets/fashion-mnist"), t, &acc);
+  auto c = f.has("data") ? gan::metrics::train_folder_classifier(f.str("data"), t, &acc)
+                         : gan::metrics::train_classifier(f.str("data-dir", "/usr/share/datasets/fashion-mnist"), t, &acc);
   gan::metrics::save_classifier(out, *c, acc, t);
-  std::printf("test accuracy %.4f\nweights %s\nsha256 %s\n", acc, out.c_str(),
-              gan::metrics::sha256_file(out).c_str());
+  std::printf("%lld classes (%s)\ntest accuracy %.4f\nweights %s\nsha256 %s\n", static_cast<long long>(c->classes()),
+              c->data.c_str(), acc, out.c_str(), gan::metrics::sha256_file(out).c_str());
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "autograd/ops_nn.h"
 #include "bench/dcgan_shapes.h"
 #include "bench/dcgan_step.h"
+#include "bench/progan_step.h"
 #include "kernels/registry.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -217,6 +218,17 @@ void BM_dcgan_iteration(benchmark::State& st) {
   st.counters["images/s"] = benchmark::Counter(64.0 * st.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_dcgan_iteration)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// One progressive-GAN iteration at 32x32, batch 64 (bench/progan_step.h):
+// Arg 100 = stable (alpha 1), 50 = mid fade-in (alpha 0.5, both paths).
+// No LibTorch twin yet: the ratio for this row comes with the benchmarks
+// issue ("Faster than today's LibTorch").
+void BM_progan_iteration_32(benchmark::State& st) {
+  bench::ProGANStep step(static_cast<double>(st.range(0)) / 100.0);
+  for (auto _ : st) step.run();
+  st.counters["images/s"] = benchmark::Counter(64.0 * st.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_progan_iteration_32)->Arg(100)->Arg(50)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 }  // namespace
 

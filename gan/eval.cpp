@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "gan/checkpoint.h"
+#include "gan/config.h"
 #include "gan/data/image.h"
 #include "gan/data/npy.h"
 #include "gan/latent.h"
@@ -74,16 +75,19 @@ EvalResult score_images(const EvalRequest& req, Tensor images, const std::string
   GANTRY_CHECK(req.n >= 10, "eval: n (", req.n, ") must be at least 10");
   images = to(images, kFloat32);
   auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
-  const bool train = req.reference == "train";
-  ImageDataset reference = load_fashion_mnist(req.data_dir, train, req.n);
-  ImageDataset other = load_fashion_mnist(req.data_dir, !train, req.n);
-  const int64_t m = std::min<int64_t>({req.n, images.size(0), reference.images.size(0), other.images.size(0)});
-  metrics::Evaluator ev(clf, first_n(reference.images, m), req.seed);
+  const bool train = req.reference == "train", fmnist = clf->data == "fashion-mnist";
+  std::string ref_what;
+  Tensor reference = metrics::reference_images(*clf, req.data_dir, train, req.n, &ref_what);
+  // The calibration floor: the other split against the same reference (Fashion-MNIST only).
+  Tensor other = fmnist ? load_fashion_mnist(req.data_dir, !train, req.n).images : Tensor();
+  int64_t m = std::min<int64_t>({req.n, images.size(0), reference.size(0)});
+  if (other.defined()) m = std::min(m, other.size(0));
+  GANTRY_CHECK(m >= 10, "eval: only ", m, " images to compare (at least 10 are needed)");
+  metrics::Evaluator ev(clf, first_n(reference, m), req.seed);
   EvalResult r;
-  r.header = str(m, " samples from ", what, " vs ", m, " Fashion-MNIST ", req.reference,
-                 " images; classifier ", req.classifier);
+  r.header = str(m, " samples from ", what, " vs ", m, " ", ref_what, "; classifier ", req.classifier);
   add_report(r, "samples", ev.evaluate(first_n(images, m)));
-  add_report(r, train ? "real-test" : "real-train", ev.evaluate(first_n(other.images, m)));
+  if (other.defined()) add_report(r, train ? "real-test" : "real-train", ev.evaluate(first_n(other, m)));
   return r;
 }
 
@@ -99,6 +103,14 @@ bool accepts_image_checkpoint(const EvalInput& in) {
 }
 EvalResult run_image_checkpoint(const EvalRequest& req, const EvalInput& in, const LogSink& log) {
   GANTRY_CHECK(req.n >= 10, "eval: n (", req.n, ") must be at least 10");
+  // The classifier metrics measure Fashion-MNIST-like images only.
+  if (in.metadata.count("config")) {
+    const Config cfg = Config::parse(in.metadata.at("config"), in.path + " (config)");
+    const std::string data = cfg.get_string("data", "fashion-mnist");
+    GANTRY_CHECK(data == "fashion-mnist" || req.classifier != EvalRequest().classifier, "eval: ", in.path,
+                 " was trained on '", data, "', not Fashion-MNIST: the Fashion-MNIST classifier's metrics do not "
+                 "apply to it (give --classifier FILE, a classifier trained on that data)");
+  }
   LoadedGenerator g = load_generator(in.path, req.ema);
   Tensor samples = draw_samples(*g.net, req.n, req.seed, 500, req.truncation);
   const std::string what = str(in.path, " (", g.model, ", step ", g.step, g.ema ? ", EMA" : "",

@@ -52,8 +52,9 @@ void Trainer::write_samples(const std::string& name) const {
 metrics::Report Trainer::evaluate() {
   if (!evaluator_) {
     auto clf = metrics::load_or_train_classifier(opt_.classifier, opt_.data_dir, log_sink_);
-    ImageDataset ref = load_fashion_mnist(opt_.data_dir, /*train=*/false, opt_.eval_n);
-    evaluator_ = std::make_unique<metrics::Evaluator>(clf, ref.images, opt_.seed);
+    // Fashion-MNIST's test images, or the images of the folder the classifier was trained on.
+    Tensor ref = metrics::reference_images(*clf, opt_.data_dir, /*train_split=*/false, opt_.eval_n);
+    evaluator_ = std::make_unique<metrics::Evaluator>(clf, ref, opt_.seed);
   }
   NoGradGuard ng;
   GeneratorNet& g = sampler();

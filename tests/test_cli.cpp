@@ -299,8 +299,94 @@ TEST_CASE("cli: eval dispatches on its input: samples, a checkpoint, or an error
   r = run("eval " + out + "/s.npy --data /tmp");
   CHECK(r.code == 1);
   CHECK(r.output.find("scored by image-samples, which takes no data (--data /tmp)") != std::string::npos);
+  // The checkpoint was trained on an image folder: the classifier's metrics do not apply.
+  r = run("eval " + ck + " --n 40");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("not Fashion-MNIST: the Fashion-MNIST classifier's metrics do not apply") !=
+        std::string::npos);
   // --ema on a run without EMA names the problem.
   r = run("eval " + ck + common + " --ema");
   CHECK(r.code == 1);
   CHECK(r.output.find("has no EMA generator") != std::string::npos);
+}
+
+// Progressive growing through the CLI: a 4 -> 8 schedule of a few steps per
+// stretch, phase grids, a checkpoint mid-fade that samples at full size, and
+// the schedule errors as one-line messages.
+TEST_CASE("cli: progan grows 4 -> 8 and samples at full resolution", "[cli][progan]") {
+  const std::string data = image_folder(), out = tmp("gantry_cli_progan");
+  fs::remove_all(out);
+  const std::string common = "train --model progan --data " + data + " --resolution 8 --latent 16 --fmap-base 32 "
+                             "--fmap-max 8 --phase-images 16 --batch 8 --phase-batch 8=4 --eval-phases=false "
+                             "--sample-every 0 --quiet --out " + out;
+  // 2 steps at 4x4, then 4 of the fade-in to 8x8: stopped mid-fade.
+  auto r = run(common + " --steps 6 --checkpoint-every 3");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("progan on " + data + ", 6 steps of batch 8") != std::string::npos);
+  CHECK(fs::exists(out + "/samples/phase_4x4.png"));
+  r = run("sample --checkpoint " + out + "/checkpoint.safetensors --n 5 --out " + out + "/mid.npy --ema");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  Tensor mid = gan::load_npy(out + "/mid.npy");
+  CHECK(mid.shape() == Shape{5, 1, 8, 8});
+  CHECK(max(abs(mid)).item<float>() <= 1.0f);
+  // Resume to the schedule's end (steps 0: its length, 2 + 4 + 4 = 10).
+  r = run(common + " --steps 0 --resume");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(fs::exists(out + "/samples/phase_8x8.png"));
+  r = run("sample --checkpoint " + out + "/checkpoint.safetensors --n 3 --out " + out + "/end.npy");
+  REQUIRE(r.code == 0);
+  CHECK(gan::load_npy(out + "/end.npy").shape() == Shape{3, 1, 8, 8});
+  // Another schedule cannot resume this checkpoint; an unreachable one is refused up front.
+  r = run(common + " --phase-images 32 --steps 0 --resume");
+  CHECK(r.code == 1);  // after the run's header line, one error line
+  CHECK(r.output.find("gantry train: error: checkpoint ") != std::string::npos);
+  CHECK(r.output.find("another growth schedule") != std::string::npos);
+  CHECK(r.output.substr(r.output.find("gantry train: error:")).find('\n') == r.output.size() - 1 -
+        r.output.find("gantry train: error:"));
+  r = run("train --model progan --data " + data + " --resolution 64 --steps 1 --quiet --out " + out + "_big");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("smaller than the resolution 64") != std::string::npos);
+  r = run("train --model progan --resolution 16 --start-resolution 32 --steps 1");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("start_resolution 32") != std::string::npos);
+}
+
+// A classifier trained on a labelled folder (one subfolder per class) makes
+// eval's metrics apply to a run on that data.
+TEST_CASE("cli: train-classifier on a labelled folder, eval against it", "[cli][eval]") {
+  const std::string dir = tmp("gantry_cli_labelled"), out = tmp("gantry_cli_labelled_run");
+  fs::remove_all(dir);
+  fs::remove_all(out);
+  RandomState g(9);
+  for (int k = 0; k < 2; ++k) {  // class "a": dark blobs, class "b": bright
+    fs::create_directories(dir + "/" + std::string(1, static_cast<char>('a' + k)));
+    for (int i = 0; i < 40; ++i) {
+      char name[64];
+      std::snprintf(name, sizeof name, "/%c/%02d.png", 'a' + k, i);
+      gan::save_png_grid(dir + name, tanh(add(mul(randn({1, 1, 32, 32}, {}, &g), 0.5), k ? 1.0 : -1.0)), 1, 0);
+    }
+  }
+  auto r = run("train-classifier --data " + dir + " --epochs 2 --threads 1");
+  CHECK(r.code == 2);  // --out is required: the committed weights are not overwritten
+  r = run("train-classifier --data " + dir + " --out " + out + "/clf.safetensors --epochs 20 --threads 1");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("2 classes (" + dir + ")") != std::string::npos);
+  CHECK(r.output.find("test accuracy 1.0000") != std::string::npos);  // the classes are easy
+  // A run on the folder's images, scored against them.
+  r = run("train --data " + dir + "/a --resolution 28 --steps 2 --batch 8 --sample-every 0 --quiet --out " + out);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  r = run("eval " + out + "/checkpoint.safetensors --n 20 --threads 1 --classifier " + out + "/clf.safetensors");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("20 samples from") != std::string::npos);
+  CHECK(r.output.find("vs 20 images of " + dir) != std::string::npos);
+  CHECK(r.output.find("real-train") == std::string::npos);  // no Fashion-MNIST floor here
+  r = run("train-classifier --data " + dir + "/a --out " + out + "/x.safetensors");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("class subfolders") != std::string::npos);
 }

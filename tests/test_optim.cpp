@@ -572,3 +572,25 @@ TEST_CASE("Adam trains a small regression", "[optim]") {
   CHECK(last < first / 20);
   CHECK(last < 2e-3);
 }
+
+TEST_CASE("Optimizer::reset_state: the next step is a first step again", "[optim]") {
+  Tensor a = param({1, 2, 3});
+  optim::AdamOptions o;
+  o.lr = 0.1;
+  optim::Adam used({a}, o);
+  for (int i = 0; i < 3; ++i) {  // history for `used`
+    used.zero_grad();
+    sum(mul(a, a)).backward();
+    used.step();
+  }
+  used.reset_state();
+  CHECK(used.state_dict().size() == 2);  // lr and step only
+  Tensor b = param(a.to_vector<double>());
+  optim::Adam fresh({b}, o);
+  used.zero_grad();
+  sum(mul(a, a)).backward();
+  sum(mul(b, b)).backward();
+  used.step();
+  fresh.step();
+  CHECK(a.to_vector<double>() == b.to_vector<double>());
+}

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "autograd/ops.h"
 #include "nn/safetensors.h"  // nn::write_file_atomic
 
 #pragma GCC diagnostic push
@@ -428,6 +429,32 @@ ImageDataset load_image_folder(const std::string& dir, int channels, int64_t siz
     }
     std::memcpy(out + i * per, d.chw.data(), static_cast<size_t>(per) * sizeof(float));
   }
+  return ds;
+}
+
+ImageDataset load_labelled_folder(const std::string& dir, int64_t size, std::vector<std::string>* class_names) {
+  std::vector<std::string> classes;
+  try {
+    GANTRY_CHECK(std::filesystem::is_directory(dir), "load_labelled_folder: '", dir, "': not a directory");
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.is_directory()) classes.push_back(e.path().filename().string());
+  } catch (const std::filesystem::filesystem_error& ex) {
+    throw Error(str("load_labelled_folder: '", dir, "': cannot list: ", ex.what()));
+  }
+  std::sort(classes.begin(), classes.end());
+  GANTRY_CHECK(classes.size() >= 2, "load_labelled_folder: '", dir, "' has ", classes.size(),
+               " class subfolders; a labelled folder needs one per class, at least 2");
+  std::vector<Tensor> images;
+  std::vector<int64_t> labels;
+  for (size_t k = 0; k < classes.size(); ++k) {
+    ImageDataset part = load_image_folder(dir + "/" + classes[k], 1, size, /*resize=*/true);
+    images.push_back(part.images);
+    labels.insert(labels.end(), static_cast<size_t>(part.images.size(0)), static_cast<int64_t>(k));
+  }
+  ImageDataset ds;
+  ds.images = core::contiguous(cat(images, 0));
+  ds.labels = from_vector<int64_t>(labels, {static_cast<int64_t>(labels.size())});
+  if (class_names) *class_names = classes;
   return ds;
 }
 

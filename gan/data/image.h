@@ -37,6 +37,14 @@ Tensor load_image(const std::string& path, int channels);
 // shrunk to size x size by resize_square(); a smaller image is an error.
 ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size = -1, bool resize = false);
 
+// A labelled folder: each subfolder of `dir` (sorted by name) is a class
+// (label = its index, names in *class_names); its PNG/JPEG images are read
+// as luminance and center-cropped and shrunk to size x size (images smaller
+// than that are an error). images [N,1,size,size] in [-1,1], labels int64 [N],
+// in class order, then file-name order. At least 2 classes are needed.
+ImageDataset load_labelled_folder(const std::string& dir, int64_t size,
+                                  std::vector<std::string>* class_names = nullptr);
+
 // chw: `c` planes of h x w floats. Center-crops to a square of the shorter
 // side, then resizes to out x out: the area filter when shrinking (each
 // output pixel is the mean of the input area it covers, partial pixels

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/rng.h"
+#include "gan/data/image.h"
 #include "gan/data/loader.h"
 #include "gan/metrics/sha256.h"
 #include "nn/safetensors.h"
@@ -19,11 +20,12 @@ namespace metrics {
 
 using std::make_shared;
 
-FmnistClassifier::FmnistClassifier() {
+FmnistClassifier::FmnistClassifier(int64_t classes) : classes_(classes) {
+  GANTRY_CHECK(classes >= 2, "classifier: needs at least 2 classes, got ", classes);
   conv1 = register_module("conv1", make_shared<nn::Conv2d>(1, 32, 3, 1, 1));
   conv2 = register_module("conv2", make_shared<nn::Conv2d>(32, 64, 3, 1, 1));
   fc = register_module("fc", make_shared<nn::Linear>(64 * 7 * 7, kFeatures));
-  out = register_module("out", make_shared<nn::Linear>(kFeatures, kClasses));
+  out = register_module("out", make_shared<nn::Linear>(kFeatures, classes));
 }
 
 Tensor FmnistClassifier::features(const Tensor& x) {
@@ -52,13 +54,12 @@ double accuracy(FmnistClassifier& c, const ImageDataset& ds, int64_t batch) {
   return static_cast<double>(right) / n;
 }
 
-std::shared_ptr<FmnistClassifier> train_classifier(const std::string& data_dir,
-                                                   const ClassifierTraining& t, double* test_acc) {
+namespace {
+std::shared_ptr<FmnistClassifier> train_on(const ImageDataset& train, const ImageDataset& test, int64_t classes,
+                                           const ClassifierTraining& t, double* test_acc) {
   GANTRY_CHECK(t.epochs >= 1 && t.batch >= 1 && t.lr > 0, "train_classifier: bad settings");
-  ImageDataset train = load_fashion_mnist(data_dir, true, t.train_limit);
-  ImageDataset test = load_fashion_mnist(data_dir, false);
   manual_seed(t.seed);
-  auto c = make_shared<FmnistClassifier>();  // PyTorch's default init, from the seeded generator
+  auto c = make_shared<FmnistClassifier>(classes);  // PyTorch's default init, from the seeded generator
   optim::AdamOptions ao;
   ao.lr = t.lr;
   optim::Adam opt(c->parameters(), ao);
@@ -87,6 +88,59 @@ std::shared_ptr<FmnistClassifier> train_classifier(const std::string& data_dir,
   if (test_acc) *test_acc = accuracy(*c, test);
   return c;
 }
+}  // namespace
+
+std::shared_ptr<FmnistClassifier> train_classifier(const std::string& data_dir,
+                                                   const ClassifierTraining& t, double* test_acc) {
+  ImageDataset train = load_fashion_mnist(data_dir, true, t.train_limit);
+  ImageDataset test = load_fashion_mnist(data_dir, false);
+  return train_on(train, test, FmnistClassifier::kClasses, t, test_acc);
+}
+
+std::shared_ptr<FmnistClassifier> train_folder_classifier(const std::string& dir, const ClassifierTraining& t,
+                                                          double* test_acc) {
+  std::vector<std::string> names;
+  ImageDataset all = load_labelled_folder(dir, 28, &names);
+  // Every 10th image of each class is held out.
+  const std::vector<int64_t> lab = all.labels.to_vector<int64_t>();
+  std::vector<int64_t> seen(names.size(), 0), tr, te;
+  for (size_t i = 0; i < lab.size(); ++i) (seen[lab[i]]++ % 10 == 9 ? te : tr).push_back(static_cast<int64_t>(i));
+  GANTRY_CHECK(!te.empty() && tr.size() >= 2, "train_classifier: '", dir, "' has ", lab.size(),
+               " images; a class needs at least 10 (every 10th is held out for the accuracy)");
+  auto pick = [&](const std::vector<int64_t>& idx) {
+    ImageDataset d;
+    const int64_t n = static_cast<int64_t>(idx.size());
+    d.images = core::contiguous(index_select(all.images, 0, from_vector<int64_t>(idx, {n})));
+    std::vector<int64_t> y(idx.size());
+    for (size_t k = 0; k < idx.size(); ++k) y[k] = lab[idx[k]];
+    d.labels = from_vector<int64_t>(y, {n});
+    return d;
+  };
+  ImageDataset train = pick(tr), test = pick(te);
+  if (t.train_limit > 0 && train.images.size(0) > t.train_limit) {
+    train.images = core::contiguous(core::slice(train.images, 0, 0, t.train_limit, 1));
+    train.labels = core::contiguous(core::slice(train.labels, 0, 0, t.train_limit, 1));
+  }
+  ClassifierTraining tt = t;  // a small folder: one batch of all its training images
+  tt.batch = std::min<int64_t>(t.batch, train.images.size(0));
+  auto c = train_on(train, test, static_cast<int64_t>(names.size()), tt, test_acc);
+  c->data = dir;
+  return c;
+}
+
+Tensor reference_images(const FmnistClassifier& c, const std::string& fmnist_dir, bool train_split, int64_t n,
+                        std::string* what) {
+  Tensor ref;
+  if (c.data == "fashion-mnist") {
+    ref = load_fashion_mnist(fmnist_dir, train_split, n).images;
+    if (what) *what = str("Fashion-MNIST ", train_split ? "train" : "test", " images");
+  } else {
+    ref = load_labelled_folder(c.data, 28).images;
+    if (n > 0 && ref.size(0) > n) ref = core::contiguous(core::slice(ref, 0, 0, n, 1));
+    if (what) *what = str("images of ", c.data);
+  }
+  return ref;
+}
 
 void save_classifier(const std::string& path, FmnistClassifier& c, double acc,
                      const ClassifierTraining& t) {
@@ -97,6 +151,8 @@ void save_classifier(const std::string& path, FmnistClassifier& c, double acc,
   m["batch"] = std::to_string(t.batch);
   m["lr"] = std::to_string(t.lr);
   m["seed"] = std::to_string(t.seed);
+  m["classes"] = std::to_string(c.classes());
+  m["data"] = c.data;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   nn::save_safetensors(path, c.state_dict(), m);
@@ -120,7 +176,17 @@ std::shared_ptr<FmnistClassifier> load_classifier(const std::string& path) {
   auto it = f.metadata.find("format");
   GANTRY_CHECK(it != f.metadata.end() && it->second == "gantry-fmnist-classifier-1", "classifier weights ",
                path, ": not a Gantry Fashion-MNIST classifier file");
-  auto c = make_shared<FmnistClassifier>();
+  // Files written before folder classifiers existed: 10 classes, Fashion-MNIST.
+  int64_t classes = FmnistClassifier::kClasses;
+  if (f.metadata.count("classes")) {
+    try {
+      classes = std::stoll(f.metadata.at("classes"));
+    } catch (const std::exception&) {
+      throw Error("classifier weights " + path + ": metadata 'classes' is not a number");
+    }
+  }
+  auto c = make_shared<FmnistClassifier>(classes);
+  if (f.metadata.count("data")) c->data = f.metadata.at("data");
   c->load_state_dict(f.tensors);
   c->eval();
   return c;

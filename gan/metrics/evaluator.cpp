@@ -76,7 +76,7 @@ Report Evaluator::evaluate(const Features& f) const {
   PrecisionRecall pr = precision_recall(ref_.f, f.f, 3);
   r.precision = pr.precision;
   r.recall = pr.recall;
-  r.coverage = class_coverage(f.pred, FmnistClassifier::kClasses);
+  r.coverage = class_coverage(f.pred, c_ ? c_->classes() : FmnistClassifier::kClasses);
   return r;
 }
 
