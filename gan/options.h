@@ -100,7 +100,7 @@ namespace gan {
     "DiffAugment: none, translation, cutout or translation,cutout") \
   X(INT,   start_resolution, 4, "start-resolution", "[4, 4096]", "progan", \
     "the first resolution; each later phase doubles it up to resolution") \
-  X(INT,   phase_images, 60000, "phase-images", "[1, inf)", "progan", \
+  X(INT,   phase_images, 40000, "phase-images", "[1, inf)", "progan", \
     "real images per fade-in and per stable stretch (the paper: 800000)") \
   X(INT_MAP, phase_batch, {}, "phase-batch", "[2, 65536]", "progan", \
     "batch size by resolution, e.g. 32=32 (RES=BATCH,...; others use batch)") \

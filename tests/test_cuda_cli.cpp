@@ -85,3 +85,35 @@ TEST_CASE("cuda cli: gantry bench --device cuda times the step", "[cuda][cli]") 
   REQUIRE(r.code == 0);
   CHECK(r.output.find("cuda") != std::string::npos);
 }
+
+// Progressive growing on the device: a 4 -> 8 schedule (2 steps at 4x4, the
+// fade-in, 2 stable steps at 8x8) tracks the cpu run step by step. WGAN
+// losses pass near 0, so the tolerance has an absolute part as well.
+TEST_CASE("cuda cli: progan grows on the device as on the cpu", "[cuda][cli][progan]") {
+  const std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data_dir + "/train-images-idx3-ubyte.gz") &&
+      !fs::exists(data_dir + "/train-images-idx3-ubyte"))
+    GANTRY_SKIP("Fashion-MNIST not installed (" + data_dir + ")");
+  const std::string base = (fs::temp_directory_path() / "gantry_cuda_cli_progan").string();
+  fs::remove_all(base);
+  std::vector<std::array<double, 2>> l[2];
+  const char* devices[] = {"cpu", "cuda"};
+  for (int i = 0; i < 2; ++i) {
+    const std::string out = base + "/" + devices[i];
+    Result r = run(std::string("train --model progan --resolution 8 --phase-images 16 --batch 8 --data-limit 64 "
+                               "--latent 16 --fmap-base 64 --fmap-max 16 --seed 3 --eval-phases=false "
+                               "--log-every 1 --sample-every 0 --checkpoint-every 6 --quiet --device ") +
+                   devices[i] + " --out " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    CHECK(fs::exists(out + "/samples/phase_8x8.png"));
+    l[i] = losses(out);
+    REQUIRE(l[i].size() == 6);
+  }
+  for (int s = 0; s < 6; ++s) {
+    INFO("step " << s + 1);
+    CHECK(l[1][s][0] == Approx(l[0][s][0]).epsilon(2e-3).margin(2e-3));
+    CHECK(l[1][s][1] == Approx(l[0][s][1]).epsilon(2e-3).margin(2e-3));
+  }
+  fs::remove_all(base);
+}
