@@ -37,11 +37,22 @@ class Pair2 : public nn::Module {
   std::string repr() const override { return "ProGANBlock"; }
 };
 
-void check_growth(const char* who, int64_t level, double alpha, int64_t max_level) {
-  GANTRY_CHECK(level >= 0 && level <= max_level, who, ": level ", level, " is outside [0, ", max_level, "]");
-  GANTRY_CHECK(alpha >= 0 && alpha <= 1, who, ": alpha ", alpha, " is outside [0, 1]");
-}
 }  // namespace
+
+ProGANGrowth::ProGANGrowth(const ModelConfig& c, const char* who) : who_(who) {
+  check_progan_config(c);
+  nblocks_ = log2i(c.resolution) - 1;  // 4 .. R
+  first_block_ = log2i(c.start_resolution) - 2;
+  max_level_ = nblocks_ - 1 - first_block_;
+  level_ = max_level_;  // a fresh network is the full one; the trainer sets the growth
+}
+
+void ProGANGrowth::set_growth(int64_t level, double alpha) {
+  GANTRY_CHECK(level >= 0 && level <= max_level_, who_, ": level ", level, " is outside [0, ", max_level_, "]");
+  GANTRY_CHECK(alpha >= 0 && alpha <= 1, who_, ": alpha ", alpha, " is outside [0, 1]");
+  level_ = level;
+  alpha_ = alpha;
+}
 
 int64_t progan_features(const ModelConfig& c, int64_t r) {
   return std::max<int64_t>(1, std::min(c.fmap_base / r, c.fmap_max));
@@ -59,14 +70,10 @@ void check_progan_config(const ModelConfig& c) {
 }
 
 // ---------------------------------------------------------------- generator
-ProGANGenerator::ProGANGenerator(const ModelConfig& c) : GeneratorNet(c) {
-  check_progan_config(c);
-  const int64_t nblocks = log2i(c.resolution) - 1;  // 4 .. R
-  first_block_ = log2i(c.start_resolution) - 2;
-  max_level_ = nblocks - 1 - first_block_;
+ProGANGenerator::ProGANGenerator(const ModelConfig& c) : GeneratorNet(c), ProGANGrowth(c, "ProGANGenerator") {
   const int64_t f4 = progan_features(c, 4);
   dense_ = register_module("dense", make_shared<nn::EqualizedLinear>(c.latent, f4 * 16, true, nn::kSqrt2 / 4));
-  for (int64_t b = 0; b < nblocks; ++b) {
+  for (int64_t b = 0; b < nblocks_; ++b) {
     const int64_t r = int64_t{4} << b, f = progan_features(c, r);
     Block blk;
     if (b > 0) blk.conv0 = make_shared<nn::EqualizedConv2d>(progan_features(c, r / 2), f, 3, 1, 1);
@@ -75,23 +82,13 @@ ProGANGenerator::ProGANGenerator(const ModelConfig& c) : GeneratorNet(c) {
     blocks_.push_back(blk);
     to_rgb_.push_back(register_module("rgb" + std::to_string(r), nn::to_rgb(f, c.channels)));
   }
-  level_ = max_level_;  // a fresh network is the full one; the trainer sets the growth
-}
-
-int64_t ProGANGenerator::resolution() const { return int64_t{4} << (first_block_ + level_); }
-
-void ProGANGenerator::set_growth(int64_t level, double alpha) {
-  check_growth("ProGANGenerator", level, alpha, max_level_);
-  level_ = level;
-  alpha_ = alpha;
 }
 
 Tensor ProGANGenerator::generate(const Tensor& z, const Tensor& labels) {
   GANTRY_CHECK(z.dim() == 2 && z.size(1) == config.latent, "ProGANGenerator: latent codes must be [N, ",
                config.latent, "], got ", shape_str(z.shape()));
   GANTRY_CHECK(!labels.defined(), "ProGANGenerator: unconditional, but labels were given");
-  const int64_t top = first_block_ + level_;
-  const bool fading = level_ > 0 && alpha_ < 1.0;
+  const int64_t top = top_block();
   const int64_t f4 = progan_features(config, 4);
   Tensor x = reshape(dense_->forward(pixel_norm(z)), {z.size(0), f4, 4, 4});  // [N, nf(4), 4, 4]
   x = pixel_norm(lrelu(x));
@@ -103,22 +100,19 @@ Tensor ProGANGenerator::generate(const Tensor& z, const Tensor& labels) {
     x = pixel_norm(lrelu(blocks_[b].conv1->forward(x)));
   }
   Tensor img = to_rgb_[top]->forward(x);  // [N, C, r, r]
-  if (fading) img = lerp(up2(to_rgb_[top - 1]->forward(prev)), img, alpha_);
+  if (fading()) img = lerp(up2(to_rgb_[top - 1]->forward(prev)), img, alpha_);
   return img;
 }
 
 // ------------------------------------------------------------ discriminator
-ProGANDiscriminator::ProGANDiscriminator(const ModelConfig& c) : DiscriminatorNet(c) {
-  check_progan_config(c);
-  const int64_t nblocks = log2i(c.resolution) - 1;
-  first_block_ = log2i(c.start_resolution) - 2;
-  max_level_ = nblocks - 1 - first_block_;
-  blocks_.resize(nblocks);
-  for (int64_t b = 0; b < nblocks; ++b) {
+ProGANDiscriminator::ProGANDiscriminator(const ModelConfig& c)
+    : DiscriminatorNet(c), ProGANGrowth(c, "ProGANDiscriminator") {
+  blocks_.resize(nblocks_);
+  for (int64_t b = 0; b < nblocks_; ++b) {
     const int64_t r = int64_t{4} << b, f = progan_features(c, r);
     from_rgb_.push_back(register_module("rgb" + std::to_string(r), nn::from_rgb(c.channels, f)));
   }
-  for (int64_t b = nblocks - 1; b >= 1; --b) {
+  for (int64_t b = nblocks_ - 1; b >= 1; --b) {
     const int64_t r = int64_t{4} << b, f = progan_features(c, r);
     blocks_[b].conv0 = make_shared<nn::EqualizedConv2d>(f, f, 3, 1, 1);
     blocks_[b].conv1 = make_shared<nn::EqualizedConv2d>(f, progan_features(c, r / 2), 3, 1, 1);
@@ -129,15 +123,6 @@ ProGANDiscriminator::ProGANDiscriminator(const ModelConfig& c) : DiscriminatorNe
   final_conv_ = register_module("final_conv", make_shared<nn::EqualizedConv2d>(f4 + 1, f4, 3, 1, 1));
   final_dense_ = register_module("final_dense", make_shared<nn::EqualizedLinear>(f4 * 16, f4));
   out_ = register_module("out", make_shared<nn::EqualizedLinear>(f4, 1, true, 1.0));
-  level_ = max_level_;
-}
-
-int64_t ProGANDiscriminator::resolution() const { return int64_t{4} << (first_block_ + level_); }
-
-void ProGANDiscriminator::set_growth(int64_t level, double alpha) {
-  check_growth("ProGANDiscriminator", level, alpha, max_level_);
-  level_ = level;
-  alpha_ = alpha;
 }
 
 Tensor ProGANDiscriminator::score(const Tensor& x, const Tensor& labels) {
@@ -146,13 +131,12 @@ Tensor ProGANDiscriminator::score(const Tensor& x, const Tensor& labels) {
                "ProGANDiscriminator: images must be [N, ", config.channels, ", ", r, ", ", r,
                "] at this growth level, got ", shape_str(x.shape()));
   GANTRY_CHECK(!labels.defined(), "ProGANDiscriminator: unconditional, but labels were given");
-  const int64_t top = first_block_ + level_;
-  const bool fading = level_ > 0 && alpha_ < 1.0;
+  const int64_t top = top_block();
   Tensor h = lrelu(from_rgb_[top]->forward(x));  // [N, nf(r), r, r]
   for (int64_t b = top; b >= 1; --b) {
     h = lrelu(blocks_[b].conv0->forward(h));
     h = down2(lrelu(blocks_[b].conv1->forward(h)));  // [N, nf(r/2), r/2, r/2]
-    if (b == top && fading) h = lerp(lrelu(from_rgb_[top - 1]->forward(down2(x))), h, alpha_);
+    if (b == top && fading()) h = lerp(lrelu(from_rgb_[top - 1]->forward(down2(x))), h, alpha_);
   }
   h = lrelu(final_conv_->forward(mbstd_->forward(h)));  // [N, nf(4), 4, 4]
   h = lrelu(final_dense_->forward(reshape(h, {x.size(0), -1})));

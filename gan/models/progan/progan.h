@@ -44,56 +44,59 @@ int64_t progan_features(const ModelConfig& c, int64_t r);
 // resolution, resolution >= 8; the error names them.
 void check_progan_config(const ModelConfig& c);
 
-class ProGANGenerator : public GeneratorNet, public GrowingNet {
+// The growth state both networks share: blocks at 4, 8, ..., R; level 0 is
+// the block of start_resolution (first_block); the current resolution is
+// 4 * 2^(first_block + level).
+class ProGANGrowth : public GrowingNet {
  public:
-  explicit ProGANGenerator(const ModelConfig& c);
-  // z [N, latent] -> images [N, C, r, r], r = resolution() (linear output)
-  Tensor generate(const Tensor& z, const Tensor& labels) override;
-  std::string repr() const override { return "ProGANGenerator"; }
-  int64_t resolution() const override;
-
+  ProGANGrowth(const ModelConfig& c, const char* who);
   void set_growth(int64_t level, double alpha) override;
   int64_t level() const override { return level_; }
   double alpha() const override { return alpha_; }
   int64_t max_level() const override { return max_level_; }
 
- private:
+ protected:
   struct Block {
     std::shared_ptr<nn::EqualizedConv2d> conv0, conv1;
   };
-  std::shared_ptr<nn::EqualizedLinear> dense_;
-  std::vector<Block> blocks_;  // blocks_[b]: resolution 4 * 2^b (b = 0: the base's conv)
-  std::vector<std::shared_ptr<nn::EqualizedConv2d>> to_rgb_;
+  int64_t current_resolution() const { return int64_t{4} << (first_block_ + level_); }
+  int64_t top_block() const { return first_block_ + level_; }
+  bool fading() const { return level_ > 0 && alpha_ < 1.0; }
+  const char* who_;
+  int64_t nblocks_ = 0;      // blocks 4 .. R
   int64_t first_block_ = 0;  // the block of start_resolution
   int64_t max_level_ = 0, level_ = 0;
   double alpha_ = 1.0;
 };
 
-class ProGANDiscriminator : public DiscriminatorNet, public GrowingNet {
+class ProGANGenerator : public GeneratorNet, public ProGANGrowth {
+ public:
+  explicit ProGANGenerator(const ModelConfig& c);
+  // z [N, latent] -> images [N, C, r, r], r = resolution() (linear output)
+  Tensor generate(const Tensor& z, const Tensor& labels) override;
+  std::string repr() const override { return "ProGANGenerator"; }
+  int64_t resolution() const override { return current_resolution(); }
+
+ private:
+  std::shared_ptr<nn::EqualizedLinear> dense_;
+  std::vector<Block> blocks_;  // blocks_[b]: resolution 4 * 2^b (b = 0: the base's conv)
+  std::vector<std::shared_ptr<nn::EqualizedConv2d>> to_rgb_;
+};
+
+class ProGANDiscriminator : public DiscriminatorNet, public ProGANGrowth {
  public:
   explicit ProGANDiscriminator(const ModelConfig& c);
   // images [N, C, r, r] (r = resolution()) -> scores [N]
   Tensor score(const Tensor& x, const Tensor& labels) override;
   std::string repr() const override { return "ProGANDiscriminator"; }
-  int64_t resolution() const override;
-
-  void set_growth(int64_t level, double alpha) override;
-  int64_t level() const override { return level_; }
-  double alpha() const override { return alpha_; }
-  int64_t max_level() const override { return max_level_; }
+  int64_t resolution() const override { return current_resolution(); }
 
  private:
-  struct Block {
-    std::shared_ptr<nn::EqualizedConv2d> conv0, conv1;
-  };
   std::vector<Block> blocks_;  // blocks_[b]: resolution 4 * 2^b, b >= 1 (blocks_[0] unused)
   std::vector<std::shared_ptr<nn::EqualizedConv2d>> from_rgb_;
   std::shared_ptr<nn::MinibatchStdDev> mbstd_;
   std::shared_ptr<nn::EqualizedConv2d> final_conv_;
   std::shared_ptr<nn::EqualizedLinear> final_dense_, out_;
-  int64_t first_block_ = 0;
-  int64_t max_level_ = 0, level_ = 0;
-  double alpha_ = 1.0;
 };
 
 }  // namespace gan
