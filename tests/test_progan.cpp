@@ -302,7 +302,7 @@ TEST_CASE("progan options: schedules that cannot work are errors naming the opti
   CHECK(d.lr_g == 1e-3);
   CHECK(d.beta2 == 0.99);
   CHECK(d.drift == 0.001);
-  CHECK(d.ema_decay == 0.999);
+  CHECK(d.ema_decay == 0.995);
   CHECK(d.init == "default");
   CHECK(error_of("resolution = 24\n").find("resolution 24 is not one") != std::string::npos);
   CHECK(error_of("start_resolution = 32\n").find("cannot reach 32") != std::string::npos);
