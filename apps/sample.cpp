@@ -4,7 +4,8 @@
 //                 [--seed S] [--ema] [--batch B] [--class C] [--truncation T]
 //   gantry sample --checkpoint FILE --interpolate --png STRIP.png [--seed A]
 //                 [--seed-b B] [--frames K] [--mode slerp|lerp] [--out FILE.npy]
-// Writes float32 [N, C, 28, 28] in [-1, 1] (C order) and optionally a PNG
+// Writes float32 [N, C, R, R] in [-1, 1] (R: the model's full resolution; a
+// growing model mid-way is enlarged to it) (C order) and optionally a PNG
 // grid of the first 64. The generator runs in eval mode (running statistics).
 // Conditional models (cdcgan) draw class C with --class C, else classes
 // 0, 1, ..., 9, 0, ... in turn. --truncation T redraws latent components with
@@ -27,7 +28,7 @@ namespace cli {
 int run_sample(int argc, char** argv) {
   Flags f(argc, argv, 2, "gantry sample", "Draw samples (or an interpolation strip) from a checkpoint.",
           {{"checkpoint", "FILE", "training checkpoint (.safetensors)"},
-           {"out", "FILE.npy", "samples as float32 [N,C,28,28] in [-1,1]"},
+           {"out", "FILE.npy", "samples as float32 [N,C,R,R] in [-1,1] (R: the model's resolution)"},
            {"n", "N", "number of samples (default 64)"},
            {"png", "FILE.png", "a grid of the first 64 samples (or the strip)"},
            {"seed", "S", "latent seed (default 0)"},
@@ -71,6 +72,9 @@ int run_sample(int argc, char** argv) {
     Tensor z = gan::interpolate(za, zb, frames, mode == "slerp");  // [frames, latent]
     Tensor y = K ? full({frames}, static_cast<double>(cls >= 0 ? cls : 0), kInt64) : Tensor();
     all = G.generate(z, y);
+    const int64_t R = G.config.resolution;
+    if (all.size(2) < R) all = upsample_nearest2d(all, {R, R});  // a growing model mid-way: full size
+    all = clamp(all, -1.0, 1.0);
     gan::save_png_grid(f.str("png"), all, frames, 2);
     std::fprintf(stderr, "gantry sample: %s interpolation, %lld frames, strip in %s\n", mode.c_str(),
                  frames, f.str("png").c_str());

@@ -364,7 +364,8 @@ void Trainer::run() {
   }
   // metrics.csv continues from this step: rows of later steps (from the run
   // that was interrupted, or an earlier run in this directory) go.
-  metrics_ = std::make_unique<MetricsCsv>(opt_.out + "/metrics.csv", opt_.eval_every > 0);
+  metrics_ = std::make_unique<MetricsCsv>(opt_.out + "/metrics.csv",
+                                          opt_.eval_every > 0 || (growth_ && opt_.eval_phases));
   metrics_->truncate_after(step_);
   if (opt_.tensorboard) tb_ = std::make_unique<EventWriter>(opt_.out + "/tb");
   using clock = std::chrono::steady_clock;
@@ -402,16 +403,23 @@ void Trainer::run() {
     }
     window_images += loader_->batch_size() * (opt_.n_critic + 1);
     warn_lines(loss_trend_.update(step_, st.d_loss, st.g_loss));
-    const bool eval_now = opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_);
+    // Metrics every eval_every steps, and (growing models, eval_phases) at
+    // the end of each phase: one evaluation, one metrics.csv row.
+    const bool phase_eval = st.phase_done && opt_.eval_phases;
+    const bool eval_now =
+        (opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_)) || phase_eval;
     metrics::Report ev;
     if (eval_now) {
       const auto e0 = clock::now();
       ev = evaluate();
       tw += clock::now() - e0;  // images/s counts training only
       warn_lines(metric_trend_.update(step_, ev.fid, ev.kid, ev.precision, ev.recall, ev.coverage));
-      log(LogLevel::Info, format("[step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "
-                                 "coverage %.3f", static_cast<long long>(step_), ev.fid,
-                                 ev.kid, ev.precision, ev.recall, ev.coverage));
+      const std::string res = std::to_string(st.resolution);
+      log(LogLevel::Info, format("[%s %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  recall %.3f  "
+                                 "coverage %.3f",
+                                 phase_eval ? ("phase " + res + "x" + res + " done at step").c_str() : "step",
+                                 static_cast<long long>(step_), ev.fid, ev.kid, ev.precision, ev.recall,
+                                 ev.coverage));
     }
     const bool log_now = st.step % opt_.log_every == 0 || step_ == total_steps_ || eval_now;
     if (log_now) {
@@ -439,22 +447,12 @@ void Trainer::run() {
     }
     if (opt_.sample_every > 0 && (step_ % opt_.sample_every == 0 || step_ == total_steps_))
       write_samples();
-    if (st.phase_done) {  // a growth phase ended: its grid, and its metrics when asked
+    if (st.phase_done) {  // a growth phase ended: its grid (and, above, its metrics)
       const std::string res = std::to_string(st.resolution);
       write_samples("phase_" + res + "x" + res + ".png");
-      if (opt_.eval_phases) {
-        const auto e0 = clock::now();
-        const metrics::Report pe = evaluate();
-        tw += clock::now() - e0;
-        log_metrics(st, ips, &pe);
-        log(LogLevel::Info, format("[phase %sx%s done at step %lld] FID-FMNIST %.3f  KID %.5f  precision %.3f  "
-                                   "recall %.3f  coverage %.3f", res.c_str(), res.c_str(),
-                                   static_cast<long long>(step_), pe.fid, pe.kid, pe.precision, pe.recall,
-                                   pe.coverage));
-      } else {
+      if (!phase_eval)
         log(LogLevel::Info, format("[phase %sx%s done at step %lld]", res.c_str(), res.c_str(),
                                    static_cast<long long>(step_)));
-      }
     }
     if (opt_.checkpoint_every > 0 &&
         (step_ % opt_.checkpoint_every == 0 || step_ == total_steps_))

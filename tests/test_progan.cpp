@@ -9,6 +9,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "autograd/gradcheck.h"
 #include "core/error.h"
@@ -21,6 +23,7 @@
 #include "gan/trainer.h"
 #include "nn/safetensors.h"
 #include "tests/test_images.h"
+#include "tests/test_skip.h"
 
 using namespace gantry;
 using namespace gantry::gan;
@@ -319,4 +322,33 @@ TEST_CASE("progan options: schedules that cannot work are errors naming the opti
   big.apply(Config::parse("model = \"progan\"\nresolution = 64\nsteps = 1\n", "b.toml"));
   big.data = testutil::synthetic_image_folder("gantry_progan_small", 2, 1);
   CHECK_THROWS_WITH(Trainer(big), Catch::Contains("smaller than the resolution 64"));
+}
+
+TEST_CASE("progan trainer: metrics at each phase's end, one metrics.csv row per step", "[progan][metrics]") {
+  const std::string clf = std::string(GANTRY_SOURCE_DIR) + "/assets/fmnist_classifier.safetensors";
+  if (!fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") || !fs::exists(clf))
+    GANTRY_SKIP("Fashion-MNIST or the committed classifier missing (scripts/get-data fashion-mnist)");
+  const std::string data = testutil::synthetic_image_folder("gantry_progan_evaldata", 16, 4);
+  const std::string out = (fs::temp_directory_path() / "gantry_progan_eval").string();
+  fs::remove_all(out);
+  TrainOptions o = growing_options(data, out);
+  o.eval_phases = true;
+  o.eval_n = 20;
+  o.classifier = clf;
+  o.log_every = 1;
+  o.steps = 0;  // the schedule: 4 + 8 + 8 steps; phases end at steps 4 and 20
+  Trainer t(o);
+  t.run();
+  std::ifstream csv(out + "/metrics.csv");
+  std::string line;
+  std::getline(csv, line);
+  CHECK(line.find(",fid_fmnist,kid,precision,recall,class_coverage") != std::string::npos);
+  std::set<long long> steps, with_eval;
+  while (std::getline(csv, line)) {
+    const long long step = std::stoll(line.substr(0, line.find(',')));
+    CHECK(steps.insert(step).second);  // no step twice
+    if (line.back() != ',') with_eval.insert(step);
+  }
+  CHECK(steps.size() == 20);
+  CHECK(with_eval == std::set<long long>{4, 20});
 }
