@@ -247,10 +247,10 @@ TEST_CASE("progan trainer: per-phase batches, Adam resets, exact resume mid-fade
   CHECK(st.alpha == Approx(20.0 / 32));  // the 10th step starts after 5 fade batches of 4
   CHECK(straight.images_seen() == 32 + 24);
 
-  // 6 steps, checkpoint (mid-fade), a fresh trainer resumes to 10.
+  // 5 steps (the boundary at 4, then one fade-in step), checkpoint mid-fade, a fresh trainer resumes to 10.
   TrainOptions ob = growing_options(data, b);
   ob.ema_decay = 0.9;
-  ob.steps = 6;
+  ob.steps = 5;
   {
     Trainer first(ob);
     first.run();
