@@ -474,8 +474,8 @@ void TrainOptions::validate() const {
       check_option(o, e.second, str("options: '", o.key, ".", e.first, "'"));
     }
   }
-  milestones();      // its keys are steps
-  phase_batches();   // its keys are resolutions
+  milestones();                                           // its keys are steps
+  const std::map<int64_t, int64_t> batches = phase_batches();  // its keys are resolutions
   GANTRY_CHECK((schedule == "milestones") == !lr_milestones.empty(),
                schedule == "milestones"
                    ? "options: schedule = \"milestones\" needs lr_milestones (e.g. { 5000 = 0.5 })"
@@ -495,13 +495,13 @@ void TrainOptions::validate() const {
     GANTRY_CHECK((start_resolution & (start_resolution - 1)) == 0 && start_resolution < r,
                  "options: start_resolution ", start_resolution, " must be a power of two below the resolution ",
                  r, " (the schedule cannot reach ", r, " from it)");
-    for (const auto& kv : phase_batches()) {
+    for (const auto& kv : batches) {
       GANTRY_CHECK(kv.first >= start_resolution && kv.first <= r && (kv.first & (kv.first - 1)) == 0,
                    "options: phase_batch gives a batch for ", kv.first, "x", kv.first, ", which the schedule ",
                    start_resolution, " -> ", r, " never reaches");
     }
     for (int64_t res = start_resolution; res <= r; res *= 2) {
-      const int64_t b = phase_batches().count(res) ? phase_batches().at(res) : batch;
+      const int64_t b = batches.count(res) ? batches.at(res) : batch;
       const int64_t g = std::min(mbstd_group, b);
       GANTRY_CHECK(b % g == 0, "options: the batch at ", res, "x", res, " (", b,
                    ") is not a multiple of the minibatch-stddev group (mbstd_group ", mbstd_group, ")");
