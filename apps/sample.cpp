@@ -71,10 +71,7 @@ int run_sample(int argc, char** argv) {
     Tensor zb = reshape(gan::truncated_normal({1, latent}, trunc, &gb), {latent});
     Tensor z = gan::interpolate(za, zb, frames, mode == "slerp");  // [frames, latent]
     Tensor y = K ? full({frames}, static_cast<double>(cls >= 0 ? cls : 0), kInt64) : Tensor();
-    all = G.generate(z, y);
-    const int64_t R = G.config.resolution;
-    if (all.size(2) < R) all = upsample_nearest2d(all, {R, R});  // a growing model mid-way: full size
-    all = clamp(all, -1.0, 1.0);
+    all = clamp(gan::full_resolution(G, G.generate(z, y)), -1.0, 1.0);
     gan::save_png_grid(f.str("png"), all, frames, 2);
     std::fprintf(stderr, "gantry sample: %s interpolation, %lld frames, strip in %s\n", mode.c_str(),
                  frames, f.str("png").c_str());

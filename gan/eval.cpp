@@ -21,6 +21,11 @@ namespace gan {
 
 namespace fs = std::filesystem;
 
+Tensor full_resolution(const GeneratorNet& G, const Tensor& images) {
+  const int64_t R = G.config.resolution;
+  return images.size(2) < R ? upsample_nearest2d(images, {R, R}) : images;
+}
+
 Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, double truncation,
                     int64_t cls) {
   GANTRY_CHECK(n >= 1 && batch >= 1, "draw_samples: n (", n, ") and batch (", batch, ") must be positive");
@@ -39,9 +44,7 @@ Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, do
       for (int64_t i = 0; i < b; ++i) labels[i] = cls >= 0 ? cls : (done + i) % K;
       y = from_vector<int64_t>(labels, {b});
     }
-    Tensor x = G.generate(truncated_normal({b, latent}, truncation, &gen), y).to(kCPU);
-    if (x.size(2) < G.config.resolution)  // a growing model mid-way: shown at full size
-      x = upsample_nearest2d(x, {G.config.resolution, G.config.resolution});
+    Tensor x = full_resolution(G, G.generate(truncated_normal({b, latent}, truncation, &gen), y).to(kCPU));
     parts.push_back(clamp(x, -1.0, 1.0));
   }
   if (was_training) G.train();

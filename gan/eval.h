@@ -81,6 +81,11 @@ EvalInput inspect_eval_input(const std::string& path);
 // when none does.
 EvalResult evaluate_input(const EvalRequest& req, const LogSink& log);
 
+// G's images at its full resolution: a growing generator below
+// G.config.resolution has its output enlarged by repeating pixels (nearest);
+// other images are returned as they are. [N, C, r, r] -> [N, C, R, R].
+Tensor full_resolution(const GeneratorNet& G, const Tensor& images);
+
 // n images from G (eval mode, no graph) in batches of `batch`, latents from
 // `seed` truncated at `truncation`; class-conditional generators draw class
 // `cls`, or classes 0, 1, ..., K-1, 0, ... in turn when cls < 0.

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gan/data/image.h"
+#include "gan/eval.h"
 #include "gan/metrics/evaluator.h"
 #include "gan/trainer.h"
 
@@ -36,7 +37,7 @@ void Trainer::write_samples(const std::string& name) const {
   g.eval();
   // A growing generator's current resolution, enlarged to the final one, so
   // grids over the run compare.
-  Tensor imgs = full_size(g.generate(fixed_noise_, fixed_labels_)).to(kCPU);
+  Tensor imgs = full_resolution(g, g.generate(fixed_noise_, fixed_labels_)).to(kCPU);
   if (was_training) g.train();
   fs::create_directories(opt_.out + "/samples");
   const std::string path = opt_.out + "/samples/" + name;

@@ -198,11 +198,6 @@ Tensor Trainer::grow_reals(const Tensor& real) const {
   return x;
 }
 
-Tensor Trainer::full_size(const Tensor& images) const {
-  const int64_t R = G_->config.resolution;
-  return images.size(2) < R ? upsample_nearest2d(images, {R, R}) : images;
-}
-
 Tensor Trainer::draw_labels(int64_t n) {
   if (opt_.num_classes() == 0) return Tensor();
   return to_dev(randint(0, opt_.num_classes(), {n}, kInt64, &rng_));

@@ -137,8 +137,6 @@ class Trainer {
   GrowthState advance_growth();
   // Real images [B, C, R, R] at the phase's resolution (and fade-in blend).
   Tensor grow_reals(const Tensor& real) const;
-  // Full-resolution view of a growing generator's output (nearest).
-  Tensor full_size(const Tensor& images) const;
   void write_samples(const std::string& name) const;  // a grid to OUT/samples/NAME
   // The growth schedule as text, saved in checkpoints: a resume must match it.
   std::string growth_signature() const;
