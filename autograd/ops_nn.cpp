@@ -160,6 +160,34 @@ Tensor minibatch_stddev(const Tensor& x, int64_t group_size, int64_t features) {
   return cat({x, reshape(s, {N, F, H, W})}, 1);
 }
 
+Tensor modulated_conv2d(const Tensor& x, const Tensor& w, const Tensor& s, bool demodulate,
+                        int64_t padding, ModConvForm form, double eps) {
+  const char* op = "modulated_conv2d";
+  check_4d(op, x);
+  detail::check_floating(op, x);
+  detail::check_same(op, x, w);
+  detail::check_same(op, x, s);
+  GANTRY_CHECK(w.dim() == 4 && w.size(1) == x.size(1), op, ": weight ", shape_str(w.shape()),
+               " must be [O, C, K, K] with C = ", x.size(1), " input channels of ", shape_str(x.shape()));
+  GANTRY_CHECK(s.dim() == 2 && s.size(0) == x.size(0) && s.size(1) == x.size(1), op, ": styles ",
+               shape_str(s.shape()), " must be [N, C] = [", x.size(0), ", ", x.size(1), "]");
+  GANTRY_CHECK(padding >= 0, op, ": negative padding ", padding);
+  GANTRY_CHECK(eps > 0, op, ": eps ", eps, " must be positive");
+  const int64_t N = x.size(0), C = x.size(1), O = w.size(0), KH = w.size(2), KW = w.size(3);
+  if (form == ModConvForm::ScaleConvScale) {
+    Tensor y = conv2d(mul(x, reshape(s, {N, C, 1, 1})), w, Tensor(), {1, 1}, {padding, padding});
+    if (!demodulate) return y;
+    // sum_{c,k} (w[o,c,k] s[n,c])^2 = (s^2 [N,C]) @ (sum_k w^2 [O,C])^T -> [N,O]
+    Tensor d = rsqrt(add(matmul(mul(s, s), transpose(sum(mul(w, w), {2, 3}), 0, 1)), eps));
+    return mul(y, reshape(d, {N, O, 1, 1}));
+  }
+  Tensor wn = mul(reshape(w, {1, O, C, KH, KW}), reshape(s, {N, 1, C, 1, 1}));  // [N,O,C,K,K]
+  if (demodulate) wn = mul(wn, rsqrt(add(sum(mul(wn, wn), {2, 3, 4}, true), eps)));
+  Tensor y = conv2d(reshape(x, {1, N * C, x.size(2), x.size(3)}), reshape(wn, {N * O, C, KH, KW}),
+                    Tensor(), {1, 1}, {padding, padding}, {1, 1}, N);
+  return reshape(y, {N, O, y.size(2), y.size(3)});
+}
+
 // ---------------------------------------------------------------- pooling
 Tensor avg_pool2d(const Tensor& x, Pair k, Pair stride, Pair padding) {
   check_4d("avg_pool2d", x);

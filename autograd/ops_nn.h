@@ -40,6 +40,24 @@ Tensor pixel_norm(const Tensor& x, double eps = 1e-8);
 // group's samples. It lets D see a batch's variety (against mode collapse).
 Tensor minibatch_stddev(const Tensor& x, int64_t group_size = 4, int64_t features = 1);
 
+// Modulated convolution (StyleGAN2, Karras et al. 2020): each sample n
+// convolves with its own weight, the shared weight w [O,C,K,K] scaled per
+// input channel by its style s [N,C],
+//   w'[n,o,c,...] = w[o,c,...] * s[n,c],
+// and, when demodulating, rescaled so each output channel has unit expected
+// norm again: w''[n,o,...] = w'[n,o,...] / sqrt(sum_{c,kh,kw} w'[n,o,c,kh,kw]^2 + eps).
+// x [N,C,H,W] -> [N,O,OH,OW] (stride 1, `padding` on each side). Two forms,
+// equal up to rounding (a test holds them to it):
+//   Grouped         one grouped conv2d with groups = N over x viewed as
+//                   [1, N*C, H, W] and the per-sample weights [N*O, C, K, K]
+//   ScaleConvScale  scale x by s, one ordinary conv2d with the shared w,
+//                   scale the output by the per-(n, o) demodulation factor
+// Differentiable in x, w and s, to any order (both are composed of ops).
+enum class ModConvForm { Grouped, ScaleConvScale };
+Tensor modulated_conv2d(const Tensor& x, const Tensor& w, const Tensor& styles, bool demodulate = true,
+                        int64_t padding = 0, ModConvForm form = ModConvForm::Grouped,
+                        double eps = 1e-8);
+
 // ---------------------------------------------------------------- pooling
 // stride {0,0} means stride = kernel. avg_pool2d counts padding in the divisor.
 Tensor avg_pool2d(const Tensor& x, Pair kernel, Pair stride = {0, 0}, Pair padding = {0, 0});

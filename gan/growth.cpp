@@ -2,23 +2,20 @@
 #include "gan/growth.h"
 
 #include "core/error.h"
+#include "gan/models/model.h"
 
 namespace gantry {
 namespace gan {
 
-namespace {
-bool pow2(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
-}  // namespace
-
 GrowthSchedule::GrowthSchedule(int64_t start, int64_t final_res, int64_t phase_images, int64_t batch,
                                std::map<int64_t, int64_t> batches)
     : start_(start), final_(final_res), phase_images_(phase_images), batch_(batch), batches_(std::move(batches)) {
-  GANTRY_CHECK(pow2(start) && pow2(final_res) && start >= 4 && start < final_res, "growth: resolutions ", start,
+  GANTRY_CHECK(is_power_of_two(start) && is_power_of_two(final_res) && start >= 4 && start < final_res, "growth: resolutions ", start,
                " -> ", final_res, " must be powers of two with 4 <= start < final");
   GANTRY_CHECK(phase_images >= 1, "growth: phase_images ", phase_images, " must be positive");
   GANTRY_CHECK(batch >= 1, "growth: batch ", batch, " must be positive");
   for (const auto& kv : batches_) {
-    GANTRY_CHECK(pow2(kv.first) && kv.first >= start && kv.first <= final_res, "growth: a batch size is given for ",
+    GANTRY_CHECK(is_power_of_two(kv.first) && kv.first >= start && kv.first <= final_res, "growth: a batch size is given for ",
                  kv.first, "x", kv.first, ", which the schedule ", start, " -> ", final_res, " never reaches");
     GANTRY_CHECK(kv.second >= 1, "growth: the batch size at ", kv.first, " (", kv.second, ") must be positive");
   }

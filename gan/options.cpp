@@ -490,13 +490,13 @@ void TrainOptions::validate() const {
     GANTRY_CHECK(init == "default", "options: ", model, "'s equalized layers initialize themselves: "
                  "init must be \"default\", not \"", init, "\"");
     const int64_t r = image_resolution();
-    GANTRY_CHECK(r >= 8 && (r & (r - 1)) == 0, "options: ", model, " grows to a power of two; resolution ",
+    GANTRY_CHECK(r >= 8 && is_power_of_two(r), "options: ", model, " grows to a power of two; resolution ",
                  r, " is not one (8, 16, 32, 64, ...)");
-    GANTRY_CHECK((start_resolution & (start_resolution - 1)) == 0 && start_resolution < r,
+    GANTRY_CHECK(is_power_of_two(start_resolution) && start_resolution < r,
                  "options: start_resolution ", start_resolution, " must be a power of two below the resolution ",
                  r, " (the schedule cannot reach ", r, " from it)");
     for (const auto& kv : batches) {
-      GANTRY_CHECK(kv.first >= start_resolution && kv.first <= r && (kv.first & (kv.first - 1)) == 0,
+      GANTRY_CHECK(kv.first >= start_resolution && kv.first <= r && is_power_of_two(kv.first),
                    "options: phase_batch gives a batch for ", kv.first, "x", kv.first, ", which the schedule ",
                    start_resolution, " -> ", r, " never reaches");
     }

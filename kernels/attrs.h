@@ -78,6 +78,26 @@ struct ShuffleAttrs {
   int64_t factor;
 };
 
+// upfirdn2d: upsample by zero insertion (up), pad (negative: crop), FIR
+// filter, keep every down-th sample; per axis. flip_filter = false convolves
+// with the filter (the taps are reversed), true correlates with it as stored.
+struct UpFirDnAttrs {
+  int64_t up_h = 1, up_w = 1, down_h = 1, down_w = 1;
+  int64_t pad_left = 0, pad_right = 0, pad_top = 0, pad_bottom = 0;
+  bool flip_filter = false;
+  double gain = 1.0;
+};
+
+// bias_act, bias_act_grad: the activation of the fused bias + activation op.
+enum class Activation : int32_t { Linear, Relu, LeakyRelu, Tanh, Sigmoid };
+
+// bias_act: y = clamp(act(x + b) * gain, -clamp, clamp) (no clamp if clamp < 0);
+// alpha is leaky_relu's negative slope.
+struct BiasActAttrs {
+  Activation act = Activation::Linear;
+  double alpha = 0.2, gain = 1.0, clamp = -1.0;
+};
+
 #define GANTRY_ATTRS_LIST(X) \
   X(NoAttrs)                 \
   X(SlopeAttrs)              \
@@ -89,7 +109,9 @@ struct ShuffleAttrs {
   X(DimAttrs)                \
   X(BatchNormAttrs)          \
   X(AdamAttrs)               \
-  X(ShuffleAttrs)
+  X(ShuffleAttrs)             \
+  X(UpFirDnAttrs)             \
+  X(BiasActAttrs)
 
 enum class AttrKind : uint8_t {
 #define GANTRY_X(A) A,

@@ -191,6 +191,53 @@ template <typename T> struct Clamp {
   }
 };
 
+// bias_act: y = clamp(act(x + b) * gain, -clamp, clamp); no clamp if clamp < 0.
+template <typename T> struct BiasAct {
+  kernels::Activation act;
+  T alpha, gain, clamp;
+  explicit BiasAct(const kernels::BiasActAttrs& a)
+      : act(a.act), alpha(static_cast<T>(a.alpha)), gain(static_cast<T>(a.gain)),
+        clamp(static_cast<T>(a.clamp)) {}
+  GANTRY_HD T operator()(T x, T b) const {
+    T z = x + b;
+    switch (act) {
+      case kernels::Activation::Linear: break;
+      case kernels::Activation::Relu: z = z > T(0) ? z : T(0); break;
+      case kernels::Activation::LeakyRelu: z = z > T(0) ? z : z * alpha; break;
+      case kernels::Activation::Tanh: z = m_tanh(z); break;
+      case kernels::Activation::Sigmoid: z = Sigmoid<T>()(z); break;
+    }
+    z = z * gain;
+    if (clamp >= T(0)) z = z > clamp ? clamp : (z < -clamp ? -clamp : z);
+    return z;
+  }
+};
+// bias_act's first-order backward from its output y (not its input):
+// (g, y) -> g * gain * act'(z), 0 where the clamp cut y off. Each activation's
+// derivative is a function of its value, s = y / gain:
+//   linear 1;  relu s > 0;  leaky relu s > 0 ? 1 : alpha;  tanh 1 - s^2;
+//   sigmoid s (1 - s).
+template <typename T> struct BiasActGrad {
+  kernels::Activation act;
+  T alpha, gain, clamp;
+  explicit BiasActGrad(const kernels::BiasActAttrs& a)
+      : act(a.act), alpha(static_cast<T>(a.alpha)), gain(static_cast<T>(a.gain)),
+        clamp(static_cast<T>(a.clamp)) {}
+  GANTRY_HD T operator()(T g, T y) const {
+    if (clamp >= T(0) && !(y < clamp && y > -clamp)) return T(0);
+    const T s = y / gain;
+    T d = T(1);
+    switch (act) {
+      case kernels::Activation::Linear: break;
+      case kernels::Activation::Relu: d = s > T(0) ? T(1) : T(0); break;
+      case kernels::Activation::LeakyRelu: d = s > T(0) ? T(1) : alpha; break;
+      case kernels::Activation::Tanh: d = T(1) - s * s; break;
+      case kernels::Activation::Sigmoid: d = s * (T(1) - s); break;
+    }
+    return g * gain * d;
+  }
+};
+
 // The functor of an op, built from the call's attributes (attribute-free
 // functors are default-constructed).
 template <typename F, typename A>

@@ -47,6 +47,11 @@ Tensor EqualizedLinear::forward(const Tensor& x) {
   return bias.defined() ? add(y, scaled(bias, lr_mul)) : y;
 }
 
+Tensor EqualizedLinear::forward_act(const Tensor& x, Activation act, double clamp) {
+  Tensor y = matmul(x, transpose(scaled(weight, scale), 0, 1));
+  return bias_act(y, bias.defined() ? scaled(bias, lr_mul) : Tensor(), act, 0.2, -1.0, clamp);
+}
+
 std::string EqualizedLinear::repr() const {
   std::ostringstream os;
   os << "EqualizedLinear(in_features=" << weight.size(1) << ", out_features=" << weight.size(0)
@@ -71,6 +76,11 @@ EqualizedConv2d::EqualizedConv2d(int64_t in, int64_t out, int64_t k, int64_t str
 
 Tensor EqualizedConv2d::forward(const Tensor& x) {
   return conv2d(x, scaled(weight, scale), bias, {stride, stride}, {padding, padding});
+}
+
+Tensor EqualizedConv2d::forward_act(const Tensor& x, Activation act, double clamp) {
+  return bias_act(conv2d(x, scaled(weight, scale), Tensor(), {stride, stride}, {padding, padding}), bias,
+                  act, 0.2, -1.0, clamp);
 }
 
 std::string EqualizedConv2d::repr() const {
@@ -124,6 +134,46 @@ Tensor MinibatchStdDev::forward(const Tensor& x) { return minibatch_stddev(x, gr
 std::string MinibatchStdDev::repr() const {
   std::ostringstream os;
   os << "MinibatchStdDev(group_size=" << group_size << ", features=" << features << ")";
+  return os.str();
+}
+
+// ---------------------------------------------------------- ModulatedConv2d
+ModulatedConv2d::ModulatedConv2d(int64_t in, int64_t out, int64_t k, int64_t w_dim, bool demodulate,
+                                 int64_t up, ModConvForm form)
+    : demodulate(demodulate), up(up), form(form) {
+  check_conv("ModulatedConv2d", in, out, k, 1, k / 2);
+  GANTRY_CHECK(w_dim > 0, "ModulatedConv2d: w_dim ", w_dim, " must be positive");
+  GANTRY_CHECK(up == 1 || up == 2, "ModulatedConv2d: up must be 1 or 2, got ", up);
+  GANTRY_CHECK(k % 2 == 1, "ModulatedConv2d: kernel ", k, " must be odd (same-size padding)");
+  affine = register_module("affine", std::make_shared<EqualizedLinear>(w_dim, in, true, 1.0, 1.0, 1.0));
+  weight = register_parameter("weight", empty({out, in, k, k}));
+  init::normal_(weight, 0.0, 1.0);
+  filter = register_buffer("filter", make_resample_filter({1, 3, 3, 1}, Tensor()));
+  scale = 1.0 / std::sqrt(static_cast<double>(in * k * k));
+}
+
+Tensor ModulatedConv2d::forward(const Tensor&) {
+  throw Error("ModulatedConv2d: forward needs the latent w as well: call forward(x, w)");
+}
+
+Tensor ModulatedConv2d::styles(const Tensor& w) { return affine->forward(w); }
+
+Tensor ModulatedConv2d::forward(const Tensor& x, const Tensor& w) {
+  GANTRY_CHECK(x.dim() == 4 && x.size(1) == weight.size(1), "ModulatedConv2d: input ",
+               shape_str(x.shape()), " must be [N, ", weight.size(1), ", H, W]");
+  GANTRY_CHECK(w.dim() == 2 && w.size(0) == x.size(0) && w.size(1) == affine->weight.size(1),
+               "ModulatedConv2d: w ", shape_str(w.shape()), " must be [", x.size(0), ", ",
+               affine->weight.size(1), "]");
+  const Tensor s = mul(styles(w), scale);
+  const Tensor in = up == 2 ? upsample2d(x, filter.to(x.dtype()), 2) : x;
+  return modulated_conv2d(in, weight, s, demodulate, weight.size(2) / 2, form);
+}
+
+std::string ModulatedConv2d::repr() const {
+  std::ostringstream os;
+  os << "ModulatedConv2d(" << weight.size(1) << ", " << weight.size(0) << ", kernel_size=" << weight.size(2)
+     << ", w_dim=" << affine->weight.size(1) << ", demodulate=" << (demodulate ? "True" : "False")
+     << ", up=" << up << ", form=" << (form == ModConvForm::Grouped ? "grouped" : "scale_conv_scale") << ")";
   return os.str();
 }
 

@@ -13,6 +13,14 @@
 //                    (minibatch_stddev)
 //   to_rgb / from_rgb  1x1 equalized convolutions between features and
 //                    image channels (to_rgb with gain 1: a linear read-out)
+//   ModulatedConv2d  StyleGAN2's convolution: a style per input channel from
+//                    w (an affine layer, bias 1), modulation and
+//                    demodulation (modulated_conv2d, either form), optional
+//                    2x upsampling through the [1,3,3,1] filter (upfirdn2d)
+//
+// forward_act(x, act) runs a layer's bias and activation as one fused
+// bias_act (with StyleGAN's gains: sqrt 2 for leaky relu) instead of a
+// separate add and activation.
 //
 // The scaling is ops on the stored weight (mul), so every derivative order
 // comes from the ops; the new normalizations are composite ops of
@@ -24,6 +32,7 @@
 #include <cmath>
 #include <memory>
 
+#include "autograd/ops.h"
 #include "nn/module.h"
 
 namespace gantry {
@@ -37,6 +46,8 @@ class EqualizedLinear : public Module {
   EqualizedLinear(int64_t in, int64_t out, bool bias = true, double gain = kSqrt2, double lr_mul = 1.0,
                   double bias_init = 0.0);
   Tensor forward(const Tensor& x) override;
+  // act(x W^T + b) * act_gain, fused (bias_act); clamp < 0: no clamp.
+  Tensor forward_act(const Tensor& x, Activation act, double clamp = -1.0);
   std::string repr() const override;
   Tensor weight, bias;  // [out, in] ~ N(0, 1) / lr_mul, [out]
   double scale;         // gain / sqrt(in) * lr_mul
@@ -49,6 +60,8 @@ class EqualizedConv2d : public Module {
   EqualizedConv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0,
                   bool bias = true, double gain = kSqrt2);
   Tensor forward(const Tensor& x) override;
+  // act(conv(x) + b) * act_gain, the bias and activation fused (bias_act).
+  Tensor forward_act(const Tensor& x, Activation act, double clamp = -1.0);
   std::string repr() const override;
   Tensor weight, bias;  // [out, in, K, K] ~ N(0, 1), [out] = 0
   double scale;         // gain / sqrt(in * K * K)
@@ -83,6 +96,29 @@ class MinibatchStdDev : public Module {
   Tensor forward(const Tensor& x) override;
   std::string repr() const override;
   int64_t group_size, features;
+};
+
+// x [N, in, H, W], w [N, w_dim] -> [N, out, H*up, W*up] (padding K/2: same size
+// before the upsampling). styles = affine(w) [N, in], scaled by 1/sqrt(in*K*K)
+// (the equalized learning rate, applied to the styles); with up = 2 the input
+// is upsampled through the [1,3,3,1] filter first. No bias here: StyleGAN's
+// layers add noise before their bias_act.
+class ModulatedConv2d : public Module {
+ public:
+  ModulatedConv2d(int64_t in, int64_t out, int64_t kernel, int64_t w_dim, bool demodulate = true,
+                  int64_t up = 1, ModConvForm form = ModConvForm::Grouped);
+  Tensor forward(const Tensor& x) override;  // an error: the layer needs w
+  Tensor forward(const Tensor& x, const Tensor& w);
+  // The styles for w: [N, w_dim] -> [N, in] (before the equalized scale).
+  Tensor styles(const Tensor& w);
+  std::string repr() const override;
+  std::shared_ptr<EqualizedLinear> affine;  // w_dim -> in, bias init 1
+  Tensor weight;                            // [out, in, K, K] ~ N(0, 1)
+  Tensor filter;                            // [4] buffer: [1,3,3,1] / 8
+  double scale;                             // 1 / sqrt(in * K * K)
+  bool demodulate;
+  int64_t up;
+  ModConvForm form;
 };
 
 // Features [N, in, H, W] -> image channels [N, channels, H, W] (gain 1).

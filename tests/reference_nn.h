@@ -665,5 +665,114 @@ inline Ref cross_entropy(const Ref& logits, const Ref& target, Red r) {
   return nll_loss(log_softmax(logits, 1), target, r);
 }
 
+
+// Modulated convolution by its definition: per sample n, the weight
+// w[o,c,..] * s[n,c], demodulated by the root of its per-o sum of squares
+// (+ eps), then an ordinary convolution of that sample.
+inline Ref modulated_conv2d(const Ref& x, const Ref& w, const Ref& s, bool demod, int64_t pad,
+                            double eps = 1e-8) {
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const int64_t O = w.shape[0], KK = w.shape[2] * w.shape[3];
+  Ref out;
+  for (int64_t n = 0; n < N; ++n) {
+    Ref wn{w.shape, w.v};
+    for (int64_t o = 0; o < O; ++o) {
+      double ss = 0;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t k = 0; k < KK; ++k) {
+          double& v = wn.v[(o * C + c) * KK + k];
+          v *= s.v[n * C + c];
+          ss += v * v;
+        }
+      if (demod)
+        for (int64_t k = 0; k < C * KK; ++k) wn.v[o * C * KK + k] /= std::sqrt(ss + eps);
+    }
+    Ref xn{{1, C, H, W}, std::vector<double>(x.v.begin() + n * C * H * W, x.v.begin() + (n + 1) * C * H * W)};
+    Ref yn = conv2d(xn, wn, nullptr, {1, 1}, {pad, pad}, {1, 1}, 1);
+    if (n == 0) out = Ref{{N, O, yn.shape[2], yn.shape[3]}, {}};
+    out.v.insert(out.v.end(), yn.v.begin(), yn.v.end());
+  }
+  return out;
+}
+
+// upfirdn2d, step by step as its definition reads (kernels/ops/upfirdn.h):
+// x [N,C,H,W] is upsampled by zero insertion into a [H*uh, W*uw] grid, padded
+// (negative pads crop) into an explicit array, convolved with f [FH,FW]
+// (flipped unless flip), and every down-th sample kept.
+inline Ref upfirdn2d(const Ref& x, const Ref& f, int64_t uh, int64_t uw, int64_t dh, int64_t dw,
+                     int64_t left, int64_t right, int64_t top, int64_t bottom, bool flip,
+                     double gain) {
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const int64_t FH = f.shape[0], FW = f.shape[1];
+  const int64_t PH = H * uh + top + bottom, PW = W * uw + left + right;
+  const int64_t OH = (PH - FH) / dh + 1, OW = (PW - FW) / dw + 1;
+  Ref y{{N, C, OH, OW}, std::vector<double>(N * C * OH * OW)};
+  std::vector<double> up(H * uh * W * uw), padded(PH * PW);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      std::fill(up.begin(), up.end(), 0.0);
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w) up[(h * uh) * (W * uw) + w * uw] = x.v[i4(n, c, h, w, x.shape)];
+      for (int64_t ph = 0; ph < PH; ++ph)
+        for (int64_t pw = 0; pw < PW; ++pw) {
+          const int64_t sh = ph - top, sw = pw - left;  // position in the upsampled grid
+          const bool inside = sh >= 0 && sh < H * uh && sw >= 0 && sw < W * uw;
+          padded[ph * PW + pw] = inside ? up[sh * (W * uw) + sw] : 0.0;
+        }
+      // Full-resolution "valid" filtering, then keep every down-th sample.
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          double acc = 0;
+          for (int64_t a = 0; a < FH; ++a)
+            for (int64_t b = 0; b < FW; ++b) {
+              const double tap = flip ? f.v[a * FW + b] : f.v[(FH - 1 - a) * FW + (FW - 1 - b)];
+              acc += tap * padded[(oh * dh + a) * PW + (ow * dw + b)];
+            }
+          y.v[i4(n, c, oh, ow, y.shape)] = gain * acc;
+        }
+    }
+  return y;
+}
+
+// bias_act unfused: z = x + b (b [C] along dim 1, or none), the activation,
+// the gain, then the clamp (clamp < 0: none).
+// act: 0 linear, 1 relu, 2 leaky relu (alpha), 3 tanh, 4 sigmoid.
+inline double activation(int act, double z, double alpha) {
+  switch (act) {
+    case 1: return z > 0 ? z : 0.0;
+    case 2: return z > 0 ? z : alpha * z;
+    case 3: return std::tanh(z);
+    case 4: return 1.0 / (1.0 + std::exp(-z));
+    default: return z;
+  }
+}
+inline Ref bias_act(const Ref& x, const Ref* b, int act, double alpha, double gain, double clamp) {
+  const int64_t C = x.shape[1], S = inner_size(x.shape);
+  Ref y{x.shape, std::vector<double>(x.v.size())};
+  for (size_t i = 0; i < x.v.size(); ++i) {
+    const int64_t c = (static_cast<int64_t>(i) / S) % C;
+    double v = activation(act, x.v[i] + (b ? b->v[c] : 0.0), alpha) * gain;
+    if (clamp >= 0) v = std::min(std::max(v, -clamp), clamp);
+    y.v[i] = v;
+  }
+  return y;
+}
+// bias_act's backward from the output: g * gain * act'(z) with z recovered
+// from y (inverting the activation), 0 where |y| reached the clamp.
+inline Ref bias_act_grad(const Ref& g, const Ref& y, int act, double alpha, double gain, double clamp) {
+  Ref d{y.shape, std::vector<double>(y.v.size())};
+  for (size_t i = 0; i < y.v.size(); ++i) {
+    const double s = y.v[i] / gain;
+    double slope = 1.0;
+    if (act == 1) slope = s > 0 ? 1.0 : 0.0;
+    if (act == 2) slope = s > 0 ? 1.0 : alpha;
+    if (act == 3) slope = 1.0 - s * s;          // tanh' = 1 - tanh^2
+    if (act == 4) slope = s * (1.0 - s);        // sigmoid' = s (1 - s)
+    if (clamp >= 0 && std::fabs(y.v[i]) >= clamp) slope = 0.0;
+    d.v[i] = g.v[i] * gain * slope;
+  }
+  return d;
+}
+
 }  // namespace nn
 }  // namespace ref

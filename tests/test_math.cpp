@@ -137,6 +137,7 @@ TEST_CASE("math: every elementwise CPU kernel computes its shared functor", "[ma
   using kernels::SlopeAttrs;
   using kernels::EluAttrs;
   using kernels::ClampAttrs;
+  using kernels::BiasActAttrs;
 #define GANTRY_ELEMENTWISE(name, Functor, Attrs, n_in, types, flags) \
   check_entry_all<math::Functor, Attrs, n_in, EwTypes::types>(OpId::name, &count);
 #include "kernels/ops/all.h"

@@ -12,6 +12,7 @@
 //   sngan     DCGAN                          conv discriminator, SpectralNorm   28 or 32
 //   cdcgan    DCGAN fed [z, embed(y)]        DCGAN features + projection head   28 or 32
 //   progan    progressive (growing)          progressive (growing)              a power of two >= 8
+//   stylegan2 mapping + synthesis (StyleNet)     residual, minibatch stddev         a power of two >= 4
 //
 // Images are [N, C, R, R] in [-1, 1] with C = config.channels and R the
 // model's current resolution(): config.resolution for fixed models; for
@@ -19,6 +20,7 @@
 // rises from config.start_resolution to config.resolution during training.
 // Labels are int64 [N] in [0, num_classes).
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,7 +43,25 @@ struct ModelConfig {
   int64_t fmap_base = 2048;
   int64_t fmap_max = 128;
   int64_t mbstd_group = 4;
+  // Style-based models (stylegan2): W's width, the mapping network's depth
+  // and learning-rate multiplier; the feature maps follow fmap_base/fmap_max.
+  int64_t w_dim = 512;
+  int64_t mapping_layers = 8;
+  double mapping_lr_mul = 0.01;
 };
+
+// Helpers of the resolution-general families (progan, stylegan2).
+inline bool is_power_of_two(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
+// The smallest k with 2^k >= x (log2 of a power of two).
+inline int64_t log2_ceil(int64_t x) {
+  int64_t k = 0;
+  while ((int64_t{1} << k) < x) ++k;
+  return k;
+}
+// Feature maps at resolution r: max(1, min(fmap_base / r, fmap_max)).
+inline int64_t feature_maps(const ModelConfig& c, int64_t r) {
+  return std::max<int64_t>(1, std::min(c.fmap_base / r, c.fmap_max));
+}
 
 // Growing networks (progan). Level 0 works at start_resolution, level k at
 // start_resolution * 2^k. With alpha < 1 the newest block (level's) is being
@@ -54,6 +74,31 @@ class GrowingNet {
   virtual int64_t level() const = 0;
   virtual double alpha() const = 0;
   virtual int64_t max_level() const = 0;
+};
+
+// Per-layer noise of a style-based synthesis network: fresh N(0, 1) maps
+// (training), each layer's fixed stored map (reproducible images), or none.
+enum class NoiseMode { Random, Const, None };
+
+// Generators with an intermediate latent space W (stylegan2): a mapping
+// network z -> w, a synthesis network that reads one w per layer (num_ws() of
+// them, so different layers may take different w: style mixing), and w_avg,
+// the running mean of w that truncation pulls towards.
+class StyleNet {
+ public:
+  virtual ~StyleNet() = default;
+  virtual int64_t num_ws() const = 0;
+  virtual int64_t w_dim() const = 0;
+  // z [N, latent] -> ws [N, num_ws, w_dim] (the same w repeated); with psi < 1
+  // the first `cutoff` ws (all if cutoff < 0) become w_avg + psi (w - w_avg).
+  // In training mode each call also moves w_avg towards the batch's mean w.
+  virtual Tensor mapping(const Tensor& z, double psi = 1.0, int64_t cutoff = -1) = 0;
+  // ws [N, num_ws, w_dim] -> images [N, C, R, R]
+  virtual Tensor synthesis(const Tensor& ws, NoiseMode noise = NoiseMode::Random) = 0;
+  virtual Tensor w_avg() const = 0;  // [w_dim]
+  // The affine map from w to the first layer's styles, [styles, w_dim]
+  // (closed-form semantic directions, SeFa, factorize it).
+  virtual Tensor first_style_weight() const = 0;
 };
 
 class GeneratorNet : public nn::Module {
@@ -86,6 +131,8 @@ class DiscriminatorNet : public nn::Module {
 
 // The GrowingNet side of a network, or nullptr for a fixed-resolution one.
 inline GrowingNet* as_growing(nn::Module& m) { return dynamic_cast<GrowingNet*>(&m); }
+// The StyleNet side of a generator, or nullptr for a model without a W space.
+inline StyleNet* as_style(nn::Module& m) { return dynamic_cast<StyleNet*>(&m); }
 // True for models whose networks grow (progan).
 bool is_growing_model(const std::string& model);
 

@@ -15,12 +15,6 @@ namespace gan {
 using std::make_shared;
 
 namespace {
-bool pow2(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
-int64_t log2i(int64_t x) {
-  int64_t k = 0;
-  while ((int64_t{1} << k) < x) ++k;
-  return k;
-}
 Tensor lrelu(const Tensor& x) { return leaky_relu(x, 0.2); }
 // a + alpha * (b - a)
 Tensor lerp(const Tensor& a, const Tensor& b, double alpha) { return add(a, mul(sub(b, a), alpha)); }
@@ -41,8 +35,8 @@ class Pair2 : public nn::Module {
 
 ProGANGrowth::ProGANGrowth(const ModelConfig& c, const char* who) : who_(who) {
   check_progan_config(c);
-  nblocks_ = log2i(c.resolution) - 1;  // 4 .. R
-  first_block_ = log2i(c.start_resolution) - 2;
+  nblocks_ = log2_ceil(c.resolution) - 1;  // 4 .. R
+  first_block_ = log2_ceil(c.start_resolution) - 2;
   max_level_ = nblocks_ - 1 - first_block_;
   level_ = max_level_;  // a fresh network is the full one; the trainer sets the growth
 }
@@ -54,14 +48,12 @@ void ProGANGrowth::set_growth(int64_t level, double alpha) {
   alpha_ = alpha;
 }
 
-int64_t progan_features(const ModelConfig& c, int64_t r) {
-  return std::max<int64_t>(1, std::min(c.fmap_base / r, c.fmap_max));
-}
+int64_t progan_features(const ModelConfig& c, int64_t r) { return feature_maps(c, r); }
 
 void check_progan_config(const ModelConfig& c) {
-  GANTRY_CHECK(pow2(c.resolution) && c.resolution >= 8, "progan: resolution ", c.resolution,
+  GANTRY_CHECK(is_power_of_two(c.resolution) && c.resolution >= 8, "progan: resolution ", c.resolution,
                " must be a power of two, at least 8");
-  GANTRY_CHECK(pow2(c.start_resolution) && c.start_resolution >= 4 && c.start_resolution < c.resolution,
+  GANTRY_CHECK(is_power_of_two(c.start_resolution) && c.start_resolution >= 4 && c.start_resolution < c.resolution,
                "progan: start_resolution ", c.start_resolution,
                " must be a power of two, at least 4 and below the resolution ", c.resolution);
   GANTRY_CHECK(c.fmap_base >= 1 && c.fmap_max >= 1, "progan: fmap_base (", c.fmap_base, ") and fmap_max (",
