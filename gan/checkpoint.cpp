@@ -51,6 +51,17 @@ uint64_t meta_u64(const std::map<std::string, std::string>& m, const std::string
   }
   throw Error("checkpoint " + path + ": metadata '" + k + "' = '" + v + "' is not an unsigned integer");
 }
+double meta_double(const std::map<std::string, std::string>& m, const std::string& k,
+                   const std::string& path) {
+  const std::string v = meta(m, k, path);
+  try {
+    size_t used = 0;
+    const double x = std::stod(v, &used);
+    if (used == v.size() && std::isfinite(x)) return x;
+  } catch (const std::exception&) {
+  }
+  throw Error("checkpoint " + path + ": metadata '" + k + "' = '" + v + "' is not a finite number");
+}
 }  // namespace
 
 int checkpoint_format_version(const std::map<std::string, std::string>& m, const std::string& path) {
@@ -120,6 +131,17 @@ void Trainer::save_checkpoint(const std::string& path) const {
     std::snprintf(alpha, sizeof alpha, "%.17g", growth_state_.alpha);
     m["growth_alpha"] = alpha;
     m["start_resolution"] = std::to_string(G_->config.start_resolution);
+  }
+  if (style_) {  // W's shape for load_generator, and the path-length mean for an exact resume
+    m["w_dim"] = std::to_string(G_->config.w_dim);
+    m["mapping_layers"] = std::to_string(G_->config.mapping_layers);
+    char v[40];
+    std::snprintf(v, sizeof v, "%.17g", G_->config.mapping_lr_mul);
+    m["mapping_lr_mul"] = v;
+    std::snprintf(v, sizeof v, "%.17g", pl_mean_);
+    m["pl_mean"] = v;
+  }
+  if (growth_ || style_) {
     m["fmap_base"] = std::to_string(G_->config.fmap_base);
     m["fmap_max"] = std::to_string(G_->config.fmap_max);
     m["mbstd_group"] = std::to_string(G_->config.mbstd_group);
@@ -164,6 +186,7 @@ void Trainer::load_checkpoint(const std::string& path) {
     rebuild_schedules();
   }
   rollbacks_ = version >= 2 ? meta_int(m, "rollbacks", path) : 0;
+  if (style_) pl_mean_ = meta_double(m, "pl_mean", path);
   rng_.manual_seed(meta_u64(m, "rng_seed", path));
   rng_.set_offset(meta_u64(m, "rng_offset", path));
   default_random_state().manual_seed(meta_u64(m, "default_rng_seed", path));
@@ -200,11 +223,16 @@ LoadedGenerator load_generator(const std::string& path, bool use_ema) {
   mc.g_width = ck.metadata.count("g_width") ? meta_int(ck.metadata, "g_width", path) : 64;
   mc.resolution = ck.metadata.count("resolution") ? meta_int(ck.metadata, "resolution", path) : 28;
   const bool growing = ck.metadata.count("growth_level") > 0;
-  if (growing) {
-    mc.start_resolution = meta_int(ck.metadata, "start_resolution", path);
+  if (growing) mc.start_resolution = meta_int(ck.metadata, "start_resolution", path);
+  if (ck.metadata.count("fmap_base")) {
     mc.fmap_base = meta_int(ck.metadata, "fmap_base", path);
     mc.fmap_max = meta_int(ck.metadata, "fmap_max", path);
     mc.mbstd_group = meta_int(ck.metadata, "mbstd_group", path);
+  }
+  if (ck.metadata.count("w_dim")) {
+    mc.w_dim = meta_int(ck.metadata, "w_dim", path);
+    mc.mapping_layers = meta_int(ck.metadata, "mapping_layers", path);
+    mc.mapping_lr_mul = meta_double(ck.metadata, "mapping_lr_mul", path);
   }
   out.net = make_generator(out.model, mc);
   out.net->load_state_dict(take_prefixed(ck.tensors, "G."));

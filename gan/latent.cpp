@@ -54,5 +54,28 @@ Tensor interpolate(const Tensor& a, const Tensor& b, int64_t frames, bool spheri
   return to(from_vector<float>(out, {frames, static_cast<int64_t>(D)}), a.dtype());
 }
 
+Tensor mix_styles(const Tensor& ws, const Tensor& ws2, int64_t cutoff) {
+  GANTRY_CHECK(ws.dim() == 3 && ws.shape() == ws2.shape(), "mix_styles: ws ", shape_str(ws.shape()),
+               " and ws2 ", shape_str(ws2.shape()), " must be one [N, num_ws, w_dim] shape");
+  const int64_t L = ws.size(1);
+  GANTRY_CHECK(cutoff >= 0 && cutoff <= L, "mix_styles: mixing layer ", cutoff, " is outside [0, ", L,
+               "] (the generator reads ", L, " ws)");
+  if (cutoff == L) return ws;
+  if (cutoff == 0) return ws2;
+  return cat({narrow(ws, 1, 0, cutoff), narrow(ws2, 1, cutoff, L - cutoff)}, 1);
+}
+
+Tensor mixed_ws(StyleNet& G, const Tensor& z, double prob, RandomState* g) {
+  GANTRY_CHECK(prob >= 0 && prob <= 1, "style mixing: probability ", prob, " is outside [0, 1]");
+  Tensor ws = G.mapping(z);
+  const int64_t L = G.num_ws();
+  if (prob <= 0 || L < 2) return ws;
+  const double u = rand({1}, kFloat64, g).item<double>();
+  if (u >= prob) return ws;
+  const int64_t cutoff = randint(1, L, {1}, kInt64, g).item<int64_t>();
+  const Tensor z2 = randn(z.shape(), z.dtype(), g).to(z.device());
+  return mix_styles(ws, G.mapping(z2), cutoff);
+}
+
 }  // namespace gan
 }  // namespace gantry

@@ -369,6 +369,10 @@ void TrainOptions::set_model_defaults(const std::string& m) {
   drift = base.drift;
   init = base.init;
   ema_decay = base.ema_decay;
+  ema_rampup = base.ema_rampup;
+  lazy_adam = base.lazy_adam;
+  r1_gamma = base.r1_gamma;
+  r1_every = base.r1_every;
   eval_phases = base.eval_phases;
   if (steps == 0 && epochs == 0) steps = base.steps;  // leaving progan's "schedule length"
   if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
@@ -400,6 +404,22 @@ void TrainOptions::set_model_defaults(const std::string& m) {
     eval_phases = true;
     steps = 0;
     epochs = 0;
+  } else if (m == "stylegan2") {
+    // Karras et al. 2020 (and StyleGAN2-ADA's 32x32 CIFAR-10 settings):
+    // the non-saturating logistic loss, lazy R1 every 16 D steps (gamma
+    // 0.01), path length every 4 G steps (pl_* rows), Adam(0.0025, 0, 0.99)
+    // adjusted for the lazy steps, style mixing 0.9, and an EMA generator
+    // whose half-life ramps up with the images seen (docs/stylegan2.md).
+    penalty = "r1";
+    r1_gamma = 0.01;
+    r1_every = 16;
+    lr_g = lr_d = 0.0025;
+    beta1 = 0.0;
+    beta2 = 0.99;
+    lazy_adam = true;
+    ema_decay = 0.999;
+    ema_rampup = 0.05;
+    init = "default";
   }
   if (m != "dcgan" && m != "cdcgan") real_label_min = real_label_max = 1.0;
 }
@@ -506,6 +526,19 @@ void TrainOptions::validate() const {
       GANTRY_CHECK(b % g == 0, "options: the batch at ", res, "x", res, " (", b,
                    ") is not a multiple of the minibatch-stddev group (mbstd_group ", mbstd_group, ")");
     }
+  } else if (model == "stylegan2") {
+    GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
+    GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
+    GANTRY_CHECK(init == "default", "options: stylegan2's equalized layers initialize themselves: "
+                 "init must be \"default\", not \"", init, "\"");
+    const int64_t r = image_resolution();
+    GANTRY_CHECK(r >= 4 && is_power_of_two(r), "options: stylegan2 works at a power of two >= 4; resolution ", r,
+                 " is not one");
+    const int64_t g = std::min(mbstd_group, batch);
+    GANTRY_CHECK(batch % g == 0, "options: batch ", batch, " is not a multiple of the minibatch-stddev group ",
+                 "(mbstd_group ", mbstd_group, ")");
+    GANTRY_CHECK(pl_weight == 0 || batch / pl_batch_shrink >= 1, "options: pl_batch_shrink ", pl_batch_shrink,
+                 " leaves no sample of the batch of ", batch, " for the path-length penalty");
   } else {
     GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
     GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
@@ -521,7 +554,7 @@ void TrainOptions::validate() const {
 
 int64_t TrainOptions::image_resolution() const {
   if (resolution > 0) return resolution;
-  return is_growing_model(model) ? 32 : 28;
+  return is_growing_model(model) || model == "stylegan2" ? 32 : 28;
 }
 
 std::map<int64_t, int64_t> TrainOptions::phase_batches() const {

@@ -46,7 +46,7 @@ namespace gan {
 // clang-format off
 #define GANTRY_TRAIN_OPTIONS(X) \
   X(STR,   model, "dcgan", "model", "", "run", \
-    "the GAN: dcgan, wgan-gp, r1, sngan, cdcgan or progan (sets that model's published objective first)") \
+    "the GAN: dcgan, wgan-gp, r1, sngan, cdcgan, progan or stylegan2 (sets that model's published objective first)") \
   X(INT,   seed, 0, "seed", "[0, inf)", "run", "seed of every random stream (data order, noise, init)") \
   X(STR,   device, "cpu", "device", "", "run", "cpu or cuda[:N]") \
   X(INT,   threads, 0, "threads", "[0, 4096]", "run", "CPU threads (0: all cores)") \
@@ -59,7 +59,7 @@ namespace gan {
     "where the Fashion-MNIST IDX files are") \
   X(INT,   data_limit, -1, "data-limit", "[-1, inf)", "data", "use only the first N images (-1: all)") \
   X(INT,   resolution, 0, "resolution", "[0, 4096]", "data", \
-    "image side the model works at (0: the model's own, 28 for the DCGAN family, 32 for progan); " \
+    "image side the model works at (0: the model's own, 28 for the DCGAN family, 32 for progan and stylegan2); " \
     "Fashion-MNIST is padded to 32 (and area-shrunk below), folders are resized") \
   X(INT,   channels, 1, "channels", "[1, 3]", "data", \
     "channels of a folder's images: 1 (luminance) or 3 (RGB); Fashion-MNIST has 1") \
@@ -87,6 +87,10 @@ namespace gan {
   X(FLOAT_MAP, lr_milestones, {}, "lr-milestones", "[0, 1e6]", "optimizer", \
     "schedule = milestones: from step S the rates are F x lr_g and F x lr_d (STEP=F,...)") \
   X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", "EMA generator for sampling (0: none)") \
+  X(FLOAT, ema_rampup, 0.0, "ema-rampup", "[0, 1]", "optimizer", \
+    "EMA ramp-up: the average's half-life is at most this fraction of the images seen so far (0: off)") \
+  X(BOOL,  lazy_adam, false, "lazy-adam", "", "optimizer", \
+    "lazy regularization every k steps: Adam's lr and betas raised to the power k/(k+1) (StyleGAN2)") \
   X(FLOAT, clip_grad_norm, 0.0, "clip-grad-norm", "[0, 1e6]", "optimizer", \
     "clip each network's gradient to this global L2 norm before its step (0: off)") \
   X(INT,   g_width, 64, "g-width", "[1, 1024]", "dcgan family", "G's last hidden width (x2, x4 going up)") \
@@ -107,7 +111,19 @@ namespace gan {
   X(INT,   fmap_base, 512, "fmap-base", "[1, 1048576]", "progan", \
     "feature maps at resolution r: min(fmap_base / r, fmap_max) (the paper: 8192)") \
   X(INT,   fmap_max, 64, "fmap-max", "[1, 4096]", "progan", "see fmap_base (the paper: 512)") \
-  X(INT,   mbstd_group, 4, "mbstd-group", "[1, 1024]", "progan", "D's minibatch-stddev group size") \
+  X(INT,   mbstd_group, 4, "mbstd-group", "[1, 1024]", "progan", "D's minibatch-stddev group size (progan, stylegan2)") \
+  X(INT,   w_dim, 512, "w-dim", "[1, 4096]", "stylegan2", "the width of W (the mapping network's output)") \
+  X(INT,   mapping_layers, 8, "mapping-layers", "[1, 64]", "stylegan2", "fully connected layers of the mapping network") \
+  X(FLOAT, mapping_lr_mul, 0.01, "mapping-lr-mul", "(0, 1]", "stylegan2", \
+    "the mapping network's learning-rate multiplier (equalized: its weights are stored / this)") \
+  X(FLOAT, style_mixing, 0.9, "style-mixing", "[0, 1]", "stylegan2", \
+    "probability that a batch takes its fine styles from a second latent") \
+  X(FLOAT, pl_weight, 2.0, "pl-weight", "[0, 1e6]", "stylegan2", "path-length regularization weight (0: off)") \
+  X(INT,   pl_every, 4, "pl-every", "[1, 1000]", "stylegan2", \
+    "lazy path-length regularization: every k-th G step, scaled by k") \
+  X(FLOAT, pl_decay, 0.01, "pl-decay", "(0, 1]", "stylegan2", "decay of the path lengths' running mean") \
+  X(INT,   pl_batch_shrink, 2, "pl-batch-shrink", "[1, 1024]", "stylegan2", \
+    "the path-length batch is batch / pl_batch_shrink") \
   X(INT,   eval_every, 0, "eval-every", "[0, inf)", "evaluation", \
     "score the sampler every K steps (FID-FMNIST, KID, precision, recall, coverage; 0: off)") \
   X(INT,   eval_n, 2000, "eval-n", "[10, 1000000]", "evaluation", "samples (and test images) per evaluation") \

@@ -7,8 +7,16 @@
 //     gp = mean_n (||d D(x^) / d x^||_2 - 1)^2
 //   r1_penalty (Mescheder et al. 2018), on real data only:
 //     r1 = mean_n ||d D(real) / d real||_2^2
-// The callers scale them (lambda = 10 for WGAN-GP, gamma / 2 for R1). Labels
-// are passed through to conditional discriminators (undefined otherwise).
+//   path_length_penalty (StyleGAN2, Karras et al. 2020), on the generator:
+//     images g(ws) [N,C,H,W], y ~ N(0, I) / sqrt(H W),
+//     a_n = sqrt(mean_layers sum_k (d <g(ws), y> / d ws[n, layer, k])^2)
+//     (the length of J_w^T y, per sample), a_bar <- a_bar + decay (mean a - a_bar),
+//     pl = mean_n (a_n - a_bar)^2
+//     A small pl makes a fixed-size step in W change the image by a fixed
+//     amount everywhere in W: a smoother, better-conditioned generator.
+// The callers scale them (lambda = 10 for WGAN-GP, gamma / 2 for R1, the
+// path-length weight for pl). Labels are passed through to conditional
+// discriminators (undefined otherwise).
 #pragma once
 #include "core/rng.h"
 #include "gan/models/model.h"
@@ -21,6 +29,16 @@ namespace gan {
 Tensor gradient_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& fake,
                         const Tensor& labels, RandomState* g);
 Tensor r1_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& labels);
+
+// ws [N, num_ws, w_dim] (with the graph back to G's mapping); pl_mean is the
+// running a_bar, updated in place (a plain number: no gradient flows through
+// it); y is drawn from g on the CPU and copied. Returns the 0-d penalty,
+// whose graph reaches G's parameters (a double backward through synthesis).
+Tensor path_length_penalty(StyleNet& G, const Tensor& ws, double* pl_mean, double decay, RandomState* g);
+// The lengths a_n [N] for a given probe y (no running mean): what the
+// penalty pulls together; tests check its gradient by finite differences.
+Tensor path_lengths(StyleNet& G, const Tensor& ws, const Tensor& y, bool create_graph,
+                    NoiseMode noise = NoiseMode::Random);
 
 }  // namespace gan
 }  // namespace gantry

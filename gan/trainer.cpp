@@ -14,6 +14,7 @@
 #include "gan/augment.h"
 #include "gan/checkpoint.h"
 #include "gan/data/image.h"
+#include "gan/latent.h"
 #include "gan/metrics/evaluator.h"
 #include "gan/penalties.h"
 #include "nn/init.h"
@@ -86,8 +87,12 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   mc.fmap_base = opt_.fmap_base;
   mc.fmap_max = opt_.fmap_max;
   mc.mbstd_group = opt_.mbstd_group;
+  mc.w_dim = opt_.w_dim;
+  mc.mapping_layers = opt_.mapping_layers;
+  mc.mapping_lr_mul = opt_.mapping_lr_mul;
   G_ = make_generator(opt_.model, mc);
   D_ = make_discriminator(opt_.model, mc);
+  style_ = as_style(*G_);
   if (opt_.init == "dcgan") {
     RandomState init_gen(opt_.seed ^ 0x1A2B3C4D5E6F7788ull);
     nn::init::dcgan_(*G_, &init_gen);
@@ -103,6 +108,18 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   ag.beta2 = opt_.beta2;
   optim::AdamOptions ad = ag;
   ad.lr = opt_.lr_d;
+  if (opt_.lazy_adam) {
+    // A regularizer applied every k-th step: Adam's moments see k/(k+1) of
+    // the updates they would, so lr and betas are raised to that power.
+    if (style_ && opt_.pl_weight > 0) g_lazy_ = opt_.pl_every / (opt_.pl_every + 1.0);
+    if (opt_.penalty == "r1" && opt_.r1_gamma > 0) d_lazy_ = opt_.r1_every / (opt_.r1_every + 1.0);
+    ag.beta1 = std::pow(ag.beta1, g_lazy_);
+    ag.beta2 = std::pow(ag.beta2, g_lazy_);
+    ad.beta1 = std::pow(ad.beta1, d_lazy_);
+    ad.beta2 = std::pow(ad.beta2, d_lazy_);
+    ag.lr *= g_lazy_;
+    ad.lr *= d_lazy_;
+  }
   opt_G_ = std::make_unique<optim::Adam>(G_->parameters(), ag);
   opt_D_ = std::make_unique<optim::Adam>(D_->parameters(), ad);
   if (opt_.ema_decay > 0) {
@@ -157,8 +174,8 @@ void Trainer::request_stop() { g_stop.store(true); }
 bool Trainer::stop_requested() { return g_stop.load(); }
 
 void Trainer::rebuild_schedules() {
-  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g * lr_scale_, total_steps_, opt_.milestones());
-  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * lr_scale_, total_steps_, opt_.milestones());
+  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g * g_lazy_ * lr_scale_, total_steps_, opt_.milestones());
+  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * d_lazy_ * lr_scale_, total_steps_, opt_.milestones());
 }
 
 // ------------------------------------------------------------------ growing
@@ -196,6 +213,11 @@ Tensor Trainer::grow_reals(const Tensor& real) const {
     x = add(coarse, mul(sub(x, coarse), growth_state_.alpha));  // lerp(coarse, x, alpha), as G's output
   }
   return x;
+}
+
+Tensor Trainer::generate(const Tensor& z, const Tensor& labels) {
+  if (style_ && opt_.style_mixing > 0) return style_->synthesis(mixed_ws(*style_, z, opt_.style_mixing, &rng_));
+  return G_->generate(z, labels);
 }
 
 Tensor Trainer::draw_labels(int64_t n) {
@@ -246,10 +268,10 @@ StepStats Trainer::train_step() {
     Tensor t = to_dev(add(mul(rand({B}, {}, &rng_), opt_.real_label_max - opt_.real_label_min),
                           opt_.real_label_min));
     if (opt_.n_critic == 1) {
-      fake = G_->generate(z, fake_y);  // kept with its graph: the G step reuses it
+      fake = generate(z, fake_y);  // kept with its graph: the G step reuses it
     } else {
       NoGradGuard ng;  // the G step draws its own fake: no graph needed here
-      fake = G_->generate(z, fake_y);
+      fake = generate(z, fake_y);
     }
     Tensor d_real = D_->score(diff_augment(real, opt_.augment, &rng_), real_y);
     Tensor d_fake = D_->score(diff_augment(fake.detach(), opt_.augment, &rng_), fake_y);
@@ -285,17 +307,32 @@ StepStats Trainer::train_step() {
       const int64_t B = loader_->batch_size();
       Tensor z = to_dev(randn({B, opt_.latent}, {}, &rng_));
       fake_y = draw_labels(B);
-      fake = G_->generate(z, fake_y);
+      fake = generate(z, fake_y);
     }
     Tensor g_loss = generator_loss(loss_, D_->score(diff_augment(fake, opt_.augment, &rng_), fake_y));
     st.g_loss = finite_or_throw(g_loss, s, "generator");
+    if (style_ && opt_.pl_weight > 0 && step_ % opt_.pl_every == 0) {
+      // Lazy path-length regularization on a smaller batch of fresh latents.
+      const int64_t B = std::max<int64_t>(1, loader_->batch_size() / opt_.pl_batch_shrink);
+      const Tensor z = to_dev(randn({B, opt_.latent}, {}, &rng_));
+      const Tensor ws = opt_.style_mixing > 0 ? mixed_ws(*style_, z, opt_.style_mixing, &rng_) : style_->mapping(z);
+      Tensor pl = mul(path_length_penalty(*style_, ws, &pl_mean_, opt_.pl_decay, &rng_),
+                      opt_.pl_weight * opt_.pl_every);
+      st.pl_penalty = finite_or_throw(pl, s, "path-length");
+      g_loss = add(g_loss, pl);
+    }
     opt_G_->zero_grad();
     g_loss.backward();
     check_gradients(*G_, s, "generator");
     if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(G_->parameters(), opt_.clip_grad_norm);
     opt_G_->step();
   }
-  if (ema_) ema_->update(*G_);
+  if (ema_) {
+    if (opt_.ema_rampup > 0)
+      ema_->set_decay(optim::EMA::rampup_decay(opt_.ema_decay, opt_.ema_rampup, loader_->batch_size(),
+                                               images_seen_));
+    ema_->update(*G_);
+  }
   step_ = s;
   st.resolution = G_->resolution();
   if (growth_) {

@@ -27,8 +27,16 @@
 //   gan/evaluation.cpp  the sampler, sample grids, metrics during training
 //   gan/run_log.h       metrics.csv (cut back on resume and rollback)
 //   gan/log.h           messages go to a LogSink the program owns
-// The model (`model`: dcgan, wgan-gp, r1, sngan, cdcgan, progan; gan/models/model.h)
-// picks the networks; set_model_defaults() gives each its paper's objective.
+// The model (`model`: dcgan, wgan-gp, r1, sngan, cdcgan, progan, stylegan2;
+// gan/models/model.h) picks the networks; set_model_defaults() gives each its
+// paper's objective.
+//
+// Style-based models (stylegan2; StyleNet): fakes come from mixed_ws (style
+// mixing with probability style_mixing); every pl_every-th G step adds the
+// path-length penalty (gan/penalties.h) on batch / pl_batch_shrink fresh
+// latents, scaled by pl_weight * pl_every, to G's loss; with lazy_adam each
+// network's lr and betas are raised to k/(k+1) for its lazy regularizer
+// (k = r1_every for D, pl_every for G), as StyleGAN2 does.
 //
 // Growing models (progan; gan/growth.h): the step's phase decides the
 // resolution, the batch size (each phase has its own data loader) and the
@@ -71,6 +79,7 @@ struct StepStats {
   int64_t step = 0, epoch = 0;
   double d_loss = 0, g_loss = 0, d_real = 0, d_fake = 0;  // d_*: mean sigmoid(logit)
   double penalty = 0;  // the last D step's scaled penalty (0 when none was applied)
+  double pl_penalty = 0;  // the G step's scaled path-length penalty (0 when none was applied)
   // Growing models: the resolution and fade-in alpha the step ran at, and
   // whether it was the last step of its phase (the next one starts another
   // phase, or the schedule is complete).
@@ -166,6 +175,15 @@ class Trainer {
   std::unique_ptr<GrowthSchedule> growth_;  // growing models only
   GrowthState growth_state_;                // the schedule's state for the next step
   int64_t images_seen_ = 0;                 // real images shown (saved in checkpoints)
+  // Style-based models (stylegan2): G's W side, the path lengths' running
+  // mean (saved in checkpoints), and the lazy-regularization factors of the
+  // learning rates (lazy_adam: k/(k+1), else 1).
+  StyleNet* style_ = nullptr;
+  double pl_mean_ = 0.0;
+  double g_lazy_ = 1.0, d_lazy_ = 1.0;
+  // A batch of fakes from z [B, latent] (labels for conditional models): with
+  // style mixing for style-based models.
+  Tensor generate(const Tensor& z, const Tensor& labels);
   double lr_scale_ = 1.0;  // product of rollback factors so far (saved in checkpoints)
   int64_t rollbacks_ = 0;  // saved in checkpoints (format version 2)
   std::unique_ptr<MetricsCsv> metrics_;

@@ -1,6 +1,8 @@
 // optim/ema.cpp — exponential moving average of weights (see optim/ema.h).
 #include "optim/ema.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace gantry {
@@ -55,6 +57,19 @@ void EMA::update(const nn::Module& src) {
       core::copy_(s, x);
     }
   }
+}
+
+void EMA::set_decay(double decay) {
+  GANTRY_CHECK(decay >= 0 && decay <= 1, "EMA: decay ", decay, " must be in [0, 1]");
+  decay_ = decay;
+}
+
+double EMA::rampup_decay(double decay, double rampup, int64_t batch, int64_t images_seen) {
+  GANTRY_CHECK(rampup > 0 && batch > 0 && images_seen >= 0, "EMA::rampup_decay: rampup ", rampup,
+               " and batch ", batch, " must be positive, images_seen ", images_seen, " non-negative");
+  const double limit = rampup * static_cast<double>(images_seen);  // the longest half-life now
+  if (limit <= 0) return 0.0;
+  return std::min(decay, std::pow(0.5, static_cast<double>(batch) / limit));
 }
 
 void EMA::copy_to(nn::Module& dst) const { dst.load_state_dict(shadow_, /*strict=*/true); }

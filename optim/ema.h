@@ -9,6 +9,9 @@
 // update():  shadow = decay * shadow + (1 - decay) * param   for parameters,
 //            shadow = buffer                                  for buffers
 //            (batch-norm running stats, counters).
+// Ramp-up (StyleGAN): rampup_decay() gives the decay whose half-life, in
+// images, is at most a fraction of the images seen so far, so the average
+// does not drag the random initial weights along early in a run.
 // The shadow is kept under the source's state_dict() names, in its order, so
 // state_dict() is a valid state dict for a module of the same architecture.
 #pragma once
@@ -30,6 +33,13 @@ class EMA {
   // Copies values into the shadow; names and shapes must match exactly.
   void load_state_dict(const nn::NamedTensors& sd);
   double decay() const { return decay_; }
+  // For the next update()s; in [0, 1].
+  void set_decay(double decay);
+  // The decay for a step of `batch` images after `images_seen` images:
+  // min(decay, 0.5^(batch / (rampup * images_seen))), i.e. the half-life
+  // (batch * ln 0.5 / ln decay images) capped at rampup * images_seen.
+  // 0 before any image has been seen (the average is the model).
+  static double rampup_decay(double decay, double rampup, int64_t batch, int64_t images_seen);
 
  private:
   double decay_;

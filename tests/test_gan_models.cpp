@@ -194,8 +194,9 @@ TEST_CASE("latent codes: truncation bounds, interpolation ends and norms", "[gan
 TEST_CASE("model registry: every model builds, cdcgan needs labels", "[gan]") {
   ModelConfig mc;
   for (const std::string& m : model_names()) {
-    // The DCGAN family at 28 and 32; progan at 32 (and 8, its smallest).
-    for (int64_t res : m == "progan" ? std::vector<int64_t>{8, 32} : std::vector<int64_t>{28, 32}) {
+    // The DCGAN family at 28 and 32; progan and stylegan2 at 32 (and 8).
+    const bool pow2_model = m == "progan" || m == "stylegan2";
+    for (int64_t res : pow2_model ? std::vector<int64_t>{8, 32} : std::vector<int64_t>{28, 32}) {
       INFO(m << " at " << res);
       ModelConfig c = mc;
       c.resolution = res;
@@ -211,6 +212,7 @@ TEST_CASE("model registry: every model builds, cdcgan needs labels", "[gan]") {
       for (auto& kv : D->state_dict()) has_bn = has_bn || kv.first.find("running_mean") != std::string::npos;
       CHECK(has_bn == (m == "dcgan" || m == "cdcgan"));  // no BatchNorm in the penalized/SN critics
       CHECK((as_growing(*G) != nullptr) == is_growing_model(m));
+      CHECK((as_style(*G) != nullptr) == (m == "stylegan2"));
     }
   }
   ModelConfig bad = mc;

@@ -7,14 +7,23 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 
 #include "autograd/gradcheck.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "gan/latent.h"
 #include "gan/models/stylegan/stylegan2.h"
+#include "gan/penalties.h"
+#include "gan/checkpoint.h"
+#include "gan/trainer.h"
+#include "nn/safetensors.h"
+#include "optim/ema.h"
+#include "tests/test_images.h"
 
 using namespace gantry;
 using namespace gantry::gan;
+namespace fs = std::filesystem;
 
 namespace {
 std::vector<double> vals(const Tensor& t) { return to(t, kFloat64).to_vector<double>(); }
@@ -182,4 +191,145 @@ TEST_CASE("stylegan2 G and D: gradcheck and gradgradcheck on tiny networks", "[s
   gg = autograd::gradgradcheck(fg, {ws});
   INFO(gg.message);
   CHECK(gg.ok);
+}
+
+TEST_CASE("path-length penalty: the lengths' gradient by finite differences, the running mean", "[stylegan]") {
+  manual_seed(6);
+  ModelConfig c = tiny(8);
+  c.fmap_base = 8;
+  c.fmap_max = 2;
+  StyleGAN2Generator G(c);
+  G.to(kFloat64);
+  G.eval();
+  for (auto& p : G.named_parameters())
+    if (p.first.find("noise_strength") != std::string::npos) core::copy_(p.second, full({1}, 0.2, Options(kFloat64)));
+  Tensor ws = clone(detach(G.mapping(randn({2, 6}, Options(kFloat64))))).requires_grad_();
+  const Tensor y = mul(randn({2, 1, 8, 8}, Options(kFloat64)), 1.0 / 8);
+  // a(ws) = |J^T y| per sample needs G's second derivatives; its own gradient
+  // (what the penalty's backward computes) is checked against differences.
+  auto f = [&](const Tensors& in) { return Tensors{path_lengths(G, in[0], y, true, NoiseMode::Const)}; };
+  const auto g = autograd::gradcheck(f, {ws});
+  INFO(g.message);
+  CHECK(g.ok);
+  // The lengths themselves: |J^T y| with J by differences, for sample 0.
+  const Tensor a = path_lengths(G, ws, y, false, NoiseMode::Const);
+  std::vector<double> jty;
+  {
+    NoGradGuard ng;
+    const double eps = 1e-6;
+    Tensor base = clone(detach(ws));
+    double* p = base.data<double>();
+    for (int64_t i = 0; i < 4 * 5; ++i) {  // sample 0's entries of ws [2, 4, 5]
+      const double keep = p[i];
+      p[i] = keep + eps;
+      const double up = sum(mul(G.synthesis(base, NoiseMode::Const), y)).item<double>();
+      p[i] = keep - eps;
+      const double down = sum(mul(G.synthesis(base, NoiseMode::Const), y)).item<double>();
+      p[i] = keep;
+      jty.push_back((up - down) / (2 * eps));
+    }
+  }
+  // <img, y> sums over the batch, so sample 0's entries see only sample 0's image.
+  double ss = 0;
+  for (double v : jty) ss += v * v;
+  CHECK(vals(a)[0] == Approx(std::sqrt(ss / G.num_ws())).epsilon(1e-6));
+
+  // The running mean moves by decay towards the batch's mean length.
+  G.train();
+  double pl_mean = 0.0;
+  RandomState rng(3);
+  const Tensor ws2 = G.mapping(randn({4, 6}, Options(kFloat64)));
+  const Tensor pen = path_length_penalty(G, ws2, &pl_mean, 0.5, &rng);
+  CHECK(pl_mean > 0);
+  CHECK(pen.dim() == 0);
+  CHECK_THROWS_WITH(path_length_penalty(G, detach(ws2), &pl_mean, 0.5, &rng), Catch::Contains("requires grad"));
+}
+
+TEST_CASE("EMA ramp-up: the half-life grows with the images seen up to the decay's", "[stylegan][optim]") {
+  CHECK(optim::EMA::rampup_decay(0.999, 0.05, 32, 0) == 0.0);
+  // 0.05 * 6400 = 320 images of half-life: 0.5^(32/320)
+  CHECK(optim::EMA::rampup_decay(0.999, 0.05, 32, 6400) == Approx(std::pow(0.5, 0.1)));
+  CHECK(optim::EMA::rampup_decay(0.999, 0.05, 32, 100000000) == 0.999);
+}
+
+namespace {
+TrainOptions style_options(const std::string& data, const std::string& out) {
+  TrainOptions o;
+  Config c = Config::parse("model = \"stylegan2\"\n", "t");
+  o.apply(c);
+  o.data = data;
+  o.out = out;
+  o.resolution = 8;
+  o.latent = 6;
+  o.w_dim = 5;
+  o.mapping_layers = 2;
+  o.fmap_base = 16;
+  o.fmap_max = 3;
+  o.batch = 4;
+  o.mbstd_group = 2;
+  o.r1_every = 2;
+  o.pl_every = 2;
+  o.sample_every = 0;
+  o.checkpoint_every = 0;
+  o.log_every = 100;
+  o.threads = 1;
+  o.validate();
+  return o;
+}
+}  // namespace
+
+TEST_CASE("stylegan2 trainer: objective defaults, lazy Adam, exact resume with w_avg and the path-length mean",
+          "[stylegan][resume]") {
+  const std::string data = testutil::synthetic_image_folder("gantry_stylegan_data", 16, 5);
+  const std::string a = (fs::temp_directory_path() / "gantry_stylegan_a").string();
+  const std::string b = (fs::temp_directory_path() / "gantry_stylegan_b").string();
+  fs::remove_all(a);
+  fs::remove_all(b);
+  TrainOptions oa = style_options(data, a);
+  CHECK(oa.penalty == "r1");
+  CHECK(oa.loss == "nonsaturating");
+  CHECK(oa.lazy_adam);
+  CHECK(oa.style_mixing == 0.9);
+  oa.steps = 8;
+  Trainer straight(oa);
+  const StepStats first = straight.train_step();
+  CHECK(first.pl_penalty > 0);  // step_ 0: the lazy path-length term runs
+  CHECK(first.penalty > 0);     // and R1 (every 2nd D step)
+  StepStats st;
+  for (int i = 1; i < 8; ++i) st = straight.train_step();
+  CHECK(st.pl_penalty == 0);  // step 8 ran with step_ = 7: odd, no path-length term
+  CHECK(as_style(straight.generator())->w_avg().to_vector<float>() != std::vector<float>(5, 0.f));
+
+  TrainOptions ob = style_options(data, b);
+  ob.steps = 5;
+  {
+    Trainer first(ob);
+    first.run();
+  }
+  ob.steps = 8;
+  ob.resume = true;
+  manual_seed(999);
+  Trainer second(ob);
+  second.run();
+  REQUIRE(second.step() == 8);
+  auto same = [](const nn::NamedTensors& x, const nn::NamedTensors& y) {
+    REQUIRE(x.size() == y.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      INFO(x[i].first);
+      CHECK(x[i].second.to_vector<double>() == y[i].second.to_vector<double>());
+    }
+  };
+  same(straight.generator().state_dict(), second.generator().state_dict());
+  same(straight.discriminator().state_dict(), second.discriminator().state_dict());
+  same(straight.sampler().state_dict(), second.sampler().state_dict());
+  // The checkpoint holds the path-length mean, and load_generator rebuilds W's shape.
+  fs::create_directories(a);
+  straight.save_checkpoint(a + "/checkpoint.safetensors");
+  const auto meta = nn::load_safetensors(a + "/checkpoint.safetensors").metadata;
+  REQUIRE(meta.count("pl_mean"));
+  CHECK(std::stod(meta.at("pl_mean")) > 0);
+  LoadedGenerator lg = load_generator(a + "/checkpoint.safetensors", true);
+  REQUIRE(as_style(*lg.net) != nullptr);
+  CHECK(as_style(*lg.net)->num_ws() == 4);
+  CHECK(as_style(*lg.net)->w_avg().to_vector<float>() == as_style(straight.sampler())->w_avg().to_vector<float>());
 }

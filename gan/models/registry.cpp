@@ -9,6 +9,8 @@
 //   sngan     DCGAN                   critic.h, spectral norm everywhere   hinge, Adam(2e-4, 0.5, 0.999); Miyato et al. 2018
 //   cdcgan    DCGAN on [z, embed(y)]  DCGAN body + projection (cdcgan.h)   non-saturating, class-conditional; Miyato & Koyama 2018
 //   progan    progressive (progan.h)  progressive + minibatch stddev       Wasserstein + 10 GP + 0.001 drift, Adam(1e-3, 0, 0.99); Karras et al. 2018
+//   stylegan2 mapping + synthesis         residual + minibatch stddev          non-saturating + lazy R1 + path length, style mixing; Karras et al. 2020
+//             (stylegan/stylegan2.h)
 //
 // The DCGAN family (gan/models/dcgan/) is 28x28 or 32x32, with the DCGAN
 // generator of LibTorch's cpp/dcgan example (dcgan.h) and a discriminator of
@@ -20,6 +22,7 @@
 #include "gan/models/dcgan/critic.h"
 #include "gan/models/dcgan/dcgan.h"
 #include "gan/models/progan/progan.h"
+#include "gan/models/stylegan/stylegan2.h"
 
 namespace gantry {
 namespace gan {
@@ -27,7 +30,7 @@ namespace gan {
 using std::make_shared;
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names = {"dcgan", "wgan-gp", "r1", "sngan", "cdcgan", "progan"};
+  static const std::vector<std::string> names = {"dcgan", "wgan-gp", "r1", "sngan", "cdcgan", "progan", "stylegan2"};
   return names;
 }
 
@@ -47,6 +50,7 @@ std::shared_ptr<GeneratorNet> make_generator(const std::string& m, const ModelCo
     GANTRY_CHECK(c.num_classes == 0, "model 'progan' is unconditional (num_classes must be 0)");
     return make_shared<ProGANGenerator>(c);
   }
+  if (m == "stylegan2") return make_shared<StyleGAN2Generator>(c);
   if (m == "dcgan" || m == "wgan-gp" || m == "r1" || m == "sngan") {
     GANTRY_CHECK(c.num_classes == 0, "model '", m, "' is unconditional (num_classes must be 0)");
     return make_shared<DCGANGenerator>(c);
@@ -62,6 +66,7 @@ std::shared_ptr<DiscriminatorNet> make_discriminator(const std::string& m, const
   if (m == "r1") return make_shared<ConvCritic>(c, CriticNorm::None);
   if (m == "sngan") return make_shared<ConvCritic>(c, CriticNorm::Spectral);
   if (m == "progan") return make_shared<ProGANDiscriminator>(c);
+  if (m == "stylegan2") return make_shared<StyleGAN2Discriminator>(c);
   throw Error("unknown model '" + m + "' (have: " + names_list() + ")");
 }
 

@@ -10,6 +10,7 @@
 
 #include "autograd/ops.h"
 #include "core/error.h"
+#include "gan/latent.h"
 #include "nn/init.h"
 
 namespace gantry {
@@ -44,17 +45,6 @@ void check_stylegan2_config(const ModelConfig& c) {
 }
 
 int64_t stylegan2_num_ws(int64_t resolution) { return 2 * log2_ceil(resolution) - 2; }
-
-Tensor mix_styles(const Tensor& ws, const Tensor& ws2, int64_t cutoff) {
-  GANTRY_CHECK(ws.dim() == 3 && ws.shape() == ws2.shape(), "mix_styles: ws ", shape_str(ws.shape()),
-               " and ws2 ", shape_str(ws2.shape()), " must be one [N, num_ws, w_dim] shape");
-  const int64_t L = ws.size(1);
-  GANTRY_CHECK(cutoff >= 0 && cutoff <= L, "mix_styles: mixing layer ", cutoff, " is outside [0, ", L,
-               "] (the generator reads ", L, " ws)");
-  if (cutoff == L) return ws;
-  if (cutoff == 0) return ws2;
-  return cat({narrow(ws, 1, 0, cutoff), narrow(ws2, 1, cutoff, L - cutoff)}, 1);
-}
 
 // ------------------------------------------------------------- mapping
 MappingNetwork::MappingNetwork(int64_t latent, int64_t w_dim, int64_t layers, double lr_mul,
@@ -173,7 +163,9 @@ Tensor StyleGAN2Generator::synthesis(const Tensor& ws, NoiseMode noise) {
 
 Tensor StyleGAN2Generator::generate(const Tensor& z, const Tensor& labels) {
   check_labels("stylegan2", config, labels, z.size(0));
-  return synthesis(mapping(z), NoiseMode::Random);
+  // Training draws fresh noise; evaluation uses each layer's stored map, so
+  // the same z gives the same image (samples and metrics are reproducible).
+  return synthesis(mapping(z), is_training() ? NoiseMode::Random : NoiseMode::Const);
 }
 
 Tensor StyleGAN2Generator::first_style_weight() const {

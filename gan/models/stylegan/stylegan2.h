@@ -43,11 +43,6 @@ void check_stylegan2_config(const ModelConfig& c);
 // ws the synthesis network of resolution R reads: 2 log2(R) - 2.
 int64_t stylegan2_num_ws(int64_t resolution);
 
-// ws [N, L, w_dim] with the layers from `cutoff` on taken from ws2: the coarse
-// styles (layers < cutoff) of one latent, the fine ones of another. cutoff in
-// [0, L]; the error names it.
-Tensor mix_styles(const Tensor& ws, const Tensor& ws2, int64_t cutoff);
-
 class MappingNetwork : public nn::Module {
  public:
   MappingNetwork(int64_t latent, int64_t w_dim, int64_t layers, double lr_mul, int64_t num_ws,
@@ -89,7 +84,8 @@ class ToRGBLayer : public nn::Module {
 class StyleGAN2Generator : public GeneratorNet, public StyleNet {
  public:
   explicit StyleGAN2Generator(const ModelConfig& c);
-  // z [N, latent] -> images [N, C, R, R] (linear output: clamp when saving)
+  // z [N, latent] -> images [N, C, R, R] (linear output: clamp when saving);
+  // random noise in training mode, the stored noise maps in eval mode.
   Tensor generate(const Tensor& z, const Tensor& labels) override;
   int64_t num_ws() const override { return num_ws_; }
   int64_t w_dim() const override { return config.w_dim; }
