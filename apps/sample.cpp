@@ -11,8 +11,20 @@
 // 0, 1, ..., 9, 0, ... in turn. --truncation T redraws latent components with
 // |z| > T (the truncation trick). --interpolate draws the codes of seeds A and
 // B and writes a strip of K frames from one to the other.
+//
+// Style-based models (stylegan2) add control in W (gan/style_control.h):
+//   --truncation-psi P [--truncation-cutoff L]   w -> w_avg + P (w - w_avg) in
+//       the first L layers (all by default); P in [0, 1]. Unlike --truncation,
+//       which redraws z, this pulls every sample towards the average image.
+//   --mix-rows A,B,.. --mix-cols C,D,.. --mix-cutoff L --png GRID.png
+//       a style-mixing grid: cell (r, c) takes layers 0..L-1 (coarse: pose,
+//       shape) from row seed r and the rest (fine: texture, detail) from
+//       column seed c
+//   --interpolate --space w    the strip lerps in W instead of slerping in z
+#include <sstream>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "apps/cli.h"
 #include "core/rng.h"
@@ -21,6 +33,7 @@
 #include "gan/data/npy.h"
 #include "gan/eval.h"
 #include "gan/latent.h"
+#include "gan/style_control.h"
 
 namespace gantry {
 namespace cli {
@@ -39,10 +52,25 @@ int run_sample(int argc, char** argv) {
            {"interpolate", "", "a strip between the codes of --seed and --seed-b"},
            {"seed-b", "B", "the strip's other seed (default seed + 1)"},
            {"frames", "K", "frames of the strip (default 10)"},
-           {"mode", "slerp|lerp", "interpolation (default slerp)"}});
+           {"mode", "slerp|lerp", "interpolation (default slerp)"},
+           {"space", "z|w", "interpolate in z (default) or in W (style-based models)"},
+           {"truncation-psi", "P", "style-based models: pull w towards w_avg, P in [0, 1] (1: off)"},
+           {"truncation-cutoff", "L", "style-based models: truncate only the first L layers' w"},
+           {"mix-rows", "S,S,..", "style-mixing grid: the seeds giving the coarse styles (rows)"},
+           {"mix-cols", "S,S,..", "style-mixing grid: the seeds giving the fine styles (columns)"},
+           {"mix-cutoff", "L", "style-mixing grid: rows give layers 0..L-1, columns the rest"}});
   const bool interp = f.has("interpolate");
-  if (!f.has("checkpoint") || (!interp && !f.has("out")) || (interp && !f.has("png")))
-    throw UsageError{"sample needs --checkpoint FILE and --out FILE.npy (or --interpolate --png FILE.png)"};
+  const bool mixing = f.has("mix-rows") || f.has("mix-cols");
+  if (!f.has("checkpoint") || (!interp && !mixing && !f.has("out")) || ((interp || mixing) && !f.has("png")))
+    throw UsageError{"sample needs --checkpoint FILE and --out FILE.npy (or --interpolate / --mix-rows with --png FILE.png)"};
+  if (mixing && (!f.has("mix-rows") || !f.has("mix-cols") || !f.has("mix-cutoff")))
+    throw UsageError{"a style-mixing grid needs --mix-rows, --mix-cols and --mix-cutoff"};
+  const double psi = f.number("truncation-psi", 1.0);
+  if (!(psi >= 0 && psi <= 1)) throw UsageError{"--truncation-psi must be in [0, 1]"};
+  const long long cutoff = f.integer("truncation-cutoff", -1);
+  if (f.has("truncation-cutoff") && cutoff < 1) throw UsageError{"--truncation-cutoff must be at least 1"};
+  const std::string space = f.str("space", "z");
+  if (space != "z" && space != "w") throw UsageError{"--space must be z or w"};
   const long long n = f.integer("n", 64), batch = f.integer("batch", 500);
   if (n < 1 || batch < 1) throw UsageError{"--n and --batch must be positive"};
   const double trunc = f.number("truncation", INFINITY);
@@ -62,10 +90,49 @@ int run_sample(int argc, char** argv) {
     cls = f.integer("class", 0);
     if (cls < 0 || cls >= K) throw UsageError{"--class must be in [0, " + std::to_string(K) + ")"};
   }
+  if (psi < 1.0 || f.has("truncation-cutoff")) {
+    gan::StyleNet& S = gan::require_style(G, lg.model, "--truncation-psi");
+    if (cutoff > S.num_ws())
+      throw UsageError{"--truncation-cutoff " + std::to_string(cutoff) + " is beyond the generator's " +
+                       std::to_string(S.num_ws()) + " layers"};
+  }
+  if (space == "w" || mixing) gan::require_style(G, lg.model, mixing ? "a style-mixing grid" : "--space w");
   NoGradGuard ng;
   const uint64_t seed = static_cast<uint64_t>(f.integer("seed", 0));
   Tensor all;
+  if (mixing) {
+    auto seeds = [&](const char* flag) {
+      std::vector<uint64_t> out;
+      std::stringstream ss(f.str(flag));
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || item[0] == '-')
+          throw UsageError{std::string("--") + flag + ": '" + item + "' is not a seed (a non-negative integer)"};
+        out.push_back(v);
+      }
+      if (out.empty()) throw UsageError{std::string("--") + flag + " lists no seeds"};
+      return out;
+    };
+    const auto rows = seeds("mix-rows"), cols = seeds("mix-cols");
+    all = gan::style_mixing_grid(G, rows, cols, f.integer("mix-cutoff", 0), psi);
+    gan::save_png_grid(f.str("png"), all, static_cast<int64_t>(cols.size()) + 1, 2);
+    std::fprintf(stderr, "gantry sample: style-mixing grid, %zu x %zu, layers < %lld from the rows, in %s\n",
+                 rows.size(), cols.size(), f.integer("mix-cutoff", 0), f.str("png").c_str());
+    if (f.has("out")) gan::save_npy(f.str("out"), all);
+    return 0;
+  }
+  if (interp && space == "w") {
+    const uint64_t b = static_cast<uint64_t>(f.integer("seed-b", static_cast<long long>(seed) + 1));
+    all = gan::interpolate_w(G, seed, b, frames, psi, cutoff);
+    gan::save_png_grid(f.str("png"), all, frames, 2);
+    std::fprintf(stderr, "gantry sample: W interpolation, %lld frames, strip in %s\n", frames, f.str("png").c_str());
+    if (f.has("out")) gan::save_npy(f.str("out"), all);
+    return 0;
+  }
   if (interp) {
+    if (psi < 1.0) throw UsageError{"--truncation-psi with --interpolate: interpolate in W (--space w)"};
     RandomState ga(seed), gb(static_cast<uint64_t>(f.integer("seed-b", static_cast<long long>(seed) + 1)));
     Tensor za = reshape(gan::truncated_normal({1, latent}, trunc, &ga), {latent});
     Tensor zb = reshape(gan::truncated_normal({1, latent}, trunc, &gb), {latent});
@@ -78,7 +145,7 @@ int run_sample(int argc, char** argv) {
     if (f.has("out")) gan::save_npy(f.str("out"), all);
     return 0;
   }
-  all = gan::draw_samples(G, n, seed, batch, trunc, cls);  // the draws `gantry eval CHECKPOINT` scores
+  all = gan::draw_samples(G, n, seed, batch, trunc, cls, psi, cutoff);  // the draws `gantry eval CHECKPOINT` scores
   gan::save_npy(f.str("out"), all);
   std::fprintf(stderr, "gantry sample: wrote %lld samples %s of %s (step %lld%s) to %s\n", n,
                shape_str(all.shape()).c_str(), lg.model.c_str(), static_cast<long long>(lg.step),

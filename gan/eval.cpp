@@ -14,6 +14,7 @@
 #include "gan/data/npy.h"
 #include "gan/latent.h"
 #include "gan/metrics/evaluator.h"
+#include "gan/style_control.h"
 #include "nn/safetensors.h"
 
 namespace gantry {
@@ -27,7 +28,8 @@ Tensor full_resolution(const GeneratorNet& G, const Tensor& images) {
 }
 
 Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, double truncation,
-                    int64_t cls) {
+                    int64_t cls, double psi, int64_t cutoff) {
+  StyleNet* style = psi < 1.0 || cutoff >= 0 ? &require_style(G, "", "truncation in W") : nullptr;
   GANTRY_CHECK(n >= 1 && batch >= 1, "draw_samples: n (", n, ") and batch (", batch, ") must be positive");
   const int64_t K = G.config.num_classes, latent = G.config.latent;
   GANTRY_CHECK(cls < K, "draw_samples: class ", cls, " is not below the model's ", K, " classes");
@@ -44,7 +46,9 @@ Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, do
       for (int64_t i = 0; i < b; ++i) labels[i] = cls >= 0 ? cls : (done + i) % K;
       y = from_vector<int64_t>(labels, {b});
     }
-    Tensor x = full_resolution(G, G.generate(truncated_normal({b, latent}, truncation, &gen), y).to(kCPU));
+    const Tensor z = truncated_normal({b, latent}, truncation, &gen);
+    const Tensor img = style ? style->synthesis(style->mapping(z, psi, cutoff), NoiseMode::Const) : G.generate(z, y);
+    Tensor x = full_resolution(G, img.to(kCPU));
     parts.push_back(clamp(x, -1.0, 1.0));
   }
   if (was_training) G.train();

@@ -90,9 +90,12 @@ Tensor full_resolution(const GeneratorNet& G, const Tensor& images);
 // `seed` truncated at `truncation`; class-conditional generators draw class
 // `cls`, or classes 0, 1, ..., K-1, 0, ... in turn when cls < 0.
 // [n, C, R, R] float32 on the CPU, clamped to [-1, 1], R = G.config.resolution
-// (a growing generator below it is enlarged by repeating pixels).
+// (a growing generator below it is enlarged by repeating pixels). For
+// style-based generators psi < 1 truncates in W towards w_avg, for the first
+// `cutoff` ws (all if cutoff < 0); other generators refuse psi < 1.
 Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch = 500,
-                    double truncation = INFINITY, int64_t cls = -1);
+                    double truncation = INFINITY, int64_t cls = -1, double psi = 1.0,
+                    int64_t cutoff = -1);
 
 }  // namespace gan
 }  // namespace gantry
