@@ -7,6 +7,7 @@
 //   gantry demo    ...   the MLP demo (apps/demo.cpp)
 //   gantry bench   ...   DCGAN iteration, Gantry vs LibTorch (apps/bench.cpp)
 //   gantry report RUN_DIR  the run's curves and samples as one HTML page (apps/report.cpp)
+//   gantry project ...   the latent of a real image, style-based models (apps/project.cpp)
 //   gantry info          build, threads, devices and registered ops
 // Errors are one line on stderr and a non-zero exit: 2 for usage, 1 for
 // everything else (bad files, bad configs, non-finite losses).
@@ -45,12 +46,15 @@ int info() {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan]\n"
+               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2]\n"
                "                    [--steps N | --epochs E] [--out DIR] [--resume] ...  (gantry train --help)\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"
                "       gantry sample --checkpoint FILE --interpolate --png STRIP.png [--seed A]\n"
                "                     [--seed-b B] [--frames K] [--mode slerp|lerp]\n"
+               "       gantry sample --checkpoint FILE --mix-rows S,.. --mix-cols S,.. --mix-cutoff L --png GRID.png\n"
+               "                     (style-based models; also --truncation-psi P, --interpolate --space w)\n"
+               "       gantry project --checkpoint FILE --target IMAGE [--out DIR] [--steps N] [--w-plus]\n"
                "       gantry eval INPUT [--n N] [--reference test|train] [--ema] [--list]\n"
                "       gantry train-classifier [--out FILE] [--epochs E] [--seed S]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
@@ -78,6 +82,7 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return cli::run_eval(argc, argv);
     if (cmd == "train-classifier") return cli::run_train_classifier(argc, argv);
     if (cmd == "report") return cli::run_report(argc, argv);
+    if (cmd == "project") return cli::run_project(argc, argv);
     if (cmd == "info") return info();
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       usage();

@@ -15,6 +15,7 @@
 #include "gan/latent.h"
 #include "gan/models/stylegan/stylegan2.h"
 #include "gan/penalties.h"
+#include "gan/projection.h"
 #include "gan/checkpoint.h"
 #include "gan/trainer.h"
 #include "nn/safetensors.h"
@@ -332,4 +333,53 @@ TEST_CASE("stylegan2 trainer: objective defaults, lazy Adam, exact resume with w
   REQUIRE(as_style(*lg.net) != nullptr);
   CHECK(as_style(*lg.net)->num_ws() == 4);
   CHECK(as_style(*lg.net)->w_avg().to_vector<float>() == as_style(straight.sampler())->w_avg().to_vector<float>());
+}
+
+TEST_CASE("projection: a generated target is found again (distance falls, PSNR >= 30 dB)", "[stylegan][project]") {
+  manual_seed(12);
+  ModelConfig c = tiny(16);
+  c.w_dim = 8;
+  c.fmap_base = 64;
+  c.fmap_max = 8;
+  StyleGAN2Generator G(c);
+  G.eval();
+  Tensor target;
+  {
+    NoGradGuard ng;
+    RandomState g(77);
+    // (this untrained G's raw output reaches beyond [-1, 1]: the clamped
+    // pixels are matched by any image beyond the bound)
+    target = clamp(G.synthesis(G.mapping(randn({1, 6}, {}, &g)), NoiseMode::Const), -1.0, 1.0);
+  }
+  ProjectOptions o;
+  o.steps = 1000;  // in W (one w), as the target was made
+  o.feature_weight = 0;  // pixels only: no classifier in a unit test
+  o.w_avg_samples = 500;
+  const ProjectResult r = project(G, target, nullptr, o);
+  REQUIRE(static_cast<int64_t>(r.distance.size()) == o.steps);
+  // Window means fall after the learning-rate ramp-up (the first 5 %).
+  const int64_t win = o.steps / 10;
+  double prev = INFINITY;
+  for (int64_t w = 0; w < 10; ++w) {
+    double m = 0;
+    for (int64_t t = w * win; t < (w + 1) * win; ++t) m += r.distance[t];
+    m /= static_cast<double>(win);
+    INFO("window " << w << " mean distance " << m);
+    CHECK(m < prev);
+    prev = m;
+  }
+  const double db = psnr(r.image, target);
+  INFO("PSNR " << db << " dB, final distance " << r.final_distance);
+  CHECK(db >= 30.0);
+  CHECK(r.ws.shape() == Shape{1, G.num_ws(), 8});
+  // W+ optimizes one w per layer (a shorter run: the shape and a falling distance).
+  o.w_plus = true;
+  o.steps = 100;
+  const ProjectResult rp = project(G, target, nullptr, o);
+  CHECK(rp.final_distance < rp.distance.front());
+  CHECK(static_cast<int64_t>(r.strip.size()) == o.snapshots);
+  // G is left as it was: the stored noise maps are untouched, parameters still train.
+  for (auto& p : G.parameters()) CHECK(p.requires_grad());
+  // Errors: a model without W, a target of the wrong size.
+  CHECK_THROWS_WITH(project(G, zeros({1, 1, 8, 8}), nullptr, o), Catch::Contains("must be [1, 1, 16, 16]"));
 }

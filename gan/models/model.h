@@ -95,6 +95,12 @@ class StyleNet {
   virtual Tensor mapping(const Tensor& z, double psi = 1.0, int64_t cutoff = -1) = 0;
   // ws [N, num_ws, w_dim] -> images [N, C, R, R]
   virtual Tensor synthesis(const Tensor& ws, NoiseMode noise = NoiseMode::Random) = 0;
+  // The same with the given noise maps instead (one per noise input, in
+  // layer order, each of const_noise()'s shape, broadcast over the batch):
+  // differentiable in them, so projection can optimize the noise as well.
+  virtual Tensor synthesis(const Tensor& ws, const std::vector<Tensor>& noise) = 0;
+  // The stored noise maps NoiseMode::Const uses, in layer order: [r, r] each.
+  virtual std::vector<Tensor> const_noise() const = 0;
   virtual Tensor w_avg() const = 0;  // [w_dim]
   // The affine map from w to the first layer's styles, [styles, w_dim]
   // (closed-form semantic directions, SeFa, factorize it).

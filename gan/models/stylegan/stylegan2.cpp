@@ -99,11 +99,15 @@ SynthesisLayer::SynthesisLayer(int64_t in, int64_t out, int64_t w_dim, int64_t r
   bias = register_parameter("bias", zeros({out}));
 }
 
-Tensor SynthesisLayer::forward(const Tensor& x, const Tensor& w, NoiseMode noise) {
+Tensor SynthesisLayer::forward(const Tensor& x, const Tensor& w, NoiseMode noise, const Tensor& map) {
   Tensor y = conv->forward(x, w);  // [N, out, r, r]
   GANTRY_CHECK(y.size(2) == resolution && y.size(3) == resolution, "SynthesisLayer: output ",
                shape_str(y.shape()), " is not at the layer's resolution ", resolution);
-  if (noise != NoiseMode::None) {
+  if (map.defined()) {
+    GANTRY_CHECK(map.shape() == noise_const.shape(), "SynthesisLayer: noise map ", shape_str(map.shape()),
+                 " must be ", shape_str(noise_const.shape()));
+    y = add(y, mul(reshape(map.to(y.dtype()), {1, 1, resolution, resolution}), noise_strength));
+  } else if (noise != NoiseMode::None) {
     const Tensor n = noise == NoiseMode::Random
                          ? randn({y.size(0), 1, resolution, resolution}, Options(y.dtype()).device(y.device()))
                          : reshape(noise_const.to(y.dtype()), {1, 1, resolution, resolution});
@@ -144,6 +148,26 @@ Tensor StyleGAN2Generator::mapping(const Tensor& z, double psi, int64_t cutoff) 
 }
 
 Tensor StyleGAN2Generator::synthesis(const Tensor& ws, NoiseMode noise) {
+  return run_synthesis(ws, noise, nullptr);
+}
+
+Tensor StyleGAN2Generator::synthesis(const Tensor& ws, const std::vector<Tensor>& noise) {
+  const size_t layers = blocks_.size() * 2 - 1;
+  GANTRY_CHECK(noise.size() == layers, "stylegan2 synthesis: ", noise.size(), " noise maps given, the network has ",
+               layers, " noise inputs");
+  return run_synthesis(ws, NoiseMode::Const, &noise);
+}
+
+std::vector<Tensor> StyleGAN2Generator::const_noise() const {
+  std::vector<Tensor> out;
+  for (const Block& b : blocks_) {
+    if (b.conv0) out.push_back(b.conv0->noise_const);
+    out.push_back(b.conv1->noise_const);
+  }
+  return out;
+}
+
+Tensor StyleGAN2Generator::run_synthesis(const Tensor& ws, NoiseMode noise, const std::vector<Tensor>* maps) {
   GANTRY_CHECK(ws.dim() == 3 && ws.size(1) == num_ws_ && ws.size(2) == config.w_dim,
                "stylegan2 synthesis: ws ", shape_str(ws.shape()), " must be [N, ", num_ws_, ", ",
                config.w_dim, "]");
@@ -152,9 +176,11 @@ Tensor StyleGAN2Generator::synthesis(const Tensor& ws, NoiseMode noise) {
   Tensor x = expand(unsqueeze(const_.to(ws.dtype()), 0), {N, const_.size(0), 4, 4});
   Tensor img;
   int64_t i = 0;  // the next layer's w
+  size_t k = 0;   // the next noise input
+  auto map_at = [&]() { return maps ? (*maps)[k++] : Tensor(); };
   for (const Block& b : blocks_) {
-    if (b.conv0) x = b.conv0->forward(x, w_at(i++), noise);
-    x = b.conv1->forward(x, w_at(i++), noise);
+    if (b.conv0) x = b.conv0->forward(x, w_at(i++), noise, map_at());
+    x = b.conv1->forward(x, w_at(i++), noise, map_at());
     const Tensor rgb = b.rgb->forward(x, w_at(i));  // the next layer's w (the last: num_ws - 1)
     img = img.defined() ? add(upsample2d(img, filter_.to(img.dtype()), 2), rgb) : rgb;
   }

@@ -61,8 +61,9 @@ class MappingNetwork : public nn::Module {
 class SynthesisLayer : public nn::Module {
  public:
   SynthesisLayer(int64_t in, int64_t out, int64_t w_dim, int64_t resolution, int64_t up);
-  // x [N, in, r/up, r/up], w [N, w_dim] -> [N, out, r, r]
-  Tensor forward(const Tensor& x, const Tensor& w, NoiseMode noise);
+  // x [N, in, r/up, r/up], w [N, w_dim] -> [N, out, r, r]; `map` [r, r], when
+  // defined, is the noise to add instead of the mode's.
+  Tensor forward(const Tensor& x, const Tensor& w, NoiseMode noise, const Tensor& map = Tensor());
   std::string repr() const override { return repr_with_children("SynthesisLayer"); }
   std::shared_ptr<nn::ModulatedConv2d> conv;
   Tensor noise_strength;  // [1], init 0
@@ -91,6 +92,8 @@ class StyleGAN2Generator : public GeneratorNet, public StyleNet {
   int64_t w_dim() const override { return config.w_dim; }
   Tensor mapping(const Tensor& z, double psi = 1.0, int64_t cutoff = -1) override;
   Tensor synthesis(const Tensor& ws, NoiseMode noise = NoiseMode::Random) override;
+  Tensor synthesis(const Tensor& ws, const std::vector<Tensor>& noise) override;
+  std::vector<Tensor> const_noise() const override;
   Tensor w_avg() const override { return mapping_->w_avg; }
   Tensor first_style_weight() const override;
   std::string repr() const override { return repr_with_children("StyleGAN2Generator"); }
@@ -105,6 +108,7 @@ class StyleGAN2Generator : public GeneratorNet, public StyleNet {
   std::vector<Block> blocks_;
   Tensor filter_;  // [4] buffer: [1,3,3,1] / 8
   int64_t num_ws_;
+  Tensor run_synthesis(const Tensor& ws, NoiseMode mode, const std::vector<Tensor>* maps);
 };
 
 class StyleGAN2Discriminator : public DiscriminatorNet {
