@@ -55,6 +55,7 @@ int run_eval(int argc, char** argv);
 int run_train_classifier(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_project(int argc, char** argv);
+int run_directions(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace gantry

@@ -8,6 +8,7 @@
 //   gantry bench   ...   DCGAN iteration, Gantry vs LibTorch (apps/bench.cpp)
 //   gantry report RUN_DIR  the run's curves and samples as one HTML page (apps/report.cpp)
 //   gantry project ...   the latent of a real image, style-based models (apps/project.cpp)
+//   gantry directions .. closed-form semantic directions, SeFa and PCA (apps/directions.cpp)
 //   gantry info          build, threads, devices and registered ops
 // Errors are one line on stderr and a non-zero exit: 2 for usage, 1 for
 // everything else (bad files, bad configs, non-finite losses).
@@ -55,6 +56,7 @@ void usage() {
                "       gantry sample --checkpoint FILE --mix-rows S,.. --mix-cols S,.. --mix-cutoff L --png GRID.png\n"
                "                     (style-based models; also --truncation-psi P, --interpolate --space w)\n"
                "       gantry project --checkpoint FILE --target IMAGE [--out DIR] [--steps N] [--w-plus]\n"
+               "       gantry directions --checkpoint FILE [--method sefa|pca|both] [--k K] [--out DIR]\n"
                "       gantry eval INPUT [--n N] [--reference test|train] [--ema] [--list]\n"
                "       gantry train-classifier [--out FILE] [--epochs E] [--seed S]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
     if (cmd == "train-classifier") return cli::run_train_classifier(argc, argv);
     if (cmd == "report") return cli::run_report(argc, argv);
     if (cmd == "project") return cli::run_project(argc, argv);
+    if (cmd == "directions") return cli::run_directions(argc, argv);
     if (cmd == "info") return info();
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       usage();

@@ -15,6 +15,8 @@
 #include "gan/latent.h"
 #include "gan/models/stylegan/stylegan2.h"
 #include "gan/penalties.h"
+#include "gan/directions.h"
+#include "gan/style_control.h"
 #include "gan/projection.h"
 #include "gan/checkpoint.h"
 #include "gan/trainer.h"
@@ -382,4 +384,52 @@ TEST_CASE("projection: a generated target is found again (distance falls, PSNR >
   for (auto& p : G.parameters()) CHECK(p.requires_grad());
   // Errors: a model without W, a target of the wrong size.
   CHECK_THROWS_WITH(project(G, zeros({1, 1, 8, 8}), nullptr, o), Catch::Contains("must be [1, 1, 16, 16]"));
+}
+
+TEST_CASE("directions: SeFa eigenvectors of A^T A, PCA axes of W, GANSpace in z for a DCGAN", "[stylegan][directions]") {
+  manual_seed(21);
+  StyleGAN2Generator G(tiny(8));
+  const Directions s = find_directions(G, "stylegan2", "sefa", 3, 200);
+  REQUIRE(s.vectors.shape() == Shape{3, 5});
+  CHECK(s.space == "w");
+  // A^T A n = lambda n, unit rows, orthogonal, values descending.
+  const Tensor A = to(G.first_style_weight(), kFloat64);
+  const Tensor AtA = matmul(transpose(A, 0, 1), A);
+  const Tensor V = to(s.vectors, kFloat64);
+  for (int64_t i = 0; i < 3; ++i) {
+    const Tensor n = select(V, 0, i);
+    CHECK(max_abs_diff(matmul(AtA, n), mul(n, s.values[i])) < 1e-4 * (1 + s.values[i]));
+    CHECK(sum(mul(n, n)).item<double>() == Approx(1.0).epsilon(1e-5));
+    if (i > 0) CHECK(std::fabs(sum(mul(n, select(V, 0, 0))).item<double>()) < 1e-5);
+    if (i > 0) CHECK(s.values[i] <= s.values[i - 1]);
+  }
+  // PCA in W: the variance along each axis is its eigenvalue.
+  const Directions p = find_directions(G, "stylegan2", "pca", 2, 500);
+  CHECK(p.sigma[0] * p.sigma[0] == Approx(p.values[0]).epsilon(1e-3));
+  CHECK(p.sigma[0] >= p.sigma[1]);
+  const Tensor sheet = direction_sheet(G, p, {0, 1}, 2, {-1, 0, 1});
+  CHECK(sheet.shape() == Shape{2 * 2 * 3, 1, 8, 8});
+  // The middle column is the seed's own image.
+  const Tensor own = synthesize_images(G, seeds_to_ws(G, {0}));
+  CHECK(max_abs_diff(narrow(sheet, 0, 1, 1), own) < 1e-6);
+
+  ModelConfig dc;
+  dc.latent = 8;
+  dc.resolution = 28;
+  dc.g_width = 4;
+  auto D = make_generator("dcgan", dc);
+  const Directions z = find_directions(*D, "dcgan", "pca", 2, 300);
+  CHECK(z.space == "z");
+  CHECK(z.vectors.shape() == Shape{2, 8});
+  const Directions zs = find_directions(*D, "dcgan", "sefa", 4, 100);
+  CHECK(zs.values[0] >= zs.values[3]);
+  ModelConfig pc;
+  pc.latent = 8;
+  pc.resolution = 8;
+  pc.fmap_base = 16;
+  pc.fmap_max = 2;
+  auto P = make_generator("progan", pc);
+  CHECK_THROWS_WITH(find_directions(*P, "progan", "sefa", 2), Catch::Contains("model 'progan' has neither a W space"));
+  CHECK_THROWS_WITH(find_directions(G, "stylegan2", "ica", 2), Catch::Contains("not sefa or pca"));
+  CHECK_THROWS_WITH(find_directions(G, "stylegan2", "sefa", 6), Catch::Contains("k 6 must be in [1, 5]"));
 }

@@ -118,6 +118,12 @@ class GeneratorNet : public nn::Module {
   bool conditional() const { return config.num_classes > 0; }
   // The side of the images generate() returns now.
   virtual int64_t resolution() const { return config.resolution; }
+  // Closed-form latent directions (gan/directions.h) for generators without a
+  // W space: the first layer as a linear map of z, [features, latent], and
+  // the first block's activations for z [N, latent] -> [N, features].
+  // Undefined (the default) where the first layer is not linear in z alone.
+  virtual Tensor first_layer_weight() const { return Tensor(); }
+  virtual Tensor first_features(const Tensor& z) { (void)z; return Tensor(); }
   ModelConfig config;
 };
 

@@ -35,6 +35,19 @@ DCGANGenerator::DCGANGenerator(const DCGANConfig& c) : GeneratorNet(c) {
   }));
 }
 
+Tensor DCGANGenerator::first_layer_weight() const {
+  const Tensor w = std::static_pointer_cast<nn::ConvTranspose2d>((*main)[0])->weight;  // [latent, 4w, 4, 4]
+  return transpose(reshape(detach(w), {w.size(0), -1}), 0, 1);                          // [4w*16, latent]
+}
+
+Tensor DCGANGenerator::first_features(const Tensor& z) {
+  GANTRY_CHECK(z.dim() == 2 && z.size(1) == config.latent, "DCGANGenerator: latent codes must be [N, ",
+               config.latent, "], got ", shape_str(z.shape()));
+  Tensor x = reshape(z, {z.size(0), z.size(1), 1, 1});
+  for (size_t i = 0; i < 3; ++i) x = (*main)[i]->forward(x);  // ConvTranspose2d, BatchNorm2d, ReLU
+  return reshape(x, {z.size(0), -1});
+}
+
 Tensor DCGANGenerator::generate(const Tensor& z, const Tensor& labels) {
   GANTRY_CHECK(z.dim() == 2 && z.size(1) == config.latent, "DCGANGenerator: latent codes must be [N, ",
                config.latent, "], got ", shape_str(z.shape()));

@@ -28,6 +28,11 @@ class DCGANGenerator : public GeneratorNet {
   explicit DCGANGenerator(const DCGANConfig& c = {});
   // z [N, latent] -> images [N, channels, R, R] in [-1, 1], R = 28 or 32
   Tensor generate(const Tensor& z, const Tensor& labels) override;
+  // The first transposed convolution maps z [N, latent, 1, 1] to [N, 4w, 4, 4]:
+  // its weight [latent, 4w, 4, 4] read as [4w*16, latent]; the features are
+  // that layer's output after batch norm and ReLU, flattened.
+  Tensor first_layer_weight() const override;
+  Tensor first_features(const Tensor& z) override;
   std::string repr() const override { return "DCGANGenerator"; }
   std::shared_ptr<nn::Sequential> main;
 };
