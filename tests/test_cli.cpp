@@ -354,6 +354,79 @@ TEST_CASE("cli: progan grows 4 -> 8 and samples at full resolution", "[cli][prog
   CHECK(r.output.find("start_resolution 32") != std::string::npos);
 }
 
+// The style-based generator through the CLI: a few training steps, then the
+// latent controls (truncation in W, a mixing grid, W interpolation), project
+// and directions, and their one-line errors.
+TEST_CASE("cli: stylegan2 trains, then sample in W, project and directions", "[cli][stylegan]") {
+  const std::string data = image_folder(), out = tmp("gantry_cli_stylegan");
+  fs::remove_all(out);
+  auto r = run("train --model stylegan2 --data " + data + " --resolution 8 --latent 16 --w-dim 16 "
+               "--mapping-layers 2 --fmap-base 64 --fmap-max 8 --batch 8 --steps 4 --pl-every 2 "
+               "--r1-every 2 --log-every 1 --sample-every 0 --quiet --out " + out);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("stylegan2 on " + data + ", 4 steps of batch 8") != std::string::npos);
+  // Lazy Adam: G's and D's rates are 0.0025 * 2/3 (both regularizers every 2nd step).
+  std::ifstream csv(out + "/metrics.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  CHECK(row.find("0.00166667") != std::string::npos);
+  const std::string ck = out + "/checkpoint.safetensors";
+  r = run("sample --checkpoint " + ck + " --n 4 --out " + out + "/t.npy --truncation-psi 0.5 --truncation-cutoff 2");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(gan::load_npy(out + "/t.npy").shape() == Shape{4, 1, 8, 8});
+  r = run("sample --checkpoint " + ck + " --mix-rows 1,2 --mix-cols 3,4,5 --mix-cutoff 2 --png " + out + "/mix.png");
+  REQUIRE(r.code == 0);
+  CHECK(fs::exists(out + "/mix.png"));
+  r = run("sample --checkpoint " + ck + " --interpolate --space w --frames 4 --png " + out + "/w.png");
+  REQUIRE(r.code == 0);
+  // A target from the model's own samples, projected for a few steps.
+  r = run("sample --checkpoint " + ck + " --n 1 --out " + out + "/one.npy --png " + out + "/one.png --seed 3");
+  REQUIRE(r.code == 0);
+  r = run("project --checkpoint " + ck + " --target " + out + "/one.png --steps 30 --feature-weight 0 --out " +
+          out + "/proj");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("12x12, resized to 8x8 (area)") != std::string::npos);  // the grid's 2-pixel border
+  CHECK(gan::load_npy(out + "/proj/projected_w.npy").shape() == Shape{1, 4, 16});
+  for (const char* f : {"reconstruction.png", "progress.png", "projected_noise.safetensors"})
+    CHECK(fs::exists(out + "/proj/" + f));
+  r = run("directions --checkpoint " + ck + " --k 4 --rows 2 --samples 200 --seeds 0,1 --out " + out + "/dir");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(gan::load_npy(out + "/dir/directions_sefa.npy").shape() == Shape{4, 16});
+  CHECK(gan::load_npy(out + "/dir/directions_pca.npy").shape() == Shape{4, 16});
+  CHECK(fs::exists(out + "/dir/directions_pca.png"));
+  // Bad input: one line each, naming the problem.
+  r = run("sample --checkpoint " + ck + " --n 2 --out " + out + "/x.npy --truncation-psi 1.2");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--truncation-psi must be in [0, 1]") != std::string::npos);
+  r = run("sample --checkpoint " + ck + " --n 2 --out " + out + "/x.npy --truncation-psi 0.5 --truncation-cutoff 5");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--truncation-cutoff 5 is beyond the generator's 4 layers") != std::string::npos);
+  r = run("sample --checkpoint " + ck + " --mix-rows 1 --mix-cols 2 --mix-cutoff 4 --png " + out + "/x.png");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("mixing layer 4 is outside [1, 3]") != std::string::npos);
+  r = run("project --checkpoint " + ck + " --target " + out + "/missing.png --out " + out + "/p2");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("cannot read the target image") != std::string::npos);
+  // A model without a W space: project refuses it by name; directions work in z.
+  r = run("train --model dcgan --data " + data + " --g-width 4 --d-width 4 --batch 8 --steps 1 --sample-every 0 "
+          "--quiet --out " + out + "_dcgan");
+  REQUIRE(r.code == 0);
+  r = run("project --checkpoint " + out + "_dcgan/checkpoint.safetensors --target " + out + "/one.png --out " + out +
+          "/p3");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("needs a style-based model (stylegan2); model 'dcgan' has no W space") != std::string::npos);
+  r = run("directions --checkpoint " + out + "_dcgan/checkpoint.safetensors --method sefa --k 3 --rows 1 --out " +
+          out + "/dir_dcgan");
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK(r.output.find("sefa in z") != std::string::npos);
+}
+
 // A classifier trained on a labelled folder (one subfolder per class) makes
 // eval's metrics apply to a run on that data.
 TEST_CASE("cli: train-classifier on a labelled folder, eval against it", "[cli][eval]") {
