@@ -4,7 +4,8 @@
 // algorithm (im2col of many samples, one GEMM per chunk; a plain GEMM when
 // the kernel covers the whole input) and the simple per-sample one; the
 // weight gradient also a direct kernel for layers with <= 32 taps (the
-// default where it applies). The conformance table checks the default against float64
+// default where it applies); all three a per-group one for many groups over
+// few samples (modulated convolution, the default there). The conformance table checks the default against float64
 // loops on small shapes; here the two algorithms meet on the DCGAN's layer
 // shapes, with the batch split into several chunks, and the batched one must
 // be bit-identical for 1 and 2 threads.
@@ -37,6 +38,9 @@ const Layer kLayers[] = {
     {"groups 2, dilation 2", {5, 8, 9, 9}, {6, 4, 3, 3}, {1, 2, 2, 1, 2, 2, 2}},
     // One input channel: 16 taps, the thin weight gradient split over samples.
     {"D1 thin, 1 channel", {20, 1, 28, 28}, {16, 1, 4, 4}, {2, 2, 1, 1, 1, 1, 1}},
+    // A modulated convolution: groups = batch (8) over one sample; the default is per_group.
+    {"modulated, groups = batch", {1, 32, 8, 8}, {48, 4, 3, 3}, {1, 1, 1, 1, 1, 1, 8}},
+    {"modulated 1x1 (to-RGB), 2 samples", {2, 24, 5, 5}, {8, 3, 1, 1}, {1, 1, 0, 0, 1, 1, 8}},
 };
 
 Shape out_shape(const Layer& L) {

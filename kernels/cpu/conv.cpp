@@ -204,6 +204,95 @@ void conv2d_weight_grad_per_sample(const Tensors& in, const Tensors& out, const 
 }
 
 
+// ---- Per-group algorithms: many groups, few samples ------------------------
+// A modulated convolution runs as one grouped convolution with groups = batch
+// over a single "sample" (x viewed as [1, N*C, H, W]): the batched and
+// per-sample forms above loop over the groups one after another, each a small
+// GEMM. Here the groups are the parallel loop instead (one thread per group,
+// a single-threaded GEMM inside); every group writes its own channels of y,
+// dx and dW, and a group's weight gradient sums the samples in order, so the
+// results do not depend on the thread count. Chosen when groups > 1 and the
+// samples are fewer than the groups.
+bool many_groups(const Tensors& in, const OpAttrs& a) {
+  const int64_t G = a.as<ConvAttrs>().groups;
+  return G > 1 && in[0].dim() == 4 && in[0].size(0) < G;
+}
+
+template <typename T>
+void conv2d_per_group(const Tensors& in, const Tensors& out, const OpAttrs& a) {
+  const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
+  const Tensor& y = out[0];
+  const ConvGeom g = geom(x, w, y, a);
+  const T* px = x.data<T>();
+  const T* pw = w.data<T>();
+  T* py = y.data<T>();
+  const int64_t R = g.rows(), P = g.cols(), CHW = g.C * g.H * g.W;
+#pragma omp parallel
+  {
+    std::vector<T> cols(g.pointwise() ? 0 : R * P);
+#pragma omp for schedule(static)
+    for (int64_t grp = 0; grp < g.G; ++grp)
+      for (int64_t n = 0; n < g.N; ++n) {
+        const T* c = px + n * CHW + grp * g.Cg() * g.H * g.W;
+        if (!g.pointwise()) {
+          im2col(px + n * CHW, g, grp, cols.data(), P);
+          c = cols.data();
+        }
+        gemm<T>(pw + grp * g.Og() * R, g.Og(), R, R, 1, c, P, P, 1, py + (n * g.O + grp * g.Og()) * P, P);
+      }
+  }
+}
+
+template <typename T>
+void conv2d_input_grad_per_group(const Tensors& in, const Tensors& out, const OpAttrs& a) {
+  const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
+  const Tensor& dx = out[0];
+  const ConvGeom g = geom(dx, w, gy, a);
+  const T* pg = gy.data<T>();
+  const T* pw = w.data<T>();
+  T* pdx = dx.data<T>();
+  const int64_t R = g.rows(), P = g.cols(), CHW = g.C * g.H * g.W;
+  std::fill(pdx, pdx + dx.numel(), T(0));
+#pragma omp parallel
+  {
+    std::vector<T> cols(R * P);
+#pragma omp for schedule(static)
+    for (int64_t grp = 0; grp < g.G; ++grp)
+      for (int64_t n = 0; n < g.N; ++n) {
+        gemm<T>(pw + grp * g.Og() * R, R, g.Og(), 1, R, pg + (n * g.O + grp * g.Og()) * P, P, P, 1,
+                cols.data(), P);
+        col2im(cols.data(), g, grp, pdx + n * CHW, P);  // the group's channels only
+      }
+  }
+}
+
+template <typename T>
+void conv2d_weight_grad_per_group(const Tensors& in, const Tensors& out, const OpAttrs& a) {
+  const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
+  const Tensor& dw = out[0];
+  const ConvGeom g = geom(x, dw, gy, a);
+  const T* px = x.data<T>();
+  const T* pg = gy.data<T>();
+  T* pdw = dw.data<T>();
+  const int64_t R = g.rows(), P = g.cols(), CHW = g.C * g.H * g.W;
+  std::fill(pdw, pdw + dw.numel(), T(0));
+#pragma omp parallel
+  {
+    std::vector<T> cols(g.pointwise() ? 0 : R * P);
+#pragma omp for schedule(static)
+    for (int64_t grp = 0; grp < g.G; ++grp)
+      for (int64_t n = 0; n < g.N; ++n) {
+        const T* c = px + n * CHW + grp * g.Cg() * g.H * g.W;
+        if (!g.pointwise()) {
+          im2col(px + n * CHW, g, grp, cols.data(), P);
+          c = cols.data();
+        }
+        gemm<T>(pg + (n * g.O + grp * g.Og()) * P, g.Og(), P, P, 1, c, R, 1, P, pdw + grp * g.Og() * R, R,
+                /*accumulate=*/true);
+      }
+  }
+}
+
 // ---- Batched algorithms: one large GEMM per chunk of samples ----------------
 // The per-sample GEMMs above have a short dimension of OH*OW (49 for a 7x7
 // map), where a GEMM runs far below peak. Here the im2col matrices of a chunk
@@ -603,8 +692,15 @@ void conv2d_weight_grad_thin(const Tensors& in, const Tensors& out, const OpAttr
 void set_conv_workspace_limit(int64_t bytes) { g_cols_budget.store(std::max<int64_t>(0, bytes)); }
 int64_t conv_workspace_limit() { return g_cols_budget.load(); }
 
-// First registered = default; the per-sample forms stay selectable
-// (Registry::force_algorithm) as the simple reference.
+// First registered = default (per_group where it applies: many groups, few
+// samples); the per-sample forms stay selectable (Registry::force_algorithm)
+// as the simple reference.
+GANTRY_KERNEL_IF(conv2d, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_per_group<float>);
+GANTRY_KERNEL_IF(conv2d, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_per_group<double>);
+GANTRY_KERNEL_IF(conv2d_input_grad, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_input_grad_per_group<float>);
+GANTRY_KERNEL_IF(conv2d_input_grad, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_input_grad_per_group<double>);
+GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_weight_grad_per_group<float>);
+GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_weight_grad_per_group<double>);
 GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat32, "batched_gemm", conv2d_batched<float>);
 GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat64, "batched_gemm", conv2d_batched<double>);
 GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat32, "per_sample", conv2d_per_sample<float>);
