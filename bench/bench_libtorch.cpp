@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "bench/dcgan_shapes.h"
+#include "bench/stylegan_shapes.h"
 #ifdef GANTRY_BENCH_OPENBLAS
 #include <cblas.h>
 extern "C" void openblas_set_num_threads(int);
@@ -274,6 +275,85 @@ void BM_dcgan_iteration_libtorch(benchmark::State& st) { iteration(st, false); }
 void BM_dcgan_iteration_libtorch_frozen(benchmark::State& st) { iteration(st, true); }
 BENCHMARK(BM_dcgan_iteration_libtorch)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 BENCHMARK(BM_dcgan_iteration_libtorch_frozen)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// upfirdn2d as a LibTorch user composes it (no such op in LibTorch): zero
+// insertion by reshape + pad, the pads, then the separable [1,3,3,1] filter
+// as two depthwise conv2d (a [1,4] and a [4,1] kernel) with the stride doing
+// the downsampling; the twin of bench_ops' BM_upfirdn2d.
+torch::Tensor upfirdn2d_torch(const torch::Tensor& x, const torch::Tensor& f1, int64_t up, int64_t down,
+                              int64_t p0, int64_t p1, double gain) {
+  namespace F = torch::nn::functional;
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  torch::Tensor y = x;
+  if (up > 1) {
+    y = F::pad(y.reshape({N, C, H, 1, W, 1}), F::PadFuncOptions({0, up - 1, 0, 0, 0, up - 1}));
+    y = y.reshape({N, C, H * up, W * up});
+  }
+  y = F::pad(y, F::PadFuncOptions({p0, p1, p0, p1}));
+  const int64_t K = f1.size(0);
+  torch::Tensor fw = (f1.flip({0}) * gain).reshape({1, 1, 1, K}).repeat({C, 1, 1, 1});  // convolution: flipped taps
+  torch::Tensor fh = f1.flip({0}).reshape({1, 1, K, 1}).repeat({C, 1, 1, 1});
+  const std::vector<int64_t> sw = {1, down}, sh = {down, 1}, zero = {0, 0}, one = {1, 1};
+  y = torch::conv2d(y, fw, {}, sw, zero, one, C);
+  return torch::conv2d(y, fh, {}, sh, zero, one, C);
+}
+
+void BM_upfirdn2d(benchmark::State& st) {
+  const gantry::bench::ResampleShape& S = gantry::bench::kResampleShapes[st.range(0)];
+  torch::manual_seed(5);
+  torch::Tensor x = torch::randn({S.N, S.C, S.H, S.W});
+  torch::Tensor f = torch::tensor({1.f, 3.f, 3.f, 1.f}) / 8;
+  const bool backward = st.range(1) == 1;
+  if (backward) x.requires_grad_(true);
+  for (auto _ : st) {
+    torch::Tensor y = upfirdn2d_torch(x, f, S.up, S.down, S.pad0, S.pad1, static_cast<double>(S.up * S.up));
+    if (backward) {
+      benchmark::DoNotOptimize(torch::autograd::grad({y.sum()}, {x})[0].data_ptr());
+    } else {
+      benchmark::DoNotOptimize(y.data_ptr());
+    }
+  }
+  st.SetLabel(std::string(S.name) + (backward ? "/fwd+bwd" : "/fwd"));
+}
+BENCHMARK(BM_upfirdn2d)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond);
+
+// The modulated convolution in LibTorch, both forms (the twin of bench_ops'
+// BM_modulated_conv): per-sample weights and one grouped conv2d, or scale,
+// conv2d, scale.
+void BM_modulated_conv(benchmark::State& st) {
+  using namespace gantry::bench;
+  torch::manual_seed(6);
+  torch::Tensor x = torch::randn({kModN, kModC, kModHW, kModHW}), w = torch::randn({kModO, kModC, kModK, kModK});
+  torch::Tensor s = torch::rand({kModN, kModC}) + 0.5;
+  const bool grouped = st.range(0) == 0, backward = st.range(1) == 1;
+  if (backward) {
+    x.requires_grad_(true);
+    w.requires_grad_(true);
+    s.requires_grad_(true);
+  }
+  for (auto _ : st) {
+    torch::Tensor y;
+    if (grouped) {
+      torch::Tensor wn = w.unsqueeze(0) * s.reshape({kModN, 1, kModC, 1, 1});
+      wn = wn * torch::rsqrt(wn.square().sum({2, 3, 4}, true) + 1e-8);
+      const std::vector<int64_t> one = {1, 1};
+      y = torch::conv2d(x.reshape({1, kModN * kModC, kModHW, kModHW}), wn.reshape({kModN * kModO, kModC, kModK, kModK}),
+                        {}, one, one, one, kModN)
+              .reshape({kModN, kModO, kModHW, kModHW});
+    } else {
+      y = torch::conv2d(x * s.reshape({kModN, kModC, 1, 1}), w, {}, 1, 1);
+      torch::Tensor d = torch::rsqrt(torch::mm(s.square(), w.square().sum({2, 3}).t()) + 1e-8);
+      y = y * d.reshape({kModN, kModO, 1, 1});
+    }
+    if (backward) {
+      benchmark::DoNotOptimize(torch::autograd::grad({y.sum()}, {x, w, s})[0].data_ptr());
+    } else {
+      benchmark::DoNotOptimize(y.data_ptr());
+    }
+  }
+  st.SetLabel(std::string(grouped ? "grouped" : "scale_conv_scale") + (backward ? "/fwd+bwd" : "/fwd"));
+}
+BENCHMARK(BM_modulated_conv)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -17,6 +17,8 @@
 #include "bench/dcgan_shapes.h"
 #include "bench/dcgan_step.h"
 #include "bench/progan_step.h"
+#include "bench/stylegan2_step.h"
+#include "bench/stylegan_shapes.h"
 #include "kernels/registry.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -229,6 +231,73 @@ void BM_progan_iteration_32(benchmark::State& st) {
   st.counters["images/s"] = benchmark::Counter(64.0 * st.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_progan_iteration_32)->Arg(100)->Arg(50)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// upfirdn2d at the shapes of bench/stylegan_shapes.h, [1,3,3,1] separable;
+// pass 0 = forward, 1 = forward + backward (the adjoint, another upfirdn2d).
+void BM_upfirdn2d(benchmark::State& st) {
+  const bench::ResampleShape& S = bench::kResampleShapes[st.range(0)];
+  RandomState g(5);
+  Tensor x = randn({S.N, S.C, S.H, S.W}, {}, &g);
+  const Tensor f = make_resample_filter({1, 3, 3, 1}, x);
+  const bool backward = st.range(1) == 1;
+  if (backward) x.requires_grad_(true);
+  for (auto _ : st) {
+    Tensor y = upfirdn2d(x, f, {S.up, S.up}, {S.down, S.down}, {S.pad0, S.pad1, S.pad0, S.pad1}, false,
+                         static_cast<double>(S.up * S.up));
+    if (backward) {
+      benchmark::DoNotOptimize(autograd::grad({sum(y)}, {x})[0].raw_data());
+    } else {
+      benchmark::DoNotOptimize(y.raw_data());
+    }
+  }
+  st.SetLabel(std::string(S.name) + (backward ? "/fwd+bwd" : "/fwd"));
+}
+BENCHMARK(BM_upfirdn2d)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond);
+
+// Modulated 3x3 convolution (demodulated) at bench/stylegan_shapes.h's shape:
+// form 0 = grouped (groups = batch: the per-group conv algorithm), 1 =
+// scale-conv-scale; pass 0 = forward, 1 = forward + backward to x, w, styles.
+void BM_modulated_conv(benchmark::State& st) {
+  using namespace bench;
+  RandomState g(6);
+  Tensor x = randn({kModN, kModC, kModHW, kModHW}, {}, &g), w = randn({kModO, kModC, kModK, kModK}, {}, &g);
+  Tensor s = add(rand({kModN, kModC}, {}, &g), 0.5);
+  const ModConvForm form = st.range(0) == 0 ? ModConvForm::Grouped : ModConvForm::ScaleConvScale;
+  const bool backward = st.range(1) == 1;
+  if (backward) {
+    x.requires_grad_(true);
+    w.requires_grad_(true);
+    s.requires_grad_(true);
+  }
+  for (auto _ : st) {
+    Tensor y = modulated_conv2d(x, w, s, true, 1, form);
+    if (backward) {
+      benchmark::DoNotOptimize(autograd::grad({sum(y)}, {x, w, s})[0].raw_data());
+    } else {
+      benchmark::DoNotOptimize(y.raw_data());
+    }
+  }
+  st.SetLabel(std::string(form == ModConvForm::Grouped ? "grouped" : "scale_conv_scale") +
+              (backward ? "/fwd+bwd" : "/fwd"));
+}
+BENCHMARK(BM_modulated_conv)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond);
+
+// The StyleGAN2 step's phases at 32x32, batch 32 (bench/stylegan2_step.h):
+// Arg 0 = the main loss only, 1 = with its lazy regularizer (R1 for D, path
+// length for G). No LibTorch twin of the whole step yet: like the progan row,
+// it comes with the benchmarks issue ("Faster than today's LibTorch").
+void BM_stylegan2_D_step(benchmark::State& st) {
+  bench::StyleGAN2Step step;
+  for (auto _ : st) step.d_step(st.range(0) == 1);
+  st.counters["images/s"] = benchmark::Counter(32.0 * st.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_stylegan2_D_step)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+void BM_stylegan2_G_step(benchmark::State& st) {
+  bench::StyleGAN2Step step;
+  for (auto _ : st) step.g_step(st.range(0) == 1);
+  st.counters["images/s"] = benchmark::Counter(32.0 * st.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_stylegan2_G_step)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace
 
