@@ -14,6 +14,7 @@
 #include "gan/data/npy.h"
 #include "gan/latent.h"
 #include "gan/metrics/evaluator.h"
+#include "gan/metrics/ppl.h"
 #include "gan/style_control.h"
 #include "nn/safetensors.h"
 
@@ -123,7 +124,17 @@ EvalResult run_image_checkpoint(const EvalRequest& req, const EvalInput& in, con
   const std::string what = str(in.path, " (", g.model, ", step ", g.step, g.ema ? ", EMA" : "",
                                std::isfinite(req.truncation) ? str(", truncation ", req.truncation) : "",
                                ", seed ", req.seed, ")");
-  return score_images(req, samples, what, log);
+  EvalResult r = score_images(req, samples, what, log);
+  if (as_style(*g.net)) {  // the path length needs G itself: W space, endpoints, epsilon 1e-4
+    auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
+    metrics::PPLOptions po;
+    po.n = req.n;
+    po.seed = req.seed;
+    // Beside the samples' other metrics, before the real-data floor.
+    auto at = std::find_if(r.lines.begin(), r.lines.end(), [](const EvalLine& l) { return l.label != "samples"; });
+    r.lines.insert(at, {"samples", "PPL-W", metrics::perceptual_path_length(*g.net, *clf, po), NAN});
+  }
+  return r;
 }
 
 std::string lower(std::string s) {
@@ -140,8 +151,8 @@ const std::vector<EvalKind>& eval_kinds() {
        "coverage, with the real-data calibration floor",
        false, accepts_npy, run_npy},
       {"image-generator", "CHECKPOINT.safetensors",
-       "a training checkpoint of an image generator (DCGAN family, progan): the same metrics on --n samples from its generator "
-       "(--ema, --truncation, --seed)",
+       "a training checkpoint of an image generator (DCGAN family, progan, stylegan2): the same metrics on --n samples "
+       "from its generator (--ema, --truncation, --seed); style-based models add PPL-W (perceptual path length in W)",
        false, accepts_image_checkpoint, run_image_checkpoint},
   };
   return kinds;

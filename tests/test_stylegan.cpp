@@ -18,6 +18,8 @@
 #include "gan/directions.h"
 #include "gan/style_control.h"
 #include "gan/projection.h"
+#include "gan/metrics/classifier.h"
+#include "gan/metrics/ppl.h"
 #include "gan/checkpoint.h"
 #include "gan/trainer.h"
 #include "nn/safetensors.h"
@@ -432,4 +434,28 @@ TEST_CASE("directions: SeFa eigenvectors of A^T A, PCA axes of W, GANSpace in z 
   CHECK_THROWS_WITH(find_directions(*P, "progan", "sefa", 2), Catch::Contains("model 'progan' has neither a W space"));
   CHECK_THROWS_WITH(find_directions(G, "stylegan2", "ica", 2), Catch::Contains("not sefa or pca"));
   CHECK_THROWS_WITH(find_directions(G, "stylegan2", "sefa", 6), Catch::Contains("k 6 must be in [1, 5]"));
+}
+
+TEST_CASE("perceptual path length: zero for a generator that ignores w, positive otherwise, reproducible", "[stylegan][metrics]") {
+  manual_seed(31);
+  StyleGAN2Generator G(tiny(32));
+  metrics::FmnistClassifier clf;
+  metrics::PPLOptions o;
+  o.n = 40;
+  o.batch = 16;
+  const double p1 = metrics::perceptual_path_length(G, clf, o);
+  CHECK(std::isfinite(p1));
+  CHECK(p1 > 0);
+  CHECK(metrics::perceptual_path_length(G, clf, o) == p1);  // same seed, same number
+  o.full = true;
+  CHECK(std::isfinite(metrics::perceptual_path_length(G, clf, o)));
+  // Styles that do not depend on w (every affine weight 0): the image is the
+  // same along any path, so its length is 0.
+  for (auto& p : G.named_parameters())
+    if (p.first.find("affine.weight") != std::string::npos) core::copy_(p.second, zeros(p.second.shape()));
+  CHECK(metrics::perceptual_path_length(G, clf, o) == 0.0);
+  ModelConfig dc;
+  dc.latent = 8;
+  auto D = make_generator("dcgan", dc);
+  CHECK_THROWS_WITH(metrics::perceptual_path_length(*D, clf, o), Catch::Contains("needs a style-based generator"));
 }
