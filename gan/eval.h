@@ -3,9 +3,10 @@
 //
 //   INPUT                         evaluator           what it reports
 //   samples.npy [N,C,S,S]         image-samples       FID-FMNIST, KID, precision, recall, class coverage
-//   a training checkpoint         image-generator     the same, on N samples drawn from its generator
-//   (.safetensors) of an image
-//   generator (the DCGAN family)
+//   a training checkpoint         image-generator     the same, on N samples drawn from its generator;
+//   (.safetensors) of an image                        style-based ones add PPL-W (gan/metrics/ppl.h)
+//   generator (DCGAN family,
+//   progan, stylegan2)
 //
 // A family that needs something else (a checkpoint plus data for
 // super-resolution or translation, synthetic rows in a .csv for tabular
