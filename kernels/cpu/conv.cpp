@@ -13,10 +13,11 @@
 //   y[n, g]  = W_g [O/G, C/G*KH*KW] @ cols
 //   dx[n, g] = col2im(W_g^T @ g[n, g])
 //   dw_g    += g[n, g] @ cols^T                (summed over n in order)
-// Forward and input-grad run samples in parallel (one thread per sample,
-// single-threaded GEMM inside); weight-grad runs samples in order with a
-// parallel GEMM over fixed output blocks: all three are bit-identical for any
-// thread count.
+// The per-sample algorithms run (sample, group) pairs in parallel for the
+// forward and input-grad (one thread each, single-threaded GEMM inside) and
+// groups in parallel for weight-grad (each summing its samples in order); the
+// batched ones run one large GEMM per chunk of samples (below). All are
+// bit-identical for any thread count.
 #include <algorithm>
 #include <type_traits>
 #include <atomic>
@@ -134,10 +135,10 @@ void conv2d_per_sample(const Tensors& in, const Tensors& out, const OpAttrs& a) 
 #pragma omp parallel
   {
     std::vector<T> cols(g.pointwise() ? 0 : R * P);
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < g.N; ++n) {
-      const T* xs = px + n * g.C * g.H * g.W;
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t n = 0; n < g.N; ++n)
       for (int64_t grp = 0; grp < g.G; ++grp) {
+        const T* xs = px + n * g.C * g.H * g.W;
         const T* c = xs + grp * g.Cg() * g.H * g.W;
         if (!g.pointwise()) {
           im2col(xs, g, grp, cols.data(), P);
@@ -147,7 +148,6 @@ void conv2d_per_sample(const Tensors& in, const Tensors& out, const OpAttrs& a) 
         gemm<T>(pw + grp * g.Og() * R, g.Og(), R, R, 1, c, P, P, 1,
                 py + (n * g.O + grp * g.Og()) * P, P);
       }
-    }
   }
 }
 
@@ -160,20 +160,18 @@ void conv2d_input_grad_per_sample(const Tensors& in, const Tensors& out, const O
   const T* pw = w.data<T>();
   T* pdx = dx.data<T>();
   const int64_t R = g.rows(), P = g.cols();
+  std::fill(pdx, pdx + dx.numel(), T(0));
 #pragma omp parallel
   {
     std::vector<T> cols(R * P);
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < g.N; ++n) {
-      T* dxs = pdx + n * g.C * g.H * g.W;
-      std::fill(dxs, dxs + g.C * g.H * g.W, T(0));
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t n = 0; n < g.N; ++n)
       for (int64_t grp = 0; grp < g.G; ++grp) {
-        // cols [R, P] = W_g^T [R, Og] @ g[n, grp] [Og, P]
+        // cols [R, P] = W_g^T [R, Og] @ g[n, grp] [Og, P], scattered into the group's channels
         gemm<T>(pw + grp * g.Og() * R, R, g.Og(), 1, R, pg + (n * g.O + grp * g.Og()) * P, P, P,
                 1, cols.data(), P);
-        col2im(cols.data(), g, grp, dxs, P);
+        col2im(cols.data(), g, grp, pdx + n * g.C * g.H * g.W, P);
       }
-    }
   }
 }
 
@@ -187,110 +185,36 @@ void conv2d_weight_grad_per_sample(const Tensors& in, const Tensors& out, const 
   T* pdw = dw.data<T>();
   const int64_t R = g.rows(), P = g.cols();
   std::fill(pdw, pdw + dw.numel(), T(0));
-  std::vector<T> cols(g.pointwise() ? 0 : R * P);
-  for (int64_t n = 0; n < g.N; ++n) {
-    const T* xs = px + n * g.C * g.H * g.W;
-    for (int64_t grp = 0; grp < g.G; ++grp) {
-      const T* c = xs + grp * g.Cg() * g.H * g.W;
-      if (!g.pointwise()) {
-        im2col(xs, g, grp, cols.data(), P);
-        c = cols.data();
+  // Groups in parallel; each group sums its samples in order (deterministic).
+#pragma omp parallel
+  {
+    std::vector<T> cols(g.pointwise() ? 0 : R * P);
+#pragma omp for schedule(static)
+    for (int64_t grp = 0; grp < g.G; ++grp)
+      for (int64_t n = 0; n < g.N; ++n) {
+        const T* xs = px + n * g.C * g.H * g.W;
+        const T* c = xs + grp * g.Cg() * g.H * g.W;
+        if (!g.pointwise()) {
+          im2col(xs, g, grp, cols.data(), P);
+          c = cols.data();
+        }
+        // dW_g [Og, R] += g[n, grp] [Og, P] @ cols^T [P, R]
+        gemm<T>(pg + (n * g.O + grp * g.Og()) * P, g.Og(), P, P, 1, c, R, 1, P,
+                pdw + grp * g.Og() * R, R, /*accumulate=*/true);
       }
-      // dW_g [Og, R] += g[n, grp] [Og, P] @ cols^T [P, R]
-      gemm<T>(pg + (n * g.O + grp * g.Og()) * P, g.Og(), P, P, 1, c, R, 1, P,
-              pdw + grp * g.Og() * R, R, /*accumulate=*/true);
-    }
   }
 }
 
 
-// ---- Per-group algorithms: many groups, few samples ------------------------
-// A modulated convolution runs as one grouped convolution with groups = batch
-// over a single "sample" (x viewed as [1, N*C, H, W]): the batched and
-// per-sample forms above loop over the groups one after another, each a small
-// GEMM. Here the groups are the parallel loop instead (one thread per group,
-// a single-threaded GEMM inside); every group writes its own channels of y,
-// dx and dW, and a group's weight gradient sums the samples in order, so the
-// results do not depend on the thread count. Chosen when groups > 1 and the
-// samples are fewer than the groups.
+// The per-sample algorithms above parallelize over (sample, group) pairs
+// (the weight gradient over groups), so they are also the algorithm for a
+// modulated convolution: one grouped convolution with groups = batch over a
+// single "sample" (x viewed as [1, N*C, H, W]), where the batched form would
+// run the groups' small GEMMs one after another. Registered first under the
+// name per_group for calls with more groups than samples.
 bool many_groups(const Tensors& in, const OpAttrs& a) {
   const int64_t G = a.as<ConvAttrs>().groups;
   return G > 1 && in[0].dim() == 4 && in[0].size(0) < G;
-}
-
-template <typename T>
-void conv2d_per_group(const Tensors& in, const Tensors& out, const OpAttrs& a) {
-  const Tensor x = core::contiguous(in[0]), w = core::contiguous(in[1]);
-  const Tensor& y = out[0];
-  const ConvGeom g = geom(x, w, y, a);
-  const T* px = x.data<T>();
-  const T* pw = w.data<T>();
-  T* py = y.data<T>();
-  const int64_t R = g.rows(), P = g.cols(), CHW = g.C * g.H * g.W;
-#pragma omp parallel
-  {
-    std::vector<T> cols(g.pointwise() ? 0 : R * P);
-#pragma omp for schedule(static)
-    for (int64_t grp = 0; grp < g.G; ++grp)
-      for (int64_t n = 0; n < g.N; ++n) {
-        const T* c = px + n * CHW + grp * g.Cg() * g.H * g.W;
-        if (!g.pointwise()) {
-          im2col(px + n * CHW, g, grp, cols.data(), P);
-          c = cols.data();
-        }
-        gemm<T>(pw + grp * g.Og() * R, g.Og(), R, R, 1, c, P, P, 1, py + (n * g.O + grp * g.Og()) * P, P);
-      }
-  }
-}
-
-template <typename T>
-void conv2d_input_grad_per_group(const Tensors& in, const Tensors& out, const OpAttrs& a) {
-  const Tensor gy = core::contiguous(in[0]), w = core::contiguous(in[1]);
-  const Tensor& dx = out[0];
-  const ConvGeom g = geom(dx, w, gy, a);
-  const T* pg = gy.data<T>();
-  const T* pw = w.data<T>();
-  T* pdx = dx.data<T>();
-  const int64_t R = g.rows(), P = g.cols(), CHW = g.C * g.H * g.W;
-  std::fill(pdx, pdx + dx.numel(), T(0));
-#pragma omp parallel
-  {
-    std::vector<T> cols(R * P);
-#pragma omp for schedule(static)
-    for (int64_t grp = 0; grp < g.G; ++grp)
-      for (int64_t n = 0; n < g.N; ++n) {
-        gemm<T>(pw + grp * g.Og() * R, R, g.Og(), 1, R, pg + (n * g.O + grp * g.Og()) * P, P, P, 1,
-                cols.data(), P);
-        col2im(cols.data(), g, grp, pdx + n * CHW, P);  // the group's channels only
-      }
-  }
-}
-
-template <typename T>
-void conv2d_weight_grad_per_group(const Tensors& in, const Tensors& out, const OpAttrs& a) {
-  const Tensor x = core::contiguous(in[0]), gy = core::contiguous(in[1]);
-  const Tensor& dw = out[0];
-  const ConvGeom g = geom(x, dw, gy, a);
-  const T* px = x.data<T>();
-  const T* pg = gy.data<T>();
-  T* pdw = dw.data<T>();
-  const int64_t R = g.rows(), P = g.cols(), CHW = g.C * g.H * g.W;
-  std::fill(pdw, pdw + dw.numel(), T(0));
-#pragma omp parallel
-  {
-    std::vector<T> cols(g.pointwise() ? 0 : R * P);
-#pragma omp for schedule(static)
-    for (int64_t grp = 0; grp < g.G; ++grp)
-      for (int64_t n = 0; n < g.N; ++n) {
-        const T* c = px + n * CHW + grp * g.Cg() * g.H * g.W;
-        if (!g.pointwise()) {
-          im2col(px + n * CHW, g, grp, cols.data(), P);
-          c = cols.data();
-        }
-        gemm<T>(pg + (n * g.O + grp * g.Og()) * P, g.Og(), P, P, 1, c, R, 1, P, pdw + grp * g.Og() * R, R,
-                /*accumulate=*/true);
-      }
-  }
 }
 
 // ---- Batched algorithms: one large GEMM per chunk of samples ----------------
@@ -695,12 +619,12 @@ int64_t conv_workspace_limit() { return g_cols_budget.load(); }
 // First registered = default (per_group where it applies: many groups, few
 // samples); the per-sample forms stay selectable (Registry::force_algorithm)
 // as the simple reference.
-GANTRY_KERNEL_IF(conv2d, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_per_group<float>);
-GANTRY_KERNEL_IF(conv2d, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_per_group<double>);
-GANTRY_KERNEL_IF(conv2d_input_grad, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_input_grad_per_group<float>);
-GANTRY_KERNEL_IF(conv2d_input_grad, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_input_grad_per_group<double>);
-GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_weight_grad_per_group<float>);
-GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_weight_grad_per_group<double>);
+GANTRY_KERNEL_IF(conv2d, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_per_sample<float>);
+GANTRY_KERNEL_IF(conv2d, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_per_sample<double>);
+GANTRY_KERNEL_IF(conv2d_input_grad, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_input_grad_per_sample<float>);
+GANTRY_KERNEL_IF(conv2d_input_grad, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_input_grad_per_sample<double>);
+GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat32, "per_group", many_groups, conv2d_weight_grad_per_sample<float>);
+GANTRY_KERNEL_IF(conv2d_weight_grad, DeviceType::CPU, kFloat64, "per_group", many_groups, conv2d_weight_grad_per_sample<double>);
 GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat32, "batched_gemm", conv2d_batched<float>);
 GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat64, "batched_gemm", conv2d_batched<double>);
 GANTRY_KERNEL(conv2d, DeviceType::CPU, kFloat32, "per_sample", conv2d_per_sample<float>);
