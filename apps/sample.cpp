@@ -97,6 +97,13 @@ int run_sample(int argc, char** argv) {
                        std::to_string(S.num_ws()) + " layers"};
   }
   if (space == "w" || mixing) gan::require_style(G, lg.model, mixing ? "a style-mixing grid" : "--space w");
+  // Flags the chosen output would not use are refused, not ignored.
+  if (f.has("space") && !interp) throw UsageError{"--space applies to --interpolate"};
+  if (mixing && (f.has("truncation-cutoff") || f.has("truncation") || interp))
+    throw UsageError{"a style-mixing grid takes --truncation-psi only (not --truncation-cutoff, --truncation or "
+                     "--interpolate): its cutoff is --mix-cutoff"};
+  if (interp && space == "w" && (f.has("truncation") || f.has("mode")))
+    throw UsageError{"--space w interpolates in W by a straight line: --truncation and --mode are for z"};
   NoGradGuard ng;
   const uint64_t seed = static_cast<uint64_t>(f.integer("seed", 0));
   Tensor all;

@@ -114,6 +114,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   m["rng_offset"] = std::to_string(rng_.offset());
   m["default_rng_seed"] = std::to_string(default_random_state().seed());
   m["default_rng_offset"] = std::to_string(default_random_state().offset());
+  m["images_seen"] = std::to_string(images_seen_);  // growth schedules and the EMA ramp-up read it
   m["loader_epoch"] = std::to_string(loader_->epoch());
   m["loader_position"] = std::to_string(loader_->position());
   m["latent"] = std::to_string(opt_.latent);
@@ -124,7 +125,6 @@ void Trainer::save_checkpoint(const std::string& path) const {
   if (growth_) {
     // The schedule (a resumed run must have the same one), where it stands,
     // and the networks' sizes, so load_generator can rebuild them alone.
-    m["images_seen"] = std::to_string(images_seen_);
     m["growth_schedule"] = growth_signature();
     m["growth_level"] = std::to_string(growth_state_.phase);
     char alpha[40];
@@ -191,8 +191,11 @@ void Trainer::load_checkpoint(const std::string& path) {
   rng_.set_offset(meta_u64(m, "rng_offset", path));
   default_random_state().manual_seed(meta_u64(m, "default_rng_seed", path));
   default_random_state().set_offset(meta_u64(m, "default_rng_offset", path));
+  // Checkpoints of fixed-resolution runs before images_seen was saved for
+  // them: every step showed n_critic batches of the (fixed) batch size.
+  images_seen_ = m.count("images_seen") ? meta_int(m, "images_seen", path)
+                                         : step_ * opt_.n_critic * loader_->batch_size();
   if (growth_) {  // the phase's loader, then its position
-    images_seen_ = meta_int(m, "images_seen", path);
     growth_state_ = growth_->at(images_seen_);
     enter_phase();
     set_net_growth();

@@ -83,7 +83,13 @@ Directions find_directions(GeneratorNet& G, const std::string& model, const std:
   const Eigen::RowVectorXd mu = lat.colwise().mean();
   const Mat centred = lat.rowwise() - mu;
   if (method == "sefa") {
-    const Mat A = to_mat(S ? S->first_style_weight() : first);  // [features, dim]
+    Mat A = to_mat(S ? S->first_style_weight() : first);  // [features, dim]
+    // As SeFa's code: each output's weight vector to unit norm first, so no
+    // single style (or feature) dominates by its scale alone.
+    for (Eigen::Index r = 0; r < A.rows(); ++r) {
+      const double n = A.row(r).norm();
+      if (n > 0) A.row(r) /= n;
+    }
     top_eigen(A.transpose() * A, k, &vecs, &d.values);
   } else if (S) {
     top_eigen(centred.transpose() * centred / static_cast<double>(samples - 1), k, &vecs, &d.values);

@@ -5,7 +5,8 @@
 //   in GANs"): the first layer that reads the latent is an affine map
 //   y = A x + b; the unit directions n that change y the most maximize
 //   |A n|^2, so they are the eigenvectors of A^T A with the largest
-//   eigenvalues. A is the first style affine (StyleNet::first_style_weight,
+//   eigenvalues (A's rows, one per style, scaled to unit norm first, as
+//   SeFa's code does). A is the first style affine (StyleNet::first_style_weight,
 //   x = w) for style-based models and the first layer's weight
 //   (GeneratorNet::first_layer_weight, x = z) for the DCGAN family.
 //

@@ -74,7 +74,7 @@ Tensor mixed_ws(StyleNet& G, const Tensor& z, double prob, RandomState* g) {
   if (u >= prob) return ws;
   const int64_t cutoff = randint(1, L, {1}, kInt64, g).item<int64_t>();
   const Tensor z2 = randn(z.shape(), z.dtype(), g).to(z.device());
-  return mix_styles(ws, G.mapping(z2), cutoff);
+  return mix_styles(ws, G.mapping(z2, 1.0, -1, /*track_w_avg=*/false), cutoff);  // w_avg follows the first latents only
 }
 
 }  // namespace gan

@@ -90,7 +90,7 @@ namespace gan {
   X(FLOAT, ema_rampup, 0.0, "ema-rampup", "[0, 1]", "optimizer", \
     "EMA ramp-up: the average's half-life is at most this fraction of the images seen so far (0: off)") \
   X(BOOL,  lazy_adam, false, "lazy-adam", "", "optimizer", \
-    "lazy regularization every k steps: Adam's lr and betas raised to the power k/(k+1) (StyleGAN2)") \
+    "lazy regularizers take their own Adam step every k steps, lr and betas raised to the power k/(k+1) (StyleGAN2)") \
   X(FLOAT, clip_grad_norm, 0.0, "clip-grad-norm", "[0, 1e6]", "optimizer", \
     "clip each network's gradient to this global L2 norm before its step (0: off)") \
   X(INT,   g_width, 64, "g-width", "[1, 1024]", "dcgan family", "G's last hidden width (x2, x4 going up)") \

@@ -109,8 +109,9 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   optim::AdamOptions ad = ag;
   ad.lr = opt_.lr_d;
   if (opt_.lazy_adam) {
-    // A regularizer applied every k-th step: Adam's moments see k/(k+1) of
-    // the updates they would, so lr and betas are raised to that power.
+    // A regularizer that takes its own Adam step every k-th step makes k + 1
+    // updates per k batches: lr and betas raised to the power k/(k+1) keep
+    // the per-batch step size and moment decay the option table gives.
     if (style_ && opt_.pl_weight > 0) g_lazy_ = opt_.pl_every / (opt_.pl_every + 1.0);
     if (opt_.penalty == "r1" && opt_.r1_gamma > 0) d_lazy_ = opt_.r1_every / (opt_.r1_every + 1.0);
     ag.beta1 = std::pow(ag.beta1, g_lazy_);
@@ -284,13 +285,17 @@ StepStats Trainer::train_step() {
       Tensor gp = mul(gradient_penalty(*D_, real, fake.detach(), fake_y, &rng_), opt_.gp_weight);
       st.penalty = finite_or_throw(gp, s, "gradient-penalty");
       d_loss = add(d_loss, gp);
-    } else if (opt_.penalty == "r1" && opt_.r1_gamma > 0 &&
-               (step_ * opt_.n_critic + k) % opt_.r1_every == 0) {
-      // Lazy R1: applied every r1_every-th D step, scaled up by r1_every.
+    }
+    // Lazy R1: every r1_every-th D step, scaled up by r1_every; part of this
+    // step's loss, or (lazy_adam, as StyleGAN2) its own step after it.
+    const bool r1_due = opt_.penalty == "r1" && opt_.r1_gamma > 0 &&
+                        (step_ * opt_.n_critic + k) % opt_.r1_every == 0;
+    auto r1_loss = [&]() {
       Tensor r1 = mul(r1_penalty(*D_, real, real_y), 0.5 * opt_.r1_gamma * opt_.r1_every);
       st.penalty = finite_or_throw(r1, s, "R1");
-      d_loss = add(d_loss, r1);
-    }
+      return r1;
+    };
+    if (r1_due && !opt_.lazy_adam) d_loss = add(d_loss, r1_loss());
     st.d_real = mean_prob(d_real);
     st.d_fake = mean_prob(d_fake);
     opt_D_->zero_grad();
@@ -298,6 +303,14 @@ StepStats Trainer::train_step() {
     check_gradients(*D_, s, "discriminator");
     if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(D_->parameters(), opt_.clip_grad_norm);
     opt_D_->step();
+    if (r1_due && opt_.lazy_adam) {
+      const Tensor r1 = r1_loss();
+      opt_D_->zero_grad();
+      r1.backward();
+      check_gradients(*D_, s, "discriminator (R1)");
+      if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(D_->parameters(), opt_.clip_grad_norm);
+      opt_D_->step();
+    }
     images_seen_ += B;
   }
   {
@@ -311,21 +324,33 @@ StepStats Trainer::train_step() {
     }
     Tensor g_loss = generator_loss(loss_, D_->score(diff_augment(fake, opt_.augment, &rng_), fake_y));
     st.g_loss = finite_or_throw(g_loss, s, "generator");
-    if (style_ && opt_.pl_weight > 0 && step_ % opt_.pl_every == 0) {
-      // Lazy path-length regularization on a smaller batch of fresh latents.
+    // Lazy path-length regularization (every pl_every-th G step, scaled up by
+    // pl_every) on a smaller batch of fresh latents: part of this step's
+    // loss, or (lazy_adam, as StyleGAN2) its own step after it.
+    const bool pl_due = style_ && opt_.pl_weight > 0 && step_ % opt_.pl_every == 0;
+    auto pl_loss = [&]() {
       const int64_t B = std::max<int64_t>(1, loader_->batch_size() / opt_.pl_batch_shrink);
       const Tensor z = to_dev(randn({B, opt_.latent}, {}, &rng_));
       const Tensor ws = opt_.style_mixing > 0 ? mixed_ws(*style_, z, opt_.style_mixing, &rng_) : style_->mapping(z);
       Tensor pl = mul(path_length_penalty(*style_, ws, &pl_mean_, opt_.pl_decay, &rng_),
                       opt_.pl_weight * opt_.pl_every);
       st.pl_penalty = finite_or_throw(pl, s, "path-length");
-      g_loss = add(g_loss, pl);
-    }
+      return pl;
+    };
+    if (pl_due && !opt_.lazy_adam) g_loss = add(g_loss, pl_loss());
     opt_G_->zero_grad();
     g_loss.backward();
     check_gradients(*G_, s, "generator");
     if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(G_->parameters(), opt_.clip_grad_norm);
     opt_G_->step();
+    if (pl_due && opt_.lazy_adam) {
+      const Tensor pl = pl_loss();
+      opt_G_->zero_grad();
+      pl.backward();
+      check_gradients(*G_, s, "generator (path length)");
+      if (opt_.clip_grad_norm > 0) optim::clip_grad_norm_(G_->parameters(), opt_.clip_grad_norm);
+      opt_G_->step();
+    }
   }
   if (ema_) {
     if (opt_.ema_rampup > 0)

@@ -34,9 +34,11 @@
 // Style-based models (stylegan2; StyleNet): fakes come from mixed_ws (style
 // mixing with probability style_mixing); every pl_every-th G step adds the
 // path-length penalty (gan/penalties.h) on batch / pl_batch_shrink fresh
-// latents, scaled by pl_weight * pl_every, to G's loss; with lazy_adam each
-// network's lr and betas are raised to k/(k+1) for its lazy regularizer
-// (k = r1_every for D, pl_every for G), as StyleGAN2 does.
+// latents, scaled by pl_weight * pl_every, to G's loss. With lazy_adam the
+// lazy regularizers (R1 every r1_every D steps, path length every pl_every G
+// steps) are each their own Adam step after the main one, and each network's
+// lr and betas are raised to k/(k+1) for its regularizer's k, as StyleGAN2
+// does; without it a due regularizer is added to that step's loss.
 //
 // Growing models (progan; gan/growth.h): the step's phase decides the
 // resolution, the batch size (each phase has its own data loader) and the

@@ -409,6 +409,13 @@ TEST_CASE("cli: stylegan2 trains, then sample in W, project and directions", "[c
   r = run("sample --checkpoint " + ck + " --mix-rows 1 --mix-cols 2 --mix-cutoff 4 --png " + out + "/x.png");
   CHECK(r.code == 1);
   CHECK(r.output.find("mixing layer 4 is outside [1, 3]") != std::string::npos);
+  r = run("sample --checkpoint " + ck + " --n 2 --out " + out + "/x.npy --space w");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--space applies to --interpolate") != std::string::npos);
+  r = run("sample --checkpoint " + ck + " --mix-rows 1 --mix-cols 2 --mix-cutoff 2 --truncation-cutoff 2 --png " + out +
+          "/x.png");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("its cutoff is --mix-cutoff") != std::string::npos);
   r = run("project --checkpoint " + ck + " --target " + out + "/missing.png --out " + out + "/p2");
   CHECK(r.code == 1);
   CHECK(r.output.find("cannot read the target image") != std::string::npos);

@@ -251,10 +251,12 @@ TEST_CASE("progan trainer: per-phase batches, Adam resets, exact resume mid-fade
   TrainOptions ob = growing_options(data, b);
   ob.ema_decay = 0.9;
   ob.steps = 5;
+  ob.checkpoint_every = 5;  // the first run ends with a checkpoint: the second resumes from it
   {
     Trainer first(ob);
     first.run();
   }
+  REQUIRE(fs::exists(b + "/checkpoint.safetensors"));
   ob.steps = 10;
   ob.resume = true;
   manual_seed(999);

@@ -307,15 +307,20 @@ TEST_CASE("stylegan2 trainer: objective defaults, lazy Adam, exact resume with w
 
   TrainOptions ob = style_options(data, b);
   ob.steps = 5;
+  ob.checkpoint_every = 5;  // the first run ends with a checkpoint: the second resumes from it
   {
     Trainer first(ob);
     first.run();
   }
+  REQUIRE(fs::exists(b + "/checkpoint.safetensors"));
   ob.steps = 8;
   ob.resume = true;
   manual_seed(999);
   Trainer second(ob);
-  second.run();
+  second.load_checkpoint(b + "/checkpoint.safetensors");
+  CHECK(second.step() == 5);
+  CHECK(second.images_seen() == 5 * 4);  // the EMA ramp-up reads it
+  second.run();  // (loads the same checkpoint again: resume = true)
   REQUIRE(second.step() == 8);
   auto same = [](const nn::NamedTensors& x, const nn::NamedTensors& y) {
     REQUIRE(x.size() == y.size());
@@ -395,7 +400,8 @@ TEST_CASE("directions: SeFa eigenvectors of A^T A, PCA axes of W, GANSpace in z 
   REQUIRE(s.vectors.shape() == Shape{3, 5});
   CHECK(s.space == "w");
   // A^T A n = lambda n, unit rows, orthogonal, values descending.
-  const Tensor A = to(G.first_style_weight(), kFloat64);
+  Tensor A = to(G.first_style_weight(), kFloat64);
+  A = div(A, sqrt(sum(mul(A, A), {1}, true)));  // unit rows, as SeFa normalizes them
   const Tensor AtA = matmul(transpose(A, 0, 1), A);
   const Tensor V = to(s.vectors, kFloat64);
   for (int64_t i = 0; i < 3; ++i) {
@@ -458,4 +464,13 @@ TEST_CASE("perceptual path length: zero for a generator that ignores w, positive
   dc.latent = 8;
   auto D = make_generator("dcgan", dc);
   CHECK_THROWS_WITH(metrics::perceptual_path_length(*D, clf, o), Catch::Contains("needs a style-based generator"));
+}
+
+TEST_CASE("bias_act: arguments that would make the fused backward wrong are refused", "[stylegan][errors]") {
+  const Tensor x = randn({2, 3}), b = zeros({3});
+  CHECK_THROWS_WITH(bias_act(x, b, Activation::LeakyRelu, -0.2), Catch::Contains("alpha must be finite and >= 0"));
+  CHECK_THROWS_WITH(bias_act(x, b, Activation::Linear, 0.2, 0.0), Catch::Contains("gain must be positive"));
+  CHECK_THROWS_WITH(bias_act(x, zeros({4})), Catch::Contains("does not match 3 channels"));
+  CHECK_THROWS_WITH(upfirdn2d(randn({1, 1, 2, 2}), randn({5}), {1, 1}, {1, 1}),
+                    Catch::Contains("filter [5] is longer than the input [1,1,2,2]"));
 }

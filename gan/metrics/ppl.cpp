@@ -2,6 +2,7 @@
 #include "gan/metrics/ppl.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -42,12 +43,14 @@ double perceptual_path_length(GeneratorNet& G, FmnistClassifier& c, const PPLOpt
   }
   if (was) G.train();
   if (c_was) c.train();
-  // Keep the samples between the 1st and 99th percentiles (nearest rank).
+  // Keep the samples between the 1st and 99th percentiles: the sorted value
+  // at or below rank 0.01 (n - 1) and the one at or above rank 0.99 (n - 1)
+  // (numpy's 'lower' and 'higher', as StyleGAN's code takes them).
   std::vector<double> sorted = dist;
   std::sort(sorted.begin(), sorted.end());
-  const size_t n = sorted.size();
-  const double lo = sorted[static_cast<size_t>(0.01 * static_cast<double>(n - 1))];
-  const double hi = sorted[static_cast<size_t>(0.99 * static_cast<double>(n - 1))];
+  const double last = static_cast<double>(sorted.size() - 1);
+  const double lo = sorted[static_cast<size_t>(std::floor(0.01 * last))];
+  const double hi = sorted[static_cast<size_t>(std::ceil(0.99 * last))];
   double s = 0;
   int64_t k = 0;
   for (double v : dist)

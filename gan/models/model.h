@@ -91,8 +91,9 @@ class StyleNet {
   virtual int64_t w_dim() const = 0;
   // z [N, latent] -> ws [N, num_ws, w_dim] (the same w repeated); with psi < 1
   // the first `cutoff` ws (all if cutoff < 0) become w_avg + psi (w - w_avg).
-  // In training mode each call also moves w_avg towards the batch's mean w.
-  virtual Tensor mapping(const Tensor& z, double psi = 1.0, int64_t cutoff = -1) = 0;
+  // In training mode each call also moves w_avg towards the batch's mean w,
+  // unless track_w_avg is false (style mixing's second latents).
+  virtual Tensor mapping(const Tensor& z, double psi = 1.0, int64_t cutoff = -1, bool track_w_avg = true) = 0;
   // ws [N, num_ws, w_dim] -> images [N, C, R, R]
   virtual Tensor synthesis(const Tensor& ws, NoiseMode noise = NoiseMode::Random) = 0;
   // The same with the given noise maps instead (one per noise input, in

@@ -185,8 +185,9 @@ void conv2d_weight_grad_per_sample(const Tensors& in, const Tensors& out, const 
   T* pdw = dw.data<T>();
   const int64_t R = g.rows(), P = g.cols();
   std::fill(pdw, pdw + dw.numel(), T(0));
-  // Groups in parallel; each group sums its samples in order (deterministic).
-#pragma omp parallel
+  // Groups in parallel, each summing its samples in order (deterministic);
+  // one group runs on this thread with the GEMM parallel inside.
+#pragma omp parallel if (g.G > 1)
   {
     std::vector<T> cols(g.pointwise() ? 0 : R * P);
 #pragma omp for schedule(static)

@@ -112,7 +112,10 @@ kernels::BiasActAttrs check_bias_act_attrs(const char* op, Activation act, doubl
                                            double clamp) {
   if (gain < 0) gain = act_gain(act);
   GANTRY_CHECK(std::isfinite(gain) && gain > 0, op, ": gain must be positive and finite, got ", gain);
-  GANTRY_CHECK(std::isfinite(alpha), op, ": alpha must be finite, got ", alpha);
+  // The backward reads the branch from the output's sign: a negative slope
+  // would flip it.
+  GANTRY_CHECK(std::isfinite(alpha) && (act != Activation::LeakyRelu || alpha >= 0), op,
+               ": leaky relu's alpha must be finite and >= 0, got ", alpha);
   GANTRY_CHECK(!std::isnan(clamp), op, ": clamp is NaN");
   return {act, alpha, gain, clamp};
 }

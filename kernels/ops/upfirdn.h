@@ -157,7 +157,10 @@ Tensor upfirdn2d(const Tensor& x, const Tensor& f, Pair up, Pair down, Pad4 pad,
     return upfirdn2d_op(x, f, a);
   }
   // Separable: along W (a [1,K] filter), then along H ([K,1]); the gain once.
+  // The sizes are checked here, so an error names the caller's x and f.
   const int64_t K = f.size(0);
+  upfirdn_out(x.shape(), f.shape(), x.size(2), K, up[0], down[0], pad[2], pad[3]);
+  upfirdn_out(x.shape(), f.shape(), x.size(3), K, up[1], down[1], pad[0], pad[1]);
   UpFirDnAttrs along_w{1, up[1], 1, down[1], pad[0], pad[1], 0, 0, flip_filter, gain};
   UpFirDnAttrs along_h{up[0], 1, down[0], 1, 0, 0, pad[2], pad[3], flip_filter, 1.0};
   return upfirdn2d_op(upfirdn2d_op(x, reshape(f, {1, K}), along_w), reshape(f, {K, 1}), along_h);

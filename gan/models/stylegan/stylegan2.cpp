@@ -57,12 +57,12 @@ MappingNetwork::MappingNetwork(int64_t latent, int64_t w_dim, int64_t layers, do
   w_avg = register_buffer("w_avg", zeros({w_dim}));
 }
 
-Tensor MappingNetwork::forward(const Tensor& z) {
+Tensor MappingNetwork::map(const Tensor& z, bool track_w_avg) {
   GANTRY_CHECK(z.dim() == 2 && z.size(1) == fc[0]->weight.size(1), "stylegan2 mapping: z ",
                shape_str(z.shape()), " must be [N, ", fc[0]->weight.size(1), "]");
   Tensor x = pixel_norm(z);  // z normalized to unit RMS
   for (auto& l : fc) x = l->forward_act(x, Activation::LeakyRelu);
-  if (is_training()) {
+  if (is_training() && track_w_avg) {
     NoGradGuard ng;
     const Tensor batch_mean = mean(detach(x), {0});
     core::copy_(w_avg, add(batch_mean, mul(sub(w_avg.to(x.dtype()), batch_mean), w_avg_beta)).to(w_avg.dtype()));
@@ -70,11 +70,11 @@ Tensor MappingNetwork::forward(const Tensor& z) {
   return x;
 }
 
-Tensor MappingNetwork::forward_ws(const Tensor& z, double psi, int64_t cutoff) {
+Tensor MappingNetwork::forward_ws(const Tensor& z, double psi, int64_t cutoff, bool track_w_avg) {
   GANTRY_CHECK(psi >= 0 && psi <= 1, "truncation psi ", psi, " is outside [0, 1]");
   GANTRY_CHECK(cutoff <= num_ws, "truncation cutoff ", cutoff, " is beyond the generator's ", num_ws,
                " layers (ws)");
-  const Tensor w = forward(z);  // [N, w_dim]
+  const Tensor w = map(z, track_w_avg);  // [N, w_dim]
   Tensor ws = expand(unsqueeze(w, 1), {w.size(0), num_ws, w.size(1)});
   if (psi == 1.0) return ws;
   const Tensor avg = reshape(w_avg.to(w.dtype()), {1, 1, w.size(1)});
@@ -143,8 +143,8 @@ StyleGAN2Generator::StyleGAN2Generator(const ModelConfig& c) : GeneratorNet(c) {
   filter_ = register_buffer("filter", resample_filter());
 }
 
-Tensor StyleGAN2Generator::mapping(const Tensor& z, double psi, int64_t cutoff) {
-  return mapping_->forward_ws(z, psi, cutoff);
+Tensor StyleGAN2Generator::mapping(const Tensor& z, double psi, int64_t cutoff, bool track_w_avg) {
+  return mapping_->forward_ws(z, psi, cutoff, track_w_avg);
 }
 
 Tensor StyleGAN2Generator::synthesis(const Tensor& ws, NoiseMode noise) {

@@ -48,9 +48,10 @@ class MappingNetwork : public nn::Module {
   MappingNetwork(int64_t latent, int64_t w_dim, int64_t layers, double lr_mul, int64_t num_ws,
                  double w_avg_beta = 0.995);
   // z [N, latent] -> w [N, w_dim]; in training mode also updates w_avg.
-  Tensor forward(const Tensor& z) override;
+  Tensor forward(const Tensor& z) override { return map(z, true); }
+  Tensor map(const Tensor& z, bool track_w_avg);
   // z -> ws [N, num_ws, w_dim], truncated towards w_avg (see StyleNet::mapping).
-  Tensor forward_ws(const Tensor& z, double psi, int64_t cutoff);
+  Tensor forward_ws(const Tensor& z, double psi, int64_t cutoff, bool track_w_avg = true);
   std::string repr() const override;
   std::vector<std::shared_ptr<nn::EqualizedLinear>> fc;
   Tensor w_avg;  // [w_dim] buffer
@@ -90,7 +91,7 @@ class StyleGAN2Generator : public GeneratorNet, public StyleNet {
   Tensor generate(const Tensor& z, const Tensor& labels) override;
   int64_t num_ws() const override { return num_ws_; }
   int64_t w_dim() const override { return config.w_dim; }
-  Tensor mapping(const Tensor& z, double psi = 1.0, int64_t cutoff = -1) override;
+  Tensor mapping(const Tensor& z, double psi = 1.0, int64_t cutoff = -1, bool track_w_avg = true) override;
   Tensor synthesis(const Tensor& ws, NoiseMode noise = NoiseMode::Random) override;
   Tensor synthesis(const Tensor& ws, const std::vector<Tensor>& noise) override;
   std::vector<Tensor> const_noise() const override;
