@@ -2,11 +2,11 @@
 // on random "images", as `gantry train --config configs/stylegan2.toml` runs
 // it, split into the trainer's phases:
 //   D step: fakes from style-mixed ws (no graph), non-saturating logistic
-//           loss; with_reg adds R1 (a double backward through D), as every
-//           16th D step does
-//   G step: D frozen, loss on D(G(z)) (style mixing); with_reg adds the
-//           path-length penalty on batch/2 latents (a double backward through
-//           synthesis), as every 4th G step does
+//           loss; with_reg then takes R1's own Adam step (a double backward
+//           through D), as every 16th D step does
+//   G step: D frozen, loss on D(G(z)) (style mixing); with_reg then takes the
+//           path-length penalty's own step on batch/2 latents (a double
+//           backward through synthesis), as every 4th G step does
 //   Adam (0.0025 scaled by the lazy ratio, betas 0/0.99) on both.
 #pragma once
 #include <cstdint>
@@ -64,22 +64,30 @@ struct StyleGAN2Step {
     }
     Tensor loss = gan::discriminator_loss(gan::LossKind::NonSaturating, D->score(real, Tensor()),
                                           D->score(fake, Tensor()));
-    if (with_reg) loss = add(loss, mul(gan::r1_penalty(*D, real, Tensor()), 0.5 * 0.01 * 16));
     opt_d->zero_grad();
     loss.backward();
     opt_d->step();
+    if (with_reg) {  // R1 as its own step (lazy_adam), as the trainer runs it
+      Tensor r1 = mul(gan::r1_penalty(*D, real, Tensor()), 0.5 * 0.01 * 16);
+      opt_d->zero_grad();
+      r1.backward();
+      opt_d->step();
+    }
   }
 
   void g_step(bool with_reg) {
     D->requires_grad_(false);
     Tensor loss = gan::generator_loss(gan::LossKind::NonSaturating, D->score(fakes(batch), Tensor()));
-    if (with_reg) {
-      const Tensor ws = gan::mixed_ws(*G, randn({batch / 2, 128}, {}, &rng), 0.9, &rng);
-      loss = add(loss, mul(gan::path_length_penalty(*G, ws, &pl_mean, 0.01, &rng), 2.0 * 4));
-    }
     opt_g->zero_grad();
     loss.backward();
     opt_g->step();
+    if (with_reg) {  // the path length as its own step (lazy_adam), as the trainer runs it
+      const Tensor ws = gan::mixed_ws(*G, randn({batch / 2, 128}, {}, &rng), 0.9, &rng);
+      Tensor pl = mul(gan::path_length_penalty(*G, ws, &pl_mean, 0.01, &rng), 2.0 * 4);
+      opt_g->zero_grad();
+      pl.backward();
+      opt_g->step();
+    }
     D->requires_grad_(true);
   }
 };
