@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <sstream>
 
 namespace gantry {
 namespace cli {
@@ -93,6 +94,21 @@ double Flags::number(const std::string& name, double def) const {
   if (it->second.empty() || *end != '\0' || errno != 0)
     throw UsageError{"--" + name + ": '" + it->second + "' is not a number"};
   return v;
+}
+
+std::vector<uint64_t> Flags::seeds(const std::string& name, const std::string& def) const {
+  std::vector<uint64_t> out;
+  std::stringstream ss(str(name, def));
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || item[0] == '-')
+      throw UsageError{"--" + name + ": '" + item + "' is not a seed (a non-negative integer)"};
+    out.push_back(v);
+  }
+  if (out.empty()) throw UsageError{"--" + name + " lists no seeds"};
+  return out;
 }
 
 }  // namespace cli

@@ -39,6 +39,8 @@ class Flags {
   std::string str(const std::string& name, const std::string& def = "") const;
   long long integer(const std::string& name, long long def) const;
   double number(const std::string& name, double def) const;
+  // A comma-separated list of seeds (non-negative integers), or `def` when absent.
+  std::vector<uint64_t> seeds(const std::string& name, const std::string& def = "") const;
   // Flags in command-line order (a switch has the value "true").
   const std::vector<std::pair<std::string, std::string>>& ordered() const { return ordered_; }
 

@@ -10,9 +10,7 @@
 // of edits at -3, -1.5, 0, +1.5, +3 sigma (the middle column is the seed's
 // own image).
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <sstream>
 
 #include "apps/cli.h"
 #include "gan/checkpoint.h"
@@ -41,19 +39,7 @@ int run_directions(int argc, char** argv) {
   const long long k = f.integer("k", 10), rows = f.integer("rows", 5), samples = f.integer("samples", 10000);
   if (k < 1 || rows < 1 || rows > k) throw UsageError{"--k must be positive and --rows in [1, k]"};
   if (samples < 2) throw UsageError{"--samples must be at least 2"};
-  std::vector<uint64_t> seeds;
-  {
-    std::stringstream ss(f.str("seeds", "0,1,2"));
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-      char* end = nullptr;
-      const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
-      if (item.empty() || *end != '\0' || item[0] == '-')
-        throw UsageError{"--seeds: '" + item + "' is not a seed (a non-negative integer)"};
-      seeds.push_back(v);
-    }
-    if (seeds.empty()) throw UsageError{"--seeds lists no seeds"};
-  }
+  const std::vector<uint64_t> seeds = f.seeds("seeds", "0,1,2");
   const std::string out = f.str("out", "directions_out");
   gan::LoadedGenerator lg = gan::load_generator(f.str("checkpoint"), f.has("ema"));
   std::filesystem::create_directories(out);

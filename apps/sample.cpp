@@ -21,10 +21,8 @@
 //       shape) from row seed r and the rest (fine: texture, detail) from
 //       column seed c
 //   --interpolate --space w    the strip lerps in W instead of slerping in z
-#include <sstream>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 
 #include "apps/cli.h"
 #include "core/rng.h"
@@ -108,21 +106,7 @@ int run_sample(int argc, char** argv) {
   const uint64_t seed = static_cast<uint64_t>(f.integer("seed", 0));
   Tensor all;
   if (mixing) {
-    auto seeds = [&](const char* flag) {
-      std::vector<uint64_t> out;
-      std::stringstream ss(f.str(flag));
-      std::string item;
-      while (std::getline(ss, item, ',')) {
-        char* end = nullptr;
-        const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
-        if (item.empty() || *end != '\0' || item[0] == '-')
-          throw UsageError{std::string("--") + flag + ": '" + item + "' is not a seed (a non-negative integer)"};
-        out.push_back(v);
-      }
-      if (out.empty()) throw UsageError{std::string("--") + flag + " lists no seeds"};
-      return out;
-    };
-    const auto rows = seeds("mix-rows"), cols = seeds("mix-cols");
+    const auto rows = f.seeds("mix-rows"), cols = f.seeds("mix-cols");
     all = gan::style_mixing_grid(G, rows, cols, f.integer("mix-cutoff", 0), psi);
     gan::save_png_grid(f.str("png"), all, static_cast<int64_t>(cols.size()) + 1, 2);
     std::fprintf(stderr, "gantry sample: style-mixing grid, %zu x %zu, layers < %lld from the rows, in %s\n",
