@@ -66,6 +66,9 @@ namespace gan {
   X(INT,   steps, 1000, "steps", "[0, inf)", "length", \
     "generator steps (0: train by epochs; progan: the growth schedule's length)") \
   X(INT,   epochs, 0, "epochs", "[0, inf)", "length", "epochs, when steps = 0") \
+  X(FLOAT, max_minutes, 0.0, "max-minutes", "[0, 1e6]", "length", \
+    "also stop (samples and checkpoint as at the end) after the step during which this run has trained " \
+    "that many minutes of wall time (0: no limit); learning-rate schedules still plan for steps/epochs") \
   X(INT,   batch, 64, "batch", "[2, 65536]", "length", "images per batch") \
   X(STR,   loss, "nonsaturating", "loss", "", "objective", \
     "nonsaturating, minimax, lsgan, hinge or wasserstein") \

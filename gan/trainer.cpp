@@ -459,12 +459,18 @@ void Trainer::run() {
       continue;
     }
     window_images += loader_->batch_size() * (opt_.n_critic + 1);
+    // The last step: the planned length, or the wall-clock budget spent
+    // (max_minutes, this invocation's time; evaluations inside count too).
+    const bool time_up =
+        opt_.max_minutes > 0 &&
+        std::chrono::duration<double>(clock::now() - t0).count() >= opt_.max_minutes * 60.0;
+    const bool last = step_ == total_steps_ || time_up;
     warn_lines(loss_trend_.update(step_, st.d_loss, st.g_loss));
     // Metrics every eval_every steps, and (growing models, eval_phases) at
     // the end of each phase: one evaluation, one metrics.csv row.
     const bool phase_eval = st.phase_done && opt_.eval_phases;
     const bool eval_now =
-        (opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ == total_steps_)) || phase_eval;
+        (opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || last)) || phase_eval;
     metrics::Report ev;
     if (eval_now) {
       const auto e0 = clock::now();
@@ -478,7 +484,7 @@ void Trainer::run() {
                                  static_cast<long long>(step_), ev.fid, ev.kid, ev.precision, ev.recall,
                                  ev.coverage));
     }
-    const bool log_now = st.step % opt_.log_every == 0 || step_ == total_steps_ || eval_now;
+    const bool log_now = st.step % opt_.log_every == 0 || last || eval_now;
     if (log_now) {
       const auto now = clock::now();
       const double dt = std::chrono::duration<double>(now - tw).count();
@@ -502,7 +508,7 @@ void Trainer::run() {
                      ips, per * 1e3, eta / 60, eta % 60));
       }
     }
-    if (opt_.sample_every > 0 && (step_ % opt_.sample_every == 0 || step_ == total_steps_))
+    if (opt_.sample_every > 0 && (step_ % opt_.sample_every == 0 || last))
       write_samples();
     if (st.phase_done) {  // a growth phase ended: its grid (and, above, its metrics)
       const std::string res = std::to_string(st.resolution);
@@ -512,8 +518,14 @@ void Trainer::run() {
                                    static_cast<long long>(step_)));
     }
     if (opt_.checkpoint_every > 0 &&
-        (step_ % opt_.checkpoint_every == 0 || step_ == total_steps_))
+        (step_ % opt_.checkpoint_every == 0 || last))
       save_checkpoint(checkpoint_path());
+    if (time_up && step_ < total_steps_) {
+      log(LogLevel::Info, format("stopped at step %lld of %lld: the %g-minute budget (max_minutes) is spent",
+                                 static_cast<long long>(step_), static_cast<long long>(total_steps_),
+                                 opt_.max_minutes));
+      return;
+    }
   }
 }
 

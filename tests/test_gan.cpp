@@ -140,6 +140,32 @@ TEST_CASE("resuming mid-epoch gives bit-identical weights", "[gan][resume]") {
   same(straight.sampler().state_dict(), second.sampler().state_dict());  // EMA
 }
 
+TEST_CASE("max_minutes ends the run early, as its end: samples and checkpoint, then resume", "[gan][resume]") {
+  const std::string data = synthetic_folder(64);
+  const std::string a = (fs::temp_directory_path() / "gantry_max_minutes").string();
+  fs::remove_all(a);
+  TrainOptions o = small_options(data, a);
+  o.steps = 1000;
+  o.max_minutes = 1e-9;  // spent during the first step
+  o.checkpoint_every = 500;
+  o.sample_every = 500;
+  {
+    Trainer t(o);
+    t.run();
+    REQUIRE(t.step() == 1);
+  }
+  REQUIRE(fs::exists(a + "/checkpoint.safetensors"));
+  REQUIRE(fs::exists(a + "/samples"));
+  CHECK_FALSE(fs::is_empty(a + "/samples"));
+  // A resume continues from the saved step; without the budget it runs to the end.
+  o.resume = true;
+  o.max_minutes = 0;
+  o.steps = 4;
+  Trainer r(o);
+  r.run();
+  CHECK(r.step() == 4);
+}
+
 TEST_CASE("a non-finite loss stops the run, naming step and network, checkpoint intact",
           "[gan]") {
   const std::string data = synthetic_folder(32);
