@@ -98,6 +98,15 @@ struct BiasActAttrs {
   double alpha = 0.2, gain = 1.0, clamp = -1.0;
 };
 
+// grid_sample: what a sample point outside the image reads (Zeros: 0;
+// Border: the nearest edge pixel), and whether grid values -1 and 1 are the
+// centres of the corner pixels (align_corners) or their outer edges.
+enum class GridPadding : int32_t { Zeros, Border };
+struct GridSampleAttrs {
+  GridPadding padding = GridPadding::Zeros;
+  bool align_corners = false;
+};
+
 #define GANTRY_ATTRS_LIST(X) \
   X(NoAttrs)                 \
   X(SlopeAttrs)              \
@@ -111,7 +120,8 @@ struct BiasActAttrs {
   X(AdamAttrs)               \
   X(ShuffleAttrs)             \
   X(UpFirDnAttrs)             \
-  X(BiasActAttrs)
+  X(BiasActAttrs)             \
+  X(GridSampleAttrs)
 
 enum class AttrKind : uint8_t {
 #define GANTRY_X(A) A,

@@ -45,6 +45,8 @@ GANTRY_HD float m_tanh(float x) { return ::tanhf(x); }
 GANTRY_HD double m_tanh(double x) { return ::tanh(x); }
 GANTRY_HD float m_erf(float x) { return ::erff(x); }
 GANTRY_HD double m_erf(double x) { return ::erf(x); }
+GANTRY_HD float m_floor(float x) { return ::floorf(x); }
+GANTRY_HD double m_floor(double x) { return ::floor(x); }
 GANTRY_HD float m_fabs(float x) { return ::fabsf(x); }
 GANTRY_HD double m_fabs(double x) { return ::fabs(x); }
 GANTRY_HD float m_pow(float a, float b) { return ::powf(a, b); }
@@ -127,6 +129,9 @@ template <typename T> struct Rsqrt {
 };
 template <typename T> struct Sign {
   GANTRY_HD T operator()(T a) const { return T((a > T(0)) - (a < T(0))); }
+};
+template <typename T> struct Floor {
+  GANTRY_HD T operator()(T a) const { return m_floor(a); }
 };
 template <typename T> struct Relu {
   GANTRY_HD T operator()(T a) const { return a > T(0) ? a : T(0); }

@@ -250,6 +250,8 @@ std::vector<OpCase> build() {
   v.push_back(unary_case("abs", "abs", Z, [](const Tensor& x) { return abs(x); }, [](double x) { return std::fabs(x); }));
   v.push_back(unary_case("sign", "sign", Z, [](const Tensor& x) { return sign(x); },
                          [](double x) { return double((x > 0) - (x < 0)); }));
+  v.push_back(unary_case("floor", "floor", U, [](const Tensor& x) { return floor(x); },
+                         [](double x) { return std::floor(x); }));
   v.push_back(unary_case("relu", "relu", Z, [](const Tensor& x) { return relu(x); },
                          [](double x) { return x > 0 ? x : 0; }));
   v.push_back(unary_case("leaky_relu", "leaky_relu", Z, [](const Tensor& x) { return leaky_relu(x, 0.2); },

@@ -712,6 +712,73 @@ void add_softmax_losses(std::vector<OpCase>& v) {
 
 }  // namespace
 
+// grid_sample against PyTorch's documented definition (rn::grid_sample): both
+// paddings and both corner conventions, points inside, across the border and
+// outside (the grid's U(-2, 2) draws, halved for two cases), upsampling and
+// downsampling grids; its fused first-order backward (no graph) against the
+// reference's dx and dgrid; affine_grid against its definition.
+void add_grid_sample(std::vector<OpCase>& v) {
+  struct G {
+    std::string name;
+    Shape xs, gs;
+    bool border, align;
+    double spread;  // the grid's U(-2, 2) draws times this (0.5 or 1: exact in every dtype)
+  };
+  const std::vector<G> cases = {
+      {"grid_sample/zeros_5x4_to_3x6", {2, 3, 5, 4}, {2, 3, 6, 2}, false, false, 0.5},
+      {"grid_sample/border_4x6_to_5x3", {2, 2, 4, 6}, {2, 5, 3, 2}, true, false, 1.0},
+      {"grid_sample/zeros_align_3x3_to_4x4", {1, 2, 3, 3}, {1, 4, 4, 2}, false, true, 1.0},
+      {"grid_sample/border_align_6x5_to_2x7", {2, 1, 6, 5}, {2, 2, 7, 2}, true, true, 0.5},
+  };
+  for (const G& c : cases) {
+    const double spread = c.spread;
+    const GridPadding pad = c.border ? GridPadding::Border : GridPadding::Zeros;
+    OpCase oc = make_case(
+        c.name, "grid_sample", Family::Linalg, {{c.xs}, {c.gs}},
+        [=](const Tensors& x) { return grid_sample(x[0], mul(x[1], spread), pad, c.align); },
+        [=](const R& x) {
+          Ref g = x[1];
+          for (double& e : g.v) e *= spread;
+          return rn::grid_sample(x[0], g, c.border, c.align);
+        });
+    oc.tol = 4.0;  // 16-bit: the coordinates themselves are rounded
+    v.push_back(oc);
+    // want 1 / 2: dx / dgrid; the fused kernel (no graph), then the
+    // composite form create_graph builds (what gradgradcheck differentiates,
+    // but never compares with the first derivative itself).
+    for (int row = 0; row < 4; ++row) {
+      const int want = 1 + row % 2;
+      const bool composite = row >= 2;
+      OpCase b = make_case(
+          std::string(composite ? "grid_sample_grad_composite" : "grid_sample_backward") +
+              c.name.substr(c.name.find('/')) + (want == 1 ? "/dx" : "/dgrid"),
+          composite ? "" : "grid_sample_backward", Family::Composite,
+          {{c.xs}, {c.gs}, {{c.xs[0], c.xs[1], c.gs[1], c.gs[2]}}},
+          [=](const Tensors& x) {
+            Tensor in = x[0].detach(), grid = mul(x[1], spread).detach();
+            in.requires_grad_(true);
+            grid.requires_grad_(true);
+            Tensor y = grid_sample(in, grid, pad, c.align);
+            return autograd::grad({y}, {want == 1 ? in : grid}, {x[2]}, /*create_graph=*/composite)[0].detach();
+          },
+          [=](const R& x) {
+            Ref g = x[1];
+            for (double& e : g.v) e *= spread;
+            return rn::grid_sample(x[0], g, c.border, c.align, &x[2], want);
+          });
+      b.grad = b.gradgrad = false;
+      b.tol = 8.0;  // 16-bit: dx adds up to four rounded terms per point
+      v.push_back(b);
+    }
+  }
+  for (bool align : {false, true}) {
+    v.push_back(make_case(align ? "affine_grid/align_3x4" : "affine_grid/3x4", "", Family::Composite,
+                          {{{2, 2, 3}}},
+                          [=](const Tensors& x) { return affine_grid(x[0], 3, 4, align); },
+                          [=](const R& x) { return rn::affine_grid(x[0], 3, 4, align); }));
+  }
+}
+
 void add_nn_cases(std::vector<OpCase>& v) {
   add_convolution(v);
   add_normalization(v);
@@ -720,6 +787,7 @@ void add_nn_cases(std::vector<OpCase>& v) {
   add_shuffle(v);
   add_upfirdn(v);
   add_bias_act(v);
+  add_grid_sample(v);
   add_modulated_conv(v);
   add_padding(v);
   add_indexing(v);

@@ -774,5 +774,83 @@ inline Ref bias_act_grad(const Ref& g, const Ref& y, int act, double alpha, doub
   return d;
 }
 
+// grid_sample, bilinear, as PyTorch documents it: a grid value g in [-1, 1]
+// maps to the pixel coordinate (g + 1) / 2 * (S - 1) with align_corners, else
+// ((g + 1) * S - 1) / 2; border clamps the coordinate into [0, S - 1]; a
+// neighbour outside the image reads 0. x [N,C,H,W], grid [N,OH,OW,2].
+// With g_out (an output gradient) it returns dx (want == 1) or dgrid
+// (want == 2) instead, from the same bilinear weights and their slopes.
+inline double grid_coord(double g, int64_t S, bool align, bool border, double* slope) {
+  double i = align ? (g + 1) / 2 * (S - 1) : ((g + 1) * S - 1) / 2;
+  *slope = align ? (S - 1) / 2.0 : S / 2.0;
+  if (border && (i < 0 || i > S - 1)) {
+    *slope = 0;
+    i = std::min(std::max(i, 0.0), static_cast<double>(S - 1));
+  }
+  return i;
+}
+inline Ref grid_sample(const Ref& x, const Ref& grid, bool border, bool align, const Ref* g_out = nullptr,
+                       int want = 0) {
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const int64_t OH = grid.shape[1], OW = grid.shape[2];
+  Ref y{{N, C, OH, OW}, std::vector<double>(N * C * OH * OW, 0.0)};
+  Ref dx{x.shape, std::vector<double>(x.v.size(), 0.0)};
+  Ref dgrid{grid.shape, std::vector<double>(grid.v.size(), 0.0)};
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t gi = ((n * OH + oh) * OW + ow) * 2;
+        double sx, sy;
+        const double ix = grid_coord(grid.v[gi], W, align, border, &sx);
+        const double iy = grid_coord(grid.v[gi + 1], H, align, border, &sy);
+        int64_t x0 = static_cast<int64_t>(std::floor(ix)), y0 = static_cast<int64_t>(std::floor(iy));
+        if (border) {  // a point on the last pixel: that pixel is its right corner (the left slope)
+          if (W >= 2) x0 = std::min<int64_t>(x0, W - 2);
+          if (H >= 2) y0 = std::min<int64_t>(y0, H - 2);
+        }
+        const double tx = ix - x0, ty = iy - y0;
+        auto at = [&](int64_t c, int64_t yy, int64_t xx) {
+          return (yy >= 0 && yy < H && xx >= 0 && xx < W) ? x.v[i4(n, c, yy, xx, x.shape)] : 0.0;
+        };
+        for (int64_t c = 0; c < C; ++c) {
+          const double v00 = at(c, y0, x0), v01 = at(c, y0, x0 + 1), v10 = at(c, y0 + 1, x0),
+                       v11 = at(c, y0 + 1, x0 + 1);
+          y.v[i4(n, c, oh, ow, y.shape)] =
+              (1 - ty) * ((1 - tx) * v00 + tx * v01) + ty * ((1 - tx) * v10 + tx * v11);
+          if (!g_out) continue;
+          const double gv = g_out->v[i4(n, c, oh, ow, y.shape)];
+          const double w[4] = {(1 - ty) * (1 - tx), (1 - ty) * tx, ty * (1 - tx), ty * tx};
+          for (int k = 0; k < 4; ++k) {
+            const int64_t yy = y0 + k / 2, xx = x0 + k % 2;
+            if (yy >= 0 && yy < H && xx >= 0 && xx < W) dx.v[i4(n, c, yy, xx, x.shape)] += w[k] * gv;
+          }
+          dgrid.v[gi] += gv * sx * ((1 - ty) * (v01 - v00) + ty * (v11 - v10));
+          dgrid.v[gi + 1] += gv * sy * ((1 - tx) * (v10 - v00) + tx * (v11 - v01));
+        }
+      }
+  return want == 1 ? dx : want == 2 ? dgrid : y;
+}
+
+// affine_grid: theta [N,2,3] -> [N,H,W,2], each pixel centre (x, y) in
+// [-1, 1] (align_corners: the corner pixels' centres at +-1) mapped to
+// theta (x, y, 1)^T.
+inline Ref affine_grid(const Ref& theta, int64_t H, int64_t W, bool align) {
+  const int64_t N = theta.shape[0];
+  auto centre = [&](int64_t i, int64_t S) {
+    if (align) return S > 1 ? -1.0 + 2.0 * i / (S - 1) : 0.0;
+    return (2.0 * i + 1) / S - 1.0;
+  };
+  Ref g{{N, H, W, 2}, std::vector<double>(N * H * W * 2)};
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w) {
+        const double xc = centre(w, W), yc = centre(h, H);
+        const double* t = &theta.v[n * 6];
+        g.v[((n * H + h) * W + w) * 2] = t[0] * xc + t[1] * yc + t[2];
+        g.v[((n * H + h) * W + w) * 2 + 1] = t[3] * xc + t[4] * yc + t[5];
+      }
+  return g;
+}
+
 }  // namespace nn
 }  // namespace ref

@@ -41,6 +41,7 @@ GANTRY_ELEMENTWISE(log,        Log,        NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(sqrt,       Sqrt,       NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(rsqrt,      Rsqrt,      NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(sign,       Sign,       NoAttrs,    1,  Floating, kNoFlags)
+GANTRY_ELEMENTWISE(floor,      Floor,      NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(relu,       Relu,       NoAttrs,    1,  Floating, kNoFlags)
 GANTRY_ELEMENTWISE(leaky_relu, LeakyRelu,  SlopeAttrs, 1,  Floating, kNoFlags)
 // relu's and leaky_relu's first-order backward in one pass (x, g) -> dx;
@@ -104,6 +105,7 @@ Tensor sqrt(const Tensor& x);
 Tensor rsqrt(const Tensor& x);
 Tensor abs(const Tensor& x);
 Tensor sign(const Tensor& x);    // gradient 0
+Tensor floor(const Tensor& x);   // the largest integer <= x; gradient 0
 Tensor square(const Tensor& x);  // x * x
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
@@ -399,6 +401,14 @@ Tensor abs(const Tensor& x) {
 Tensor sign(const Tensor& x) {
   Tensor out = unary_float(OpId::sign, x);
   record("SignBackward", {x}, {out}, [](const Tensors& g, const NeedMask&) {
+    return Tensors{mul(g[0], 0.0)};
+  });
+  return out;
+}
+
+Tensor floor(const Tensor& x) {
+  Tensor out = unary_float(OpId::floor, x);
+  record("FloorBackward", {x}, {out}, [](const Tensors& g, const NeedMask&) {
     return Tensors{mul(g[0], 0.0)};
   });
   return out;
