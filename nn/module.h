@@ -114,6 +114,22 @@ class Module : public std::enable_shared_from_this<Module> {
   bool training_ = true;
 };
 
+// Eval mode for a scope: puts `m` in eval mode and restores the mode it had
+// when the scope ends, on return or exception alike. Samplers, metrics,
+// projection and direction finding run the generator this way:
+//   { nn::EvalGuard eg(G); images = G.forward(z); }   // G trains again after
+class EvalGuard {
+ public:
+  explicit EvalGuard(Module& m) : m_(m), was_training_(m.is_training()) { m_.eval(); }
+  ~EvalGuard() { m_.train(was_training_); }
+  EvalGuard(const EvalGuard&) = delete;
+  EvalGuard& operator=(const EvalGuard&) = delete;
+
+ private:
+  Module& m_;
+  bool was_training_;
+};
+
 namespace detail {
 // A double as Python's repr() prints it ("0.1", "1e-05", "2.0"), for repr().
 std::string py_float(double v);

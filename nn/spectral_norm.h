@@ -1,7 +1,11 @@
 // nn/spectral_norm.h — spectral normalization (Miyato et al., 2018) as a
-// wrapper around a Conv2d or Linear layer: the layer runs with
+// wrapper around a Conv2d, ConvTranspose2d, Linear or Embedding layer: the
+// layer runs with
 //   W_sn = W / sigma(W),   sigma(W) = the largest singular value of W viewed
-//                                     as a matrix [out, in * KH * KW],
+//                                     as a matrix [out, in * KH * KW]
+//                                     (a transposed convolution's weight
+//                                     [in, out, KH, KW] is read out-first too,
+//                                     as PyTorch's spectral_norm does),
 // estimated by power iteration with a persistent vector u (one iteration per
 // training forward, as in the paper):
 //   v = normalize(W^T u)   [K]      u = normalize(W v)   [out]
@@ -23,7 +27,9 @@ namespace nn {
 
 class SpectralNorm : public Module {
  public:
-  // layer: a Conv2d or Linear (anything else is an error). u starts as a
+  // layer: a Conv2d, ConvTranspose2d, Linear or Embedding (anything else is an error; an
+  // Embedding's [num, dim] table is normalized as a matrix, as the
+  // projection discriminator's class embedding). u starts as a
   // normalized N(0, 1) draw from `g` (default: the global generator).
   explicit SpectralNorm(std::shared_ptr<Module> layer, int64_t power_iterations = 1,
                         double eps = 1e-12, RandomState* g = nullptr);
@@ -35,7 +41,7 @@ class SpectralNorm : public Module {
   // The normalized weight W / sigma, with its graph (shape of weight_orig).
   Tensor normalized_weight();
 
-  Tensor weight_orig;  // [out, in, KH, KW] or [out, in]
+  Tensor weight_orig;  // [out, in, KH, KW], [in, out, KH, KW] (transposed), [out, in] or [num, dim]
   Tensor u, v;         // [out], [in * KH * KW]
   std::shared_ptr<Module> module;
   int64_t power_iterations;
@@ -43,6 +49,8 @@ class SpectralNorm : public Module {
 
  private:
   void power_iterate();
+  Tensor matrix(const Tensor& w) const;  // the weight as the [out, K] matrix sigma is taken of
+  bool transposed_ = false;
 };
 
 }  // namespace nn

@@ -5,6 +5,8 @@
 // and the statistics of the initializers (PyTorch defaults, DCGAN's).
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
+
 #include "tests/test_util.h"
 
 #include <cmath>
@@ -476,6 +478,23 @@ TEST_CASE("Module: dotted names in registration order, buffers, modes, freezing"
   CHECK_FALSE((*net.main)[1]->is_training());
   net.train();
   CHECK((*net.main)[1]->is_training());
+  // EvalGuard: eval mode for a scope, the earlier mode back after it, on an
+  // exception too; a module already in eval mode stays there.
+  {
+    nn::EvalGuard eg(net);
+    CHECK_FALSE((*net.main)[1]->is_training());
+  }
+  CHECK((*net.main)[1]->is_training());
+  try {
+    nn::EvalGuard eg(net);
+    throw std::runtime_error("inside");
+  } catch (const std::runtime_error&) {
+  }
+  CHECK((*net.main)[1]->is_training());
+  net.eval();
+  { nn::EvalGuard eg(net); }
+  CHECK_FALSE(net.is_training());
+  net.train();
 
   // repr of a user module: its class name and children, nested.
   CHECK(net.repr() ==
