@@ -1,7 +1,7 @@
 // apps/eval.cpp — `gantry eval` and `gantry train-classifier`.
 //
 //   gantry eval INPUT [--n N] [--reference test|train] [--seed S] [--ema]
-//                     [--truncation T] [--data DIR] [--classifier FILE]
+//                     [--truncation T] [--class C] [--data DIR] [--classifier FILE]
 //                     [--data-dir DIR] [--threads T]
 //   gantry eval --list
 // scores INPUT with the evaluator its kind calls for (gan/eval.h): samples
@@ -43,6 +43,7 @@ int run_eval(int argc, char** argv) {
            {"seed", "S", "seed of the latents drawn and of the metrics' subsampling (default 0)"},
            {"ema", "", "checkpoints: sample the EMA generator"},
            {"truncation", "T", "checkpoints: redraw latent components with |z| > T"},
+           {"class", "C", "class-conditional checkpoints: score class C alone, against that class's images"},
            {"data", "DIR", "data a checkpoint is evaluated on (families that need it)"},
            {"classifier", "FILE", "the metrics' classifier (default assets/fmnist_classifier.safetensors)"},
            {"data-dir", "DIR", "Fashion-MNIST IDX files"},
@@ -64,6 +65,8 @@ int run_eval(int argc, char** argv) {
   req.ema = f.has("ema");
   req.truncation = f.number("truncation", INFINITY);
   if (!(req.truncation > 0)) throw UsageError{"--truncation must be positive"};
+  req.cls = f.integer("class", -1);
+  if (f.has("class") && req.cls < 0) throw UsageError{"--class must be a class index >= 0"};
   req.data = f.str("data");
   req.classifier = f.str("classifier", req.classifier);
   req.data_dir = f.str("data-dir", req.data_dir);

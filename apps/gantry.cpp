@@ -47,7 +47,7 @@ int info() {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2]\n"
+               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2|sagan]\n"
                "                    [--steps N | --epochs E] [--out DIR] [--resume] ...  (gantry train --help)\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"

@@ -1,7 +1,7 @@
 // apps/train.cpp — `gantry train`: a GAN on Fashion-MNIST (or an image
 // folder) from a TOML config plus command-line flags.
 //
-//   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan] [--steps N] ...
+//   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2|sagan] [--steps N] ...
 //   gantry train --help          every flag, from the option table (gan/options.h)
 //
 // Every option of gan/options.h is a flag (--lr-g for lr_g; --ema for

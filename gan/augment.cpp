@@ -27,10 +27,13 @@ std::vector<int64_t> uniform_ints(int64_t n, int64_t lo, int64_t hi, RandomState
 }  // namespace
 
 void check_augment_policy(const std::string& policy) {
-  if (policy.empty() || policy == "none") return;
-  for (const auto& p : parts(policy))
+  if (policy.empty() || policy == "none" || policy == "ada") return;
+  for (const auto& p : parts(policy)) {
+    GANTRY_CHECK(p != "ada", "augment: 'ada' is a whole pipeline of its own; it cannot be combined with '",
+                 policy, "'");
     GANTRY_CHECK(p == "translation" || p == "cutout", "augment: unknown policy '", p,
-                 "' (expected translation, cutout or both, comma-separated)");
+                 "' (expected none, ada, or translation, cutout or both, comma-separated)");
+  }
 }
 
 Tensor random_translation(const Tensor& x, RandomState* g, double ratio) {
@@ -69,6 +72,8 @@ Tensor random_cutout(const Tensor& x, RandomState* g, double ratio) {
 Tensor diff_augment(const Tensor& x, const std::string& policy, RandomState* g) {
   if (policy.empty() || policy == "none") return x;
   check_augment_policy(policy);
+  GANTRY_CHECK(policy != "ada", "diff_augment: 'ada' adapts its probability during training; use "
+               "gan::AdaptiveAugment (gan/ada.h)");
   Tensor y = x;
   for (const auto& p : parts(policy)) y = p == "translation" ? random_translation(y, g) : random_cutout(y, g);
   return y;

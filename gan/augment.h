@@ -9,7 +9,8 @@
 //                uniformly drawn centre (clipped at the borders)
 // Both are gathers/masks, so they are differentiable (to every order) in x.
 // Policies: "" or "none" (identity), "translation", "cutout",
-// "translation,cutout".
+// "translation,cutout"; "ada" names adaptive augmentation (gan/ada.h), which
+// the trainer runs instead of these.
 #pragma once
 #include <string>
 

@@ -121,6 +121,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   m["channels"] = std::to_string(G_->config.channels);
   m["num_classes"] = std::to_string(G_->config.num_classes);
   m["g_width"] = std::to_string(G_->config.g_width);
+  if (G_->config.attention_at > 0) m["attention_at"] = std::to_string(G_->config.attention_at);
   m["resolution"] = std::to_string(G_->config.resolution);
   if (growth_) {
     // The schedule (a resumed run must have the same one), where it stands,
@@ -145,6 +146,15 @@ void Trainer::save_checkpoint(const std::string& path) const {
     m["fmap_base"] = std::to_string(G_->config.fmap_base);
     m["fmap_max"] = std::to_string(G_->config.fmap_max);
     m["mbstd_group"] = std::to_string(G_->config.mbstd_group);
+  }
+  if (ada_) {  // adaptive augmentation: p and the current interval's partial sums
+    char v[40];
+    std::snprintf(v, sizeof v, "%.17g", ada_->p());
+    m["ada_p"] = v;
+    std::snprintf(v, sizeof v, "%.17g", ada_->sign_sum());
+    m["ada_sign_sum"] = v;
+    m["ada_count"] = std::to_string(ada_->count());
+    m["ada_steps"] = std::to_string(ada_->steps());
   }
   m["ema"] = ema_ ? "1" : "0";
   char scale[40];
@@ -187,6 +197,12 @@ void Trainer::load_checkpoint(const std::string& path) {
   }
   rollbacks_ = version >= 2 ? meta_int(m, "rollbacks", path) : 0;
   if (style_) pl_mean_ = meta_double(m, "pl_mean", path);
+  if (ada_) {
+    GANTRY_CHECK(m.count("ada_p"), "checkpoint ", path, " was trained without adaptive augmentation (augment = "
+                 "\"ada\"), which this run uses");
+    ada_->set_state(meta_double(m, "ada_p", path), meta_double(m, "ada_sign_sum", path),
+                    meta_int(m, "ada_count", path), meta_int(m, "ada_steps", path));
+  }
   rng_.manual_seed(meta_u64(m, "rng_seed", path));
   rng_.set_offset(meta_u64(m, "rng_offset", path));
   default_random_state().manual_seed(meta_u64(m, "default_rng_seed", path));
@@ -225,6 +241,7 @@ LoadedGenerator load_generator(const std::string& path, bool use_ema) {
   // Format 1 knew only width 64; formats 1 and 2 only resolution 28.
   mc.g_width = ck.metadata.count("g_width") ? meta_int(ck.metadata, "g_width", path) : 64;
   mc.resolution = ck.metadata.count("resolution") ? meta_int(ck.metadata, "resolution", path) : 28;
+  mc.attention_at = ck.metadata.count("attention_at") ? meta_int(ck.metadata, "attention_at", path) : 0;
   const bool growing = ck.metadata.count("growth_level") > 0;
   if (growing) mc.start_resolution = meta_int(ck.metadata, "start_resolution", path);
   if (ck.metadata.count("fmap_base")) {

@@ -73,8 +73,7 @@ Directions find_directions(GeneratorNet& G, const std::string& model, const std:
   const int64_t dim = S ? S->w_dim() : G.config.latent;
   GANTRY_CHECK(k >= 1 && k <= dim, "directions: k ", k, " must be in [1, ", dim, "]");
   NoGradGuard ng;
-  const bool was = G.is_training();
-  G.eval();
+  nn::EvalGuard eg(G);
   Directions d;
   d.method = method;
   d.space = S ? "w" : "z";
@@ -116,7 +115,6 @@ Directions find_directions(GeneratorNet& G, const std::string& model, const std:
     d.sigma.push_back(std::sqrt(proj.squaredNorm() / static_cast<double>(samples - 1)));
   }
   d.vectors = from_mat(vecs);
-  if (was) G.train();
   return d;
 }
 
@@ -126,8 +124,7 @@ Tensor direction_sheet(GeneratorNet& G, const Directions& d, const std::vector<u
   GANTRY_CHECK(rows >= 1 && rows <= d.vectors.size(0), "direction sheet: rows ", rows, " must be in [1, ",
                d.vectors.size(0), "]");
   NoGradGuard ng;
-  const bool was = G.is_training();
-  G.eval();
+  nn::EvalGuard eg(G);
   StyleNet* S = as_style(G);
   std::vector<Tensor> cells;
   for (uint64_t seed : seeds) {
@@ -144,7 +141,6 @@ Tensor direction_sheet(GeneratorNet& G, const Directions& d, const std::vector<u
       cells.push_back(clamp(S ? S->synthesis(batch, NoiseMode::Const) : G.generate(batch, Tensor()), -1.0, 1.0));
     }
   }
-  if (was) G.train();
   return cat(cells, 0);
 }
 

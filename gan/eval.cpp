@@ -35,8 +35,7 @@ Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, do
   const int64_t K = G.config.num_classes, latent = G.config.latent;
   GANTRY_CHECK(cls < K, "draw_samples: class ", cls, " is not below the model's ", K, " classes");
   NoGradGuard ng;
-  const bool was_training = G.is_training();
-  G.eval();
+  nn::EvalGuard eg(G);
   RandomState gen(seed);
   std::vector<Tensor> parts;
   for (int64_t done = 0; done < n; done += batch) {
@@ -52,7 +51,6 @@ Tensor draw_samples(GeneratorNet& G, int64_t n, uint64_t seed, int64_t batch, do
     Tensor x = full_resolution(G, img.to(kCPU));
     parts.push_back(clamp(x, -1.0, 1.0));
   }
-  if (was_training) G.train();
   return parts.size() == 1 ? parts[0] : cat(parts, 0);
 }
 
@@ -99,8 +97,46 @@ EvalResult score_images(const EvalRequest& req, Tensor images, const std::string
   return r;
 }
 
+// Class-conditional generators: the metrics within each class (the samples
+// of label k against the reference images of class k, n / K of each) and
+// their means, intra-FID and intra-class recall: the diversity within the
+// classes, which the overall scores can hide (a generator that draws one
+// image per class covers every class and scores a poor intra-recall).
+// samples[i] has label i % K, as draw_samples gives them.
+void add_intra_class(EvalResult& r, const EvalRequest& req, int64_t K, const Tensor& samples, const LogSink& log) {
+  auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
+  GANTRY_CHECK(clf->data == "fashion-mnist", "eval: per-class metrics need Fashion-MNIST's labels; the classifier ",
+               req.classifier, " was trained on ", clf->data);
+  const ImageDataset ref = load_fashion_mnist(req.data_dir, req.reference == "train", -1);
+  const std::vector<int64_t> ref_labels = core::contiguous(ref.labels).to_vector<int64_t>();
+  const int64_t n = samples.size(0);
+  double fid_sum = 0, recall_sum = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    std::vector<int64_t> si, ri;
+    for (int64_t i = k; i < n; i += K) si.push_back(i);
+    for (int64_t i = 0; i < static_cast<int64_t>(ref_labels.size()) && ri.size() < si.size(); ++i)
+      if (ref_labels[static_cast<size_t>(i)] == k) ri.push_back(i);
+    const int64_t m = static_cast<int64_t>(std::min(si.size(), ri.size()));
+    GANTRY_CHECK(m >= 10, "eval: class ", k, " has only ", m, " samples to compare (at least 10 are needed: raise --n)");
+    si.resize(static_cast<size_t>(m));
+    ri.resize(static_cast<size_t>(m));
+    metrics::Evaluator ev(clf, index_select(ref.images, 0, from_vector<int64_t>(ri, {m})), req.seed);
+    const metrics::Report rep = ev.evaluate(index_select(samples, 0, from_vector<int64_t>(si, {m})));
+    r.lines.push_back({str("class ", k), "FID-FMNIST", rep.fid, NAN});
+    r.lines.push_back({str("class ", k), "recall", rep.recall, NAN});
+    fid_sum += rep.fid;
+    recall_sum += rep.recall;
+  }
+  // The means beside the samples' other metrics, before the real-data floor.
+  auto at = std::find_if(r.lines.begin(), r.lines.end(), [](const EvalLine& l) { return l.label != "samples"; });
+  at = r.lines.insert(at, {"samples", "intra-FID", fid_sum / static_cast<double>(K), NAN});
+  r.lines.insert(at + 1, {"samples", "intra-recall", recall_sum / static_cast<double>(K), NAN});
+}
+
 bool accepts_npy(const EvalInput& in) { return in.extension == ".npy"; }
 EvalResult run_npy(const EvalRequest& req, const EvalInput& in, const LogSink& log) {
+  GANTRY_CHECK(req.cls < 0, "eval: --class ", req.cls, " needs a checkpoint of a class-conditional model; samples (",
+               in.path, ") carry no labels");
   return score_images(req, load_npy(in.path), in.path, log);
 }
 
@@ -120,11 +156,41 @@ EvalResult run_image_checkpoint(const EvalRequest& req, const EvalInput& in, con
                  "apply to it (give --classifier FILE, a classifier trained on that data)");
   }
   LoadedGenerator g = load_generator(in.path, req.ema);
-  Tensor samples = draw_samples(*g.net, req.n, req.seed, 500, req.truncation);
+  const int64_t K = g.net->config.num_classes;
+  GANTRY_CHECK(req.cls < 0 || K > 0, "eval: --class ", req.cls, " needs a class-conditional model; ", in.path,
+               " holds '", g.model, "', which is unconditional");
+  GANTRY_CHECK(req.cls < K, "eval: --class ", req.cls, " is not below the model's ", K, " classes");
+  Tensor samples = draw_samples(*g.net, req.n, req.seed, 500, req.truncation, req.cls);
   const std::string what = str(in.path, " (", g.model, ", step ", g.step, g.ema ? ", EMA" : "",
                                std::isfinite(req.truncation) ? str(", truncation ", req.truncation) : "",
-                               ", seed ", req.seed, ")");
-  EvalResult r = score_images(req, samples, what, log);
+                               req.cls >= 0 ? str(", class ", req.cls) : "", ", seed ", req.seed, ")");
+  EvalResult r;
+  if (req.cls >= 0) {
+    // One class: its samples against the reference images of that class.
+    auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
+    GANTRY_CHECK(clf->data == "fashion-mnist", "eval: --class needs Fashion-MNIST's labels; the classifier ",
+                 req.classifier, " was trained on ", clf->data);
+    const ImageDataset ref = load_fashion_mnist(req.data_dir, req.reference == "train", -1);
+    const std::vector<int64_t> labels = core::contiguous(ref.labels).to_vector<int64_t>();
+    std::vector<int64_t> ri;
+    for (int64_t i = 0; i < static_cast<int64_t>(labels.size()) && static_cast<int64_t>(ri.size()) < req.n; ++i)
+      if (labels[static_cast<size_t>(i)] == req.cls) ri.push_back(i);
+    const int64_t m = std::min<int64_t>(static_cast<int64_t>(ri.size()), samples.size(0));
+    GANTRY_CHECK(m >= 10, "eval: only ", m, " images of class ", req.cls, " to compare (at least 10 are needed)");
+    ri.resize(static_cast<size_t>(m));
+    metrics::Evaluator ev(clf, index_select(ref.images, 0, from_vector<int64_t>(ri, {m})), req.seed);
+    r.header = str(m, " samples from ", what, " vs ", m, " Fashion-MNIST ", req.reference, " images of class ",
+                   req.cls, "; classifier ", req.classifier);
+    add_report(r, "samples", ev.evaluate(first_n(samples, m)));
+    return r;
+  }
+  r = score_images(req, samples, what, log);
+  if (K > 0 && req.n / K >= 10) {
+    add_intra_class(r, req, K, first_n(samples, req.n), log);
+  } else if (K > 0 && log) {
+    log(LogLevel::Warn, str("the per-class metrics need at least 10 samples per class: --n ", 10 * K,
+                            " or more (got ", req.n, ")"));
+  }
   if (as_style(*g.net)) {  // the path length needs G itself: W space, endpoints, epsilon 1e-4
     auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
     metrics::PPLOptions po;
@@ -152,7 +218,9 @@ const std::vector<EvalKind>& eval_kinds() {
        false, accepts_npy, run_npy},
       {"image-generator", "CHECKPOINT.safetensors",
        "a training checkpoint of an image generator (DCGAN family, progan, stylegan2): the same metrics on --n samples "
-       "from its generator (--ema, --truncation, --seed); style-based models add PPL-W (perceptual path length in W)",
+       "from its generator (--ema, --truncation, --seed); style-based models add PPL-W (perceptual path length in W), "
+       "class-conditional ones intra-FID and intra-class recall (the means over classes, each class's beside them) "
+       "or, with --class C, the metrics of class C alone",
        false, accepts_image_checkpoint, run_image_checkpoint},
   };
   return kinds;

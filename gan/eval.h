@@ -40,6 +40,7 @@ struct EvalRequest {
   bool ema = false;               // checkpoints: the EMA generator
   double truncation = INFINITY;   // checkpoints: latent truncation threshold
   uint64_t seed = 0;              // latent draws and the metrics' subsampling
+  int64_t cls = -1;               // class-conditional checkpoints: score class cls alone (-1: all)
   std::string classifier = "assets/fmnist_classifier.safetensors";
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
 };

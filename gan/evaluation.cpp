@@ -33,12 +33,13 @@ void Trainer::write_samples() const {
 void Trainer::write_samples(const std::string& name) const {
   NoGradGuard ng;
   GeneratorNet& g = const_cast<Trainer*>(this)->sampler();
-  const bool was_training = g.is_training();
-  g.eval();
   // A growing generator's current resolution, enlarged to the final one, so
   // grids over the run compare.
-  Tensor imgs = full_resolution(g, g.generate(fixed_noise_, fixed_labels_)).to(kCPU);
-  if (was_training) g.train();
+  Tensor imgs;
+  {
+    nn::EvalGuard eg(g);
+    imgs = full_resolution(g, g.generate(fixed_noise_, fixed_labels_)).to(kCPU);
+  }
   fs::create_directories(opt_.out + "/samples");
   const std::string path = opt_.out + "/samples/" + name;
   save_png_grid(path, imgs, 8, 2);
@@ -59,8 +60,7 @@ metrics::Report Trainer::evaluate() {
   }
   NoGradGuard ng;
   GeneratorNet& g = sampler();
-  const bool was_training = g.is_training();
-  g.eval();
+  nn::EvalGuard eg(g);
   RandomState gen(opt_.seed ^ 0x5A5A5A5A12345678ull);  // the same latents at every evaluation
   std::vector<Tensor> parts;
   const int64_t n = opt_.eval_n, chunk = 500;
@@ -75,7 +75,6 @@ metrics::Report Trainer::evaluate() {
     }
     parts.push_back(g.generate(z, y).to(kCPU));  // the evaluator runs on the CPU
   }
-  if (was_training) g.train();
   return evaluator_->evaluate(parts.size() == 1 ? parts[0] : cat(parts, 0));
 }
 

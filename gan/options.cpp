@@ -384,6 +384,17 @@ void TrainOptions::set_model_defaults(const std::string& m) {
     penalty = "gp";
   } else if (m == "sngan") {  // Miyato et al., standard CNN setting: hinge, n_dis 1, Adam(2e-4, 0.5, 0.999)
     loss = "hinge";
+  } else if (m == "cdcgan") {  // Miyato & Koyama: the hinge loss with the SN projection D (cdcgan.h)
+    loss = "hinge";
+  } else if (m == "sagan") {
+    // Zhang et al. 2019: spectral norm in G and D, self-attention at the
+    // middle feature maps, the hinge loss, and the two time-scale update
+    // rule: D at 4e-4, G at 1e-4, Adam(0, 0.9), one D step per G step.
+    loss = "hinge";
+    lr_g = 1e-4;
+    lr_d = 4e-4;
+    beta1 = 0.0;
+    beta2 = 0.9;
   } else if (m == "r1") {  // Mescheder et al.: non-saturating + R1 on reals
     penalty = "r1";
   } else if (m == "progan") {
@@ -421,7 +432,7 @@ void TrainOptions::set_model_defaults(const std::string& m) {
     ema_rampup = 0.05;
     init = "default";
   }
-  if (m != "dcgan" && m != "cdcgan") real_label_min = real_label_max = 1.0;
+  if (m != "dcgan") real_label_min = real_label_max = 1.0;
 }
 
 namespace {
@@ -502,6 +513,7 @@ void TrainOptions::validate() const {
                    : "options: lr_milestones is set but schedule is not \"milestones\"");
   parse_loss(loss);
   check_augment_policy(augment);
+  GANTRY_CHECK(data_limit != 0, "options: data_limit 0 leaves no images to train on (-1: all of them)");
   GANTRY_CHECK(channels == 1 || channels == 3, "options: channels must be 1 (luminance) or 3 (RGB), not ", channels);
   GANTRY_CHECK(data != "fashion-mnist" || channels == 1, "options: Fashion-MNIST has 1 channel, not ", channels);
   if (is_growing_model(model)) {

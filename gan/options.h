@@ -46,7 +46,7 @@ namespace gan {
 // clang-format off
 #define GANTRY_TRAIN_OPTIONS(X) \
   X(STR,   model, "dcgan", "model", "", "run", \
-    "the GAN: dcgan, wgan-gp, r1, sngan, cdcgan, progan or stylegan2 (sets that model's published objective first)") \
+    "the GAN: dcgan, wgan-gp, r1, sngan, cdcgan, progan, stylegan2 or sagan (sets that model's published objective first)") \
   X(INT,   seed, 0, "seed", "[0, inf)", "run", "seed of every random stream (data order, noise, init)") \
   X(STR,   device, "cpu", "device", "", "run", "cpu or cuda[:N]") \
   X(INT,   threads, 0, "threads", "[0, 4096]", "run", "CPU threads (0: all cores)") \
@@ -98,13 +98,22 @@ namespace gan {
     "clip each network's gradient to this global L2 norm before its step (0: off)") \
   X(INT,   g_width, 64, "g-width", "[1, 1024]", "dcgan family", "G's last hidden width (x2, x4 going up)") \
   X(INT,   d_width, 64, "d-width", "[1, 1024]", "dcgan family", "D's first width (x2, x4 going down)") \
+  X(INT,   attention_at, 0, "attention-at", "[0, 4096]", "dcgan family", \
+    "a self-attention block after G's and D's feature maps of this side (14 or 16: the middle ones; " \
+    "0: none, sagan: resolution / 2)") \
   X(STR,   penalty, "none", "penalty", "none|gp|r1", "dcgan family", \
     "gp: WGAN-GP on interpolates; r1: R1 on real images") \
   X(FLOAT, gp_weight, 10.0, "gp-weight", "[0, 1e6]", "dcgan family", "WGAN-GP's lambda") \
   X(FLOAT, r1_gamma, 1.0, "r1-gamma", "[0, 1e6]", "dcgan family", "R1: + gamma / 2 * mean ||grad D(x)||^2") \
   X(INT,   r1_every, 1, "r1-every", "[1, 1000]", "dcgan family", "lazy R1: every k-th D step, scaled by k") \
   X(STR,   augment, "none", "augment", "", "dcgan family", \
-    "DiffAugment: none, translation, cutout or translation,cutout") \
+    "none; DiffAugment: translation, cutout or translation,cutout; or ada (adaptive augmentation)") \
+  X(FLOAT, ada_target, 0.6, "ada-target", "(0, 1)", "dcgan family", \
+    "ADA: the target of r_t = E[sign D(real)]; p rises while r_t is above it") \
+  X(INT,   ada_interval, 4, "ada-interval", "[1, 1000]", "dcgan family", "ADA: D steps between updates of p") \
+  X(FLOAT, ada_kimg, 500.0, "ada-kimg", "(0, 1e6]", "dcgan family", \
+    "ADA: thousands of real images for p to go from 0 to 1 at the fastest (the paper: 500)") \
+  X(FLOAT, ada_p, 0.0, "ada-p", "[0, 1]", "dcgan family", "ADA: p at the start (a resumed run takes the checkpoint's)") \
   X(INT,   start_resolution, 4, "start-resolution", "[4, 4096]", "progan", \
     "the first resolution; each later phase doubles it up to resolution") \
   X(INT,   phase_images, 40000, "phase-images", "[1, inf)", "progan", \
@@ -203,7 +212,7 @@ struct TrainOptions {
   // lr_milestones as (step, factor) pairs, for optim::make_schedule.
   std::vector<std::pair<int64_t, double>> milestones() const;
   // The objective each model was published with: loss, n_critic, Adam's
-  // betas and rates, penalty, label smoothing (none outside dcgan/cdcgan).
+  // betas and rates, penalty, label smoothing (none outside dcgan).
   void set_model_defaults(const std::string& model_name);
   int64_t num_classes() const { return model == "cdcgan" ? 10 : 0; }
   // The image side the model works at: resolution, or the model's own (28;

@@ -8,15 +8,15 @@ namespace gan {
 
 namespace {
 // ||d sum(D(x)) / d x||^2 per sample: [N]. x must be a leaf that requires grad.
-Tensor input_grad_sq_norm(DiscriminatorNet& D, const Tensor& x, const Tensor& labels) {
-  Tensor out = D.score(x, labels);  // [N]
+Tensor input_grad_sq_norm(DiscriminatorNet& D, const Tensor& x, const Tensor& labels, const InputTransform& aug) {
+  Tensor out = D.score(aug ? aug(x) : x, labels);  // [N]
   Tensor g = autograd::grad({sum(out)}, {x}, {}, /*create_graph=*/true)[0];  // [N,C,H,W]
   return sum(square(g), {1, 2, 3});
 }
 }  // namespace
 
 Tensor gradient_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& fake,
-                        const Tensor& labels, RandomState* gen) {
+                        const Tensor& labels, RandomState* gen, const InputTransform& aug) {
   GANTRY_CHECK(real.dim() == 4 && real.shape() == fake.shape(), "gradient_penalty: real ",
                shape_str(real.shape()), " and fake ", shape_str(fake.shape()), " must be [N,C,H,W] alike");
   // Drawn on the CPU and copied: the same interpolates on every device.
@@ -28,14 +28,14 @@ Tensor gradient_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& f
   }
   xhat.requires_grad_(true);
   // sqrt(s + 1e-12): a zero gradient would otherwise give 0/0 in the backward.
-  Tensor norm = sqrt(add(input_grad_sq_norm(D, xhat, labels), 1e-12));
+  Tensor norm = sqrt(add(input_grad_sq_norm(D, xhat, labels, aug), 1e-12));
   return mean(square(sub(norm, 1.0)));
 }
 
-Tensor r1_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& labels) {
+Tensor r1_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& labels, const InputTransform& aug) {
   Tensor x = real.detach();
   x.requires_grad_(true);
-  return mean(input_grad_sq_norm(D, x, labels));
+  return mean(input_grad_sq_norm(D, x, labels, aug));
 }
 
 namespace {

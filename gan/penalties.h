@@ -16,8 +16,13 @@
 //     amount everywhere in W: a smoother, better-conditioned generator.
 // The callers scale them (lambda = 10 for WGAN-GP, gamma / 2 for R1, the
 // path-length weight for pl). Labels are passed through to conditional
-// discriminators (undefined otherwise).
+// discriminators (undefined otherwise). `aug`, when given, is applied to D's
+// input inside the penalty (D sees aug(x), the gradient is taken with respect
+// to x): with adaptive augmentation D only ever sees augmented images, so its
+// penalties differentiate through the augmentation too (gan/ada.h).
 #pragma once
+#include <functional>
+
 #include "core/rng.h"
 #include "gan/models/model.h"
 
@@ -26,9 +31,11 @@ namespace gan {
 
 // real, fake [N,C,H,W] (fake is detached here); returns a 0-d tensor whose
 // graph reaches D's parameters.
+using InputTransform = std::function<Tensor(const Tensor&)>;
 Tensor gradient_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& fake,
-                        const Tensor& labels, RandomState* g);
-Tensor r1_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& labels);
+                        const Tensor& labels, RandomState* g, const InputTransform& aug = {});
+Tensor r1_penalty(DiscriminatorNet& D, const Tensor& real, const Tensor& labels,
+                  const InputTransform& aug = {});
 
 // ws [N, num_ws, w_dim] (with the graph back to G's mapping); pl_mean is the
 // running a_bar, updated in place (a plain number: no gradient flows through

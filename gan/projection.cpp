@@ -69,8 +69,7 @@ ProjectResult project(GeneratorNet& G, const Tensor& target, metrics::FmnistClas
                ") and snapshots (", o.snapshots, ") must be positive (w_avg_samples, snapshots >= 2)");
   GANTRY_CHECK(o.feature_weight == 0 || classifier != nullptr,
                "project: a feature distance (feature_weight ", o.feature_weight, ") needs the classifier");
-  const bool was_training = G.is_training();
-  G.eval();
+  nn::EvalGuard eg(G);
   // G's own parameters are not optimized: no gradient is kept for them.
   const std::vector<Tensor> params = G.parameters();
   std::vector<bool> had_grad;
@@ -82,7 +81,6 @@ ProjectResult project(GeneratorNet& G, const Tensor& target, metrics::FmnistClas
       Tensor handle = params[i];  // handles share the parameter's autograd state
       handle.requires_grad_(had_grad[i]);
     }
-    if (was_training) G.train();
   };
 
   ProjectResult res;

@@ -254,6 +254,7 @@ std::vector<PlotSpec> plan_plots(const Table& t) {
   group("Losses", {"d_loss", "g_loss"});
   group("D(x) and D(G(z))", {"d_real", "d_fake"});
   group("Gradient penalty", {"penalty"});
+  group("Path-length penalty", {"pl_penalty"});
   group("Learning rate", {"lr_g", "lr_d"});
   group("Images per second", {"images_per_s"});
   for (const auto& c : t.columns)  // each remaining metric on its own scale

@@ -68,6 +68,7 @@ void MetricsCsv::write(const MetricsRow& r) {
     GANTRY_CHECK(f_ != nullptr, "train: cannot open ", path_, " for writing");
     if (fresh) {
       std::fprintf(f_, "step,epoch,d_loss,g_loss,d_real,d_fake,lr_g,lr_d,images_per_s,penalty");
+      for (const auto& c : extra_) std::fprintf(f_, ",%s", c.c_str());
       if (with_eval_) std::fprintf(f_, ",fid_fmnist,kid,precision,recall,class_coverage");
       std::fprintf(f_, "\n");
     }
@@ -75,6 +76,9 @@ void MetricsCsv::write(const MetricsRow& r) {
   std::fprintf(f_, "%lld,%lld,%.6f,%.6f,%.5f,%.5f,%.6g,%.6g,%.1f,%.6f",
                static_cast<long long>(r.step), static_cast<long long>(r.epoch), r.d_loss,
                r.g_loss, r.d_real, r.d_fake, r.lr_g, r.lr_d, r.images_per_s, r.penalty);
+  GANTRY_CHECK(r.extra.size() == extra_.size(), "metrics: a row with ", r.extra.size(), " extra values for ",
+               extra_.size(), " extra columns");
+  for (double v : r.extra) std::fprintf(f_, ",%.6f", v);
   if (with_eval_) {
     if (r.has_eval)
       std::fprintf(f_, ",%.4f,%.6f,%.4f,%.4f,%.4f", r.fid, r.kid, r.precision, r.recall, r.coverage);

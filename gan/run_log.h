@@ -1,12 +1,14 @@
 // gan/run_log.h — the run's record on disk: metrics.csv, one row per logged
-// step (losses, D(x), D(G(z)), learning rates, images/s, penalty, and the
-// evaluation metrics when evaluation is on). A resumed or rolled-back run
+// step (losses, D(x), D(G(z)), learning rates, images/s, penalty, the
+// run's extra columns — pl_penalty, ada_p — and the evaluation metrics when
+// evaluation is on). A resumed or rolled-back run
 // first cuts the file back to the step it continues from, so no step is
 // logged twice.
 #pragma once
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace gantry {
 namespace gan {
@@ -15,14 +17,18 @@ struct MetricsRow {
   int64_t step = 0, epoch = 0;
   double d_loss = 0, g_loss = 0, d_real = 0, d_fake = 0;
   double lr_g = 0, lr_d = 0, images_per_s = 0, penalty = 0;
+  std::vector<double> extra;  // the values of the file's extra columns, in order
   bool has_eval = false;
   double fid = 0, kid = 0, precision = 0, recall = 0, coverage = 0;
 };
 
 class MetricsCsv {
  public:
-  // `with_eval`: the file has the evaluation columns.
-  MetricsCsv(std::string path, bool with_eval) : path_(std::move(path)), with_eval_(with_eval) {}
+  // `with_eval`: the file has the evaluation columns; `extra`: columns after
+  // penalty that only some runs have (pl_penalty for style-based models with
+  // path length on, ada_p with adaptive augmentation).
+  MetricsCsv(std::string path, bool with_eval, std::vector<std::string> extra = {})
+      : path_(std::move(path)), with_eval_(with_eval), extra_(std::move(extra)) {}
   ~MetricsCsv();
   MetricsCsv(const MetricsCsv&) = delete;
   MetricsCsv& operator=(const MetricsCsv&) = delete;
@@ -40,6 +46,7 @@ class MetricsCsv {
  private:
   std::string path_;
   bool with_eval_;
+  std::vector<std::string> extra_;
   FILE* f_ = nullptr;
 };
 

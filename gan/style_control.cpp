@@ -27,17 +27,8 @@ namespace {
 template <class F>
 Tensor in_eval(GeneratorNet& G, F f) {
   NoGradGuard ng;
-  const bool was = G.is_training();
-  G.eval();
-  Tensor out;
-  try {
-    out = f();
-  } catch (...) {
-    if (was) G.train();
-    throw;
-  }
-  if (was) G.train();
-  return out;
+  nn::EvalGuard eg(G);
+  return f();
 }
 }  // namespace
 

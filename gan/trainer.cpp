@@ -47,7 +47,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   // Data, at the model's (final) resolution.
   const int64_t R = opt_.image_resolution();
   if (opt_.data == "fashion-mnist") {
-    data_ = load_fashion_mnist(opt_.data_dir, /*train=*/true, opt_.data_limit);
+    data_ = load_fashion_mnist(opt_.data_dir, /*train=*/true, opt_.data_limit > 0 ? opt_.data_limit : -1);
     try {
       data_.images = fit_fashion_mnist(data_.images, R);
     } catch (const Error& e) {
@@ -55,8 +55,15 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
     }
   } else {
     data_ = load_image_folder(opt_.data, static_cast<int>(opt_.channels), R, /*resize=*/true);
-    if (opt_.data_limit > 0 && data_.images.size(0) > opt_.data_limit)
-      data_.images = core::contiguous(core::slice(data_.images, 0, 0, opt_.data_limit, 1));
+  }
+  // data_limit: the first N images (a limited-data run), no more than there
+  // are (Fashion-MNIST was read only that far: fewer means it has fewer).
+  if (opt_.data_limit > 0) {
+    GANTRY_CHECK(opt_.data_limit <= data_.images.size(0), "train: data_limit ", opt_.data_limit,
+                 " is more than the ", data_.images.size(0), " images of ", opt_.data);
+    data_.images = core::contiguous(core::slice(data_.images, 0, 0, opt_.data_limit, 1));
+    if (data_.labels.defined())
+      data_.labels = core::contiguous(core::slice(data_.labels, 0, 0, opt_.data_limit, 1));
   }
   GANTRY_CHECK(opt_.num_classes() == 0 || data_.labels.defined(), "train: model '", opt_.model,
                "' is class-conditional and needs labelled data (fashion-mnist)");
@@ -82,6 +89,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   mc.num_classes = opt_.num_classes();
   mc.g_width = opt_.g_width;
   mc.d_width = opt_.d_width;
+  mc.attention_at = opt_.attention_at;
   mc.resolution = R;
   mc.start_resolution = opt_.start_resolution;
   mc.fmap_base = opt_.fmap_base;
@@ -123,6 +131,8 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   }
   opt_G_ = std::make_unique<optim::Adam>(G_->parameters(), ag);
   opt_D_ = std::make_unique<optim::Adam>(D_->parameters(), ad);
+  if (opt_.augment == "ada")
+    ada_ = std::make_unique<AdaptiveAugment>(opt_.ada_target, opt_.ada_interval, opt_.ada_kimg * 1000.0, opt_.ada_p);
   if (opt_.ema_decay > 0) {
     G_ema_ = make_generator(opt_.model, mc);
     G_ema_->to(device_);
@@ -246,6 +256,18 @@ class FreezeGuard {
 };
 }  // namespace
 
+std::vector<std::string> Trainer::extra_columns() const {
+  std::vector<std::string> c;
+  if (style_ && opt_.pl_weight > 0) c.push_back("pl_penalty");
+  if (ada_) c.push_back("ada_p");
+  return c;
+}
+
+Tensor Trainer::augment(const Tensor& x) {
+  if (ada_) return ada_->augment(x, &rng_);
+  return diff_augment(x, opt_.augment, &rng_);
+}
+
 StepStats Trainer::train_step() {
   const int64_t s = step_ + 1;
   opt_G_->set_lr(sched_G_->lr_at(step_));
@@ -274,16 +296,23 @@ StepStats Trainer::train_step() {
       NoGradGuard ng;  // the G step draws its own fake: no graph needed here
       fake = generate(z, fake_y);
     }
-    Tensor d_real = D_->score(diff_augment(real, opt_.augment, &rng_), real_y);
-    Tensor d_fake = D_->score(diff_augment(fake.detach(), opt_.augment, &rng_), fake_y);
+    Tensor d_real = D_->score(augment(real), real_y);
+    Tensor d_fake = D_->score(augment(fake.detach()), fake_y);
+    if (ada_ && ada_->observe(d_real)) st.ada_adjusted = true;
     Tensor d_loss = discriminator_loss(loss_, d_real, d_fake, t);
     if (opt_.drift > 0) d_loss = add(d_loss, mul(mean(mul(d_real, d_real)), opt_.drift));
     st.d_loss = finite_or_throw(d_loss, s, "discriminator");
-    // Penalties on the un-augmented images; they are part of D's objective.
+    // Penalties: on the un-augmented images with DiffAugment (as its paper),
+    // through the augmentation with ADA (D never sees a clean image there);
+    // they are part of D's objective.
     st.penalty = 0;
+    InputTransform through;
+    if (ada_) through = [this](const Tensor& x) { return augment(x); };
     if (opt_.penalty == "gp" && opt_.gp_weight > 0) {
-      Tensor gp = mul(gradient_penalty(*D_, real, fake.detach(), fake_y, &rng_), opt_.gp_weight);
+      Tensor gp = mul(gradient_penalty(*D_, real, fake.detach(), fake_y, &rng_, through), opt_.gp_weight);
       st.penalty = finite_or_throw(gp, s, "gradient-penalty");
+      st.penalty_sum += st.penalty;
+      ++st.penalty_n;
       d_loss = add(d_loss, gp);
     }
     // Lazy R1: every r1_every-th D step, scaled up by r1_every; part of this
@@ -291,8 +320,10 @@ StepStats Trainer::train_step() {
     const bool r1_due = opt_.penalty == "r1" && opt_.r1_gamma > 0 &&
                         (step_ * opt_.n_critic + k) % opt_.r1_every == 0;
     auto r1_loss = [&]() {
-      Tensor r1 = mul(r1_penalty(*D_, real, real_y), 0.5 * opt_.r1_gamma * opt_.r1_every);
+      Tensor r1 = mul(r1_penalty(*D_, real, real_y, through), 0.5 * opt_.r1_gamma * opt_.r1_every);
       st.penalty = finite_or_throw(r1, s, "R1");
+      st.penalty_sum += st.penalty;
+      ++st.penalty_n;
       return r1;
     };
     if (r1_due && !opt_.lazy_adam) d_loss = add(d_loss, r1_loss());
@@ -322,7 +353,7 @@ StepStats Trainer::train_step() {
       fake_y = draw_labels(B);
       fake = generate(z, fake_y);
     }
-    Tensor g_loss = generator_loss(loss_, D_->score(diff_augment(fake, opt_.augment, &rng_), fake_y));
+    Tensor g_loss = generator_loss(loss_, D_->score(augment(fake), fake_y));
     st.g_loss = finite_or_throw(g_loss, s, "generator");
     // Lazy path-length regularization (every pl_every-th G step, scaled up by
     // pl_every) on a smaller batch of fresh latents: part of this step's
@@ -335,6 +366,7 @@ StepStats Trainer::train_step() {
       Tensor pl = mul(path_length_penalty(*style_, ws, &pl_mean_, opt_.pl_decay, &rng_),
                       opt_.pl_weight * opt_.pl_every);
       st.pl_penalty = finite_or_throw(pl, s, "path-length");
+      st.has_pl_penalty = true;
       return pl;
     };
     if (pl_due && !opt_.lazy_adam) g_loss = add(g_loss, pl_loss());
@@ -380,6 +412,7 @@ void Trainer::log_metrics(const StepStats& s, double ips, const metrics::Report*
   r.lr_d = opt_D_->lr();
   r.images_per_s = ips;
   r.penalty = s.penalty;
+  for (const auto& c : extra_columns()) r.extra.push_back(c == "pl_penalty" ? s.pl_penalty : ada_->p());
   if (ev) {
     r.has_eval = true;
     r.fid = ev->fid;
@@ -395,6 +428,9 @@ void Trainer::log_metrics(const StepStats& s, double ips, const metrics::Report*
     const char* tags[] = {"loss/d", "loss/g", "d_output/real", "d_output/fake",
                           "lr/g", "lr/d", "speed/images_per_s", "loss/penalty"};
     for (int i = 0; i < 8; ++i) tb_->add_scalar(tags[i], values[i], r.step);
+    const std::vector<std::string> extra = extra_columns();
+    for (size_t i = 0; i < extra.size(); ++i)
+      tb_->add_scalar(extra[i] == "pl_penalty" ? "loss/pl_penalty" : "augment/ada_p", r.extra[i], r.step);
     if (r.has_eval) {
       tb_->add_scalar("eval/fid_fmnist", r.fid, r.step);
       tb_->add_scalar("eval/kid", r.kid, r.step);
@@ -422,7 +458,7 @@ void Trainer::run() {
   // metrics.csv continues from this step: rows of later steps (from the run
   // that was interrupted, or an earlier run in this directory) go.
   metrics_ = std::make_unique<MetricsCsv>(opt_.out + "/metrics.csv",
-                                          opt_.eval_every > 0 || (growth_ && opt_.eval_phases));
+                                          opt_.eval_every > 0 || (growth_ && opt_.eval_phases), extra_columns());
   metrics_->truncate_after(step_);
   if (opt_.tensorboard) tb_ = std::make_unique<EventWriter>(opt_.out + "/tb");
   using clock = std::chrono::steady_clock;
@@ -431,6 +467,10 @@ void Trainer::run() {
   const int64_t first = step_;
   int64_t window_images = 0;
   double ips = 0;
+  // The penalties a metrics row shows: the mean of those applied since the
+  // previous row (lazy ones apply every k-th step, rarely on a logged one).
+  double window_pen = 0, window_pl = 0;
+  int64_t window_pen_n = 0, window_pl_n = 0;
   while (step_ < total_steps_) {
     if (stop_requested()) {
       save_checkpoint(checkpoint_path());
@@ -452,6 +492,8 @@ void Trainer::run() {
       rollbacks_ = count;
       rebuild_schedules();
       metrics_->truncate_after(step_);
+      window_pen = window_pl = 0;  // the rolled-back steps' penalties are not the next row's
+      window_pen_n = window_pl_n = 0;
       log(LogLevel::Warn, format("%s; rolled back to step %lld (rollback %lld of %lld), learning rates x%g",
                    e.what(), static_cast<long long>(step_),
                    static_cast<long long>(rollbacks_), static_cast<long long>(opt_.max_rollbacks),
@@ -459,6 +501,9 @@ void Trainer::run() {
       continue;
     }
     window_images += loader_->batch_size() * (opt_.n_critic + 1);
+    window_pen += st.penalty_sum;
+    window_pen_n += st.penalty_n;
+    if (st.has_pl_penalty) window_pl += st.pl_penalty, ++window_pl_n;
     // The last step: the planned length, or the wall-clock budget spent
     // (max_minutes, this invocation's time; evaluations inside count too).
     const bool time_up =
@@ -491,7 +536,12 @@ void Trainer::run() {
       ips = dt > 0 ? window_images / dt : 0;
       tw = now;
       window_images = 0;
-      log_metrics(st, ips, eval_now ? &ev : nullptr);
+      StepStats row = st;
+      row.penalty = window_pen_n > 0 ? window_pen / static_cast<double>(window_pen_n) : 0.0;
+      row.pl_penalty = window_pl_n > 0 ? window_pl / static_cast<double>(window_pl_n) : 0.0;
+      window_pen = window_pl = 0;
+      window_pen_n = window_pl_n = 0;
+      log_metrics(row, ips, eval_now ? &ev : nullptr);
       {
         const double el = std::chrono::duration<double>(now - t0).count();
         const double per = el / static_cast<double>(step_ - first);

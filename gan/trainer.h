@@ -60,6 +60,7 @@
 #include <string>
 
 #include "core/rng.h"
+#include "gan/ada.h"
 #include "gan/data/idx.h"
 #include "gan/data/loader.h"
 #include "gan/growth.h"
@@ -82,6 +83,12 @@ struct StepStats {
   double d_loss = 0, g_loss = 0, d_real = 0, d_fake = 0;  // d_*: mean sigmoid(logit)
   double penalty = 0;  // the last D step's scaled penalty (0 when none was applied)
   double pl_penalty = 0;  // the G step's scaled path-length penalty (0 when none was applied)
+  // The penalties applied during the step (n_critic D steps may apply
+  // several, lazy ones none), for metrics.csv's window means.
+  double penalty_sum = 0;
+  int64_t penalty_n = 0;
+  bool has_pl_penalty = false;
+  bool ada_adjusted = false;  // augment = "ada": p was updated during this step
   // Growing models: the resolution and fade-in alpha the step ran at, and
   // whether it was the last step of its phase (the next one starts another
   // phase, or the schedule is complete).
@@ -126,6 +133,8 @@ class Trainer {
   // images shown so far; nullptr / 0 for fixed-resolution models.
   const GrowthState* growth() const { return growth_ ? &growth_state_ : nullptr; }
   int64_t images_seen() const { return images_seen_; }
+  // augment = "ada": the pipeline's probability now (else nullptr).
+  const AdaptiveAugment* ada() const { return ada_.get(); }
   int64_t rollbacks() const { return rollbacks_; }
 
   // Where messages go (progress, info, warnings; gan/log.h). Default: nowhere.
@@ -183,6 +192,12 @@ class Trainer {
   StyleNet* style_ = nullptr;
   double pl_mean_ = 0.0;
   double g_lazy_ = 1.0, d_lazy_ = 1.0;
+  // augment = "ada": the adaptive pipeline and its p (saved in checkpoints).
+  std::unique_ptr<AdaptiveAugment> ada_;
+  // What D sees of a batch: the ADA pipeline, DiffAugment, or x itself.
+  Tensor augment(const Tensor& x);
+  // metrics.csv's columns after penalty for this run (pl_penalty, ada_p).
+  std::vector<std::string> extra_columns() const;
   // A batch of fakes from z [B, latent] (labels for conditional models): with
   // style mixing for style-based models.
   Tensor generate(const Tensor& z, const Tensor& labels);

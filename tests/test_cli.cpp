@@ -308,6 +308,35 @@ TEST_CASE("cli: eval dispatches on its input: samples, a checkpoint, or an error
   r = run("eval " + ck + common + " --ema");
   CHECK(r.code == 1);
   CHECK(r.output.find("has no EMA generator") != std::string::npos);
+  // A class-conditional eval of unconditional samples or models is an error.
+  r = run("eval " + out + "/s.npy" + common + " --class 3");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("--class 3 needs a checkpoint of a class-conditional model; samples") != std::string::npos);
+  r = run("eval " + ck + common + " --class 3");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("which is unconditional") != std::string::npos);
+
+  // A class-conditional checkpoint (cdcgan, trained on Fashion-MNIST): the
+  // per-class metrics and their means, and one class alone.
+  const std::string cout_dir = out + "/cdcgan";
+  r = run("train --model cdcgan --data-limit 64 --steps 2 --batch 8 --out " + cout_dir +
+          " --sample-every 0 --checkpoint-every 2 --quiet");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string cck = cout_dir + "/checkpoint.safetensors";
+  r = run("eval " + cck + " --n 100 --seed 1 --threads 1 --classifier " + clf);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("samples      intra-FID") != std::string::npos);
+  CHECK(r.output.find("samples      intra-recall") != std::string::npos);
+  CHECK(r.output.find("class 9      FID-FMNIST") != std::string::npos);
+  r = run("eval " + cck + " --n 20 --seed 1 --threads 1 --class 7 --classifier " + clf);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("Fashion-MNIST test images of class 7") != std::string::npos);
+  r = run("eval " + cck + " --n 20 --class 10 --classifier " + clf);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("--class 10 is not below the model's 10 classes") != std::string::npos);
 }
 
 // Progressive growing through the CLI: a 4 -> 8 schedule of a few steps per
@@ -372,6 +401,25 @@ TEST_CASE("cli: stylegan2 trains, then sample in W, project and directions", "[c
   std::getline(csv, header);
   std::getline(csv, row);
   CHECK(row.find("0.00166667") != std::string::npos);
+  // Both regularizers ran at step 1 (and 3), not at 2: a row shows the mean
+  // of the penalties applied since the previous row.
+  REQUIRE(header == "step,epoch,d_loss,g_loss,d_real,d_fake,lr_g,lr_d,images_per_s,penalty,pl_penalty");
+  auto cells = [](const std::string& line) {
+    std::vector<double> v;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) v.push_back(std::stod(c));
+    return v;
+  };
+  const std::vector<double> row1 = cells(row);
+  std::string line2;
+  REQUIRE(std::getline(csv, line2));
+  const std::vector<double> row2 = cells(line2);
+  REQUIRE(row1.size() == 11);
+  REQUIRE(row2.size() == 11);
+  CHECK(row1[9] > 0);
+  CHECK(row1[10] > 0);
+  CHECK(row2[9] == 0);
+  CHECK(row2[10] == 0);
   const std::string ck = out + "/checkpoint.safetensors";
   r = run("sample --checkpoint " + ck + " --n 4 --out " + out + "/t.npy --truncation-psi 0.5 --truncation-cutoff 2");
   INFO(r.output);

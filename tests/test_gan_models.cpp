@@ -23,6 +23,7 @@
 #include "gan/penalties.h"
 #include "gan/trainer.h"
 #include "nn/safetensors.h"
+#include "nn/sagan_layers.h"
 #include "nn/spectral_norm.h"
 #include "tests/test_images.h"
 
@@ -87,7 +88,7 @@ TEST_CASE("spectral norm: W / sigma has largest singular value ~1", "[gan][sn]")
     CHECK(names == std::vector<std::string>{"weight_orig", "u", "v", "module.bias"});
     CHECK(sn.parameters().size() == 2);
     CHECK_THROWS_WITH(nn::SpectralNorm(std::make_shared<nn::BatchNorm2d>(3)),
-                      Catch::Contains("wraps Conv2d or Linear"));
+                      Catch::Contains("wraps Conv2d, ConvTranspose2d, Linear or Embedding"));
   }
 }
 
@@ -210,7 +211,7 @@ TEST_CASE("model registry: every model builds, cdcgan needs labels", "[gan]") {
       CHECK(D->score(x, y).shape() == Shape{3});
       bool has_bn = false;
       for (auto& kv : D->state_dict()) has_bn = has_bn || kv.first.find("running_mean") != std::string::npos;
-      CHECK(has_bn == (m == "dcgan" || m == "cdcgan"));  // no BatchNorm in the penalized/SN critics
+      CHECK(has_bn == (m == "dcgan"));  // no BatchNorm in the penalized/SN critics
       CHECK((as_growing(*G) != nullptr) == is_growing_model(m));
       CHECK((as_style(*G) != nullptr) == (m == "stylegan2"));
     }
@@ -225,6 +226,51 @@ TEST_CASE("model registry: every model builds, cdcgan needs labels", "[gan]") {
   CHECK_THROWS_WITH(G.generate(randn({2, 100}), from_vector<int64_t>({0, 10}, {2})),
                     Catch::Contains("labels must be in [0, 10)"));
   CHECK_THROWS_WITH(make_generator("biggan", mc), Catch::Contains("have: dcgan, wgan-gp, r1, sngan, cdcgan, progan"));
+}
+
+TEST_CASE("attention_at: a self-attention block after the named maps, or a clear error", "[gan][attention]") {
+  auto gammas = [](const nn::Module& m) {
+    std::vector<std::string> names;
+    for (auto& kv : m.named_parameters())
+      if (kv.first.size() >= 5 && kv.first.compare(kv.first.size() - 5, 5, "gamma") == 0) names.push_back(kv.first);
+    return names;
+  };
+  ModelConfig c;
+  // sagan: at resolution / 2 by default, in G (after its 14x14 block) and D
+  // (after its first conv), spectral norm in G as well.
+  auto G = make_generator("sagan", c);
+  auto D = make_discriminator("sagan", c);
+  CHECK(gammas(*G) == std::vector<std::string>{"main.9.gamma"});
+  CHECK(gammas(*D) == std::vector<std::string>{"main.2.gamma"});
+  CHECK(G->config.attention_at == 14);
+  bool g_sn = false;
+  for (auto& kv : G->state_dict()) g_sn = g_sn || kv.first == "main.0.u";
+  CHECK(g_sn);
+  // A map only G has (7x7 is in both; 4x4 only in G at 28).
+  c.attention_at = 4;
+  CHECK(gammas(*make_generator("dcgan", c)).size() == 1);
+  CHECK(gammas(*make_discriminator("dcgan", c)).empty());
+  CHECK(gammas(*make_generator("cdcgan", [&] { ModelConfig k = c; k.num_classes = 10; return k; }())) ==
+        std::vector<std::string>{"attention.gamma"});
+  // Attention blocks start as the identity (gamma = 0): the same images as
+  // the same network run with the block skipped.
+  c.attention_at = 7;
+  auto gen = std::static_pointer_cast<DCGANGenerator>(make_generator("dcgan", c));
+  gen->eval();
+  const Tensor z = randn({2, 100});
+  Tensor h = reshape(z, {2, 100, 1, 1});
+  for (size_t i = 0; i < gen->main->size(); ++i)
+    if (!dynamic_cast<nn::SelfAttention2d*>((*gen->main)[i].get())) h = (*gen->main)[i]->forward(h);
+  CHECK(gen->generate(z, Tensor()).to_vector<float>() == h.to_vector<float>());
+  // Errors name the maps there are, or the families that have attention.
+  c.attention_at = 10;
+  CHECK_THROWS_WITH(make_generator("sngan", c),
+                    Catch::Contains("attention_at 10 matches no feature map of sngan at 28x28 (its G and D have maps "
+                                    "of side 3, 4, 7, 14)"));
+  ModelConfig p;
+  p.resolution = 32;
+  p.attention_at = 16;
+  CHECK_THROWS_WITH(make_generator("progan", p), Catch::Contains("model 'progan' has no self-attention blocks"));
 }
 
 TEST_CASE("every model trains a few steps with finite losses and reloads", "[gan][models][e2e]") {
@@ -273,8 +319,9 @@ TEST_CASE("every model trains a few steps with finite losses and reloads", "[gan
     // The checkpoint holds SN's power-iteration vectors, and samples reload.
     nn::SafetensorsFile f = nn::load_safetensors(t.checkpoint_path());
     bool has_u = false;
-    for (auto& kv : f.tensors) has_u = has_u || kv.first == "D.main.0.u";
-    CHECK(has_u == (m == "sngan"));
+    for (auto& kv : f.tensors)
+      has_u = has_u || kv.first == "D.main.0.u" || kv.first == "D.body.0.u" || kv.first == "D.embed.u";
+    CHECK(has_u == (m == "sngan" || m == "cdcgan" || m == "sagan"));
     LoadedGenerator lg = load_generator(t.checkpoint_path(), /*use_ema=*/true);
     CHECK(lg.model == m);
     CHECK(lg.step == 2);
@@ -299,6 +346,10 @@ TEST_CASE("model defaults: --model picks the paper's objective, config keys over
   CHECK(o.loss == "hinge");
   CHECK(o.n_critic == 2);
   CHECK(o.penalty == "none");
+  TrainOptions c;  // cGAN-PD: hinge, no label smoothing
+  c.apply(Config::parse("model = \"cdcgan\"\n", "t"));
+  CHECK(c.loss == "hinge");
+  CHECK(c.real_label_min == 1.0);
   CHECK_THROWS_WITH(o.apply(Config::parse("model = \"nope\"\n", "t")), Catch::Contains("not available"));
   TrainOptions fresh;
   CHECK_THROWS_WITH(fresh.apply(Config::parse("penalty = \"l2\"\n", "t")), Catch::Contains("t:1:1: key 'penalty': must be one of none,gp,r1"));

@@ -40,8 +40,7 @@ Tensor FmnistClassifier::forward(const Tensor& x) { return out->forward(features
 
 double accuracy(FmnistClassifier& c, const ImageDataset& ds, int64_t batch) {
   NoGradGuard ng;
-  const bool was = c.is_training();
-  c.eval();
+  nn::EvalGuard eg(c);
   const int64_t n = ds.images.size(0);
   int64_t right = 0;
   for (int64_t s = 0; s < n; s += batch) {
@@ -50,7 +49,6 @@ double accuracy(FmnistClassifier& c, const ImageDataset& ds, int64_t batch) {
     std::vector<int64_t> lab = core::contiguous(core::slice(ds.labels, 0, s, e, 1)).to_vector<int64_t>();
     for (size_t i = 0; i < pred.size(); ++i) right += pred[i] == lab[i];
   }
-  c.train(was);
   return static_cast<double>(right) / n;
 }
 

@@ -11,8 +11,7 @@ Features extract_features(FmnistClassifier& c, const Tensor& images, int64_t bat
   GANTRY_CHECK(images.dim() == 4 && images.size(1) == 1 && images.size(2) == 28 && images.size(3) == 28,
                "metrics: images must be [N,1,28,28] in [-1,1], got ", shape_str(images.shape()));
   NoGradGuard ng;
-  const bool was = c.is_training();
-  c.eval();
+  nn::EvalGuard eg(c);
   const int64_t n = images.size(0);
   Features out;
   out.f.resize(n, FmnistClassifier::kFeatures);
@@ -29,7 +28,6 @@ Features extract_features(FmnistClassifier& c, const Tensor& images, int64_t bat
       out.pred[i] = p[i - s];
     }
   }
-  c.train(was);
   return out;
 }
 

@@ -21,9 +21,7 @@ double perceptual_path_length(GeneratorNet& G, FmnistClassifier& c, const PPLOpt
   GANTRY_CHECK(o.n >= 2 && o.batch >= 1 && o.epsilon > 0, "PPL: n (", o.n, ") must be >= 2, batch (", o.batch,
                ") and epsilon (", o.epsilon, ") positive");
   NoGradGuard ng;
-  const bool was = G.is_training(), c_was = c.is_training();
-  G.eval();
-  c.eval();
+  nn::EvalGuard eg(G), ec(c);
   RandomState rng(o.seed);
   std::vector<double> dist;
   dist.reserve(static_cast<size_t>(o.n));
@@ -41,8 +39,6 @@ double perceptual_path_length(GeneratorNet& G, FmnistClassifier& c, const PPLOpt
     const std::vector<double> v = to(d, kFloat64).to_vector<double>();
     dist.insert(dist.end(), v.begin(), v.end());
   }
-  if (was) G.train();
-  if (c_was) c.train();
   // Keep the samples between the 1st and 99th percentiles: the sorted value
   // at or below rank 0.01 (n - 1) and the one at or above rank 0.99 (n - 1)
   // (numpy's 'lower' and 'higher', as StyleGAN's code takes them).

@@ -10,9 +10,10 @@
 //   wgan-gp   DCGAN                          conv critic with LayerNorm         28 or 32
 //   r1        DCGAN                          conv discriminator, no norm        28 or 32
 //   sngan     DCGAN                          conv discriminator, SpectralNorm   28 or 32
-//   cdcgan    DCGAN fed [z, embed(y)]        DCGAN features + projection head   28 or 32
+//   cdcgan    DCGAN G, class-conditional BN  SN features + SN projection head   28 or 32
 //   progan    progressive (growing)          progressive (growing)              a power of two >= 8
 //   stylegan2 mapping + synthesis (StyleNet)     residual, minibatch stddev         a power of two >= 4
+//   sagan     DCGAN, SN, self-attention      SN conv critic, self-attention     28 or 32
 //
 // Images are [N, C, R, R] in [-1, 1] with C = config.channels and R the
 // model's current resolution(): config.resolution for fixed models; for
@@ -37,6 +38,11 @@ struct ModelConfig {
   int64_t num_classes = 0;  // > 0: class-conditional
   int64_t g_width = 64;     // DCGAN family: G's last hidden width (64 -> 128 -> 256 going up)
   int64_t d_width = 64;     // DCGAN family: D's first width (64 -> 128 -> 256 going down)
+  // DCGAN family: the side of the feature maps after which G and D each get
+  // a self-attention block (nn::SelfAttention2d; 0: none), and spectral norm
+  // on G's convolutions too (sagan).
+  int64_t attention_at = 0;
+  bool spectral_g = false;
   // Growing models (progan): the first resolution, and the feature maps at
   // resolution r, min(fmap_base / r, fmap_max); D's minibatch-stddev group.
   int64_t start_resolution = 4;

@@ -1,32 +1,43 @@
-// gan/models/dcgan/cdcgan.h — the class-conditional DCGAN: the DCGAN networks plus
-// a label embedding in G and a projection head in D (Miyato & Koyama, 2018).
+// gan/models/dcgan/cdcgan.h — the class-conditional DCGAN in the cGAN-PD form
+// (Miyato & Koyama 2018, "cGANs with Projection Discriminator"): class-
+// conditional batch norm in G, a spectrally normalized projection
+// discriminator, the hinge loss.
 //
-//   G: z [N,latent], y [N] -> e = Embedding(K, E)(y) [N,E]
-//      DCGAN generator on cat(z, e) [N, latent+E]           -> [N,C,28,28]
+//   G: z [N,latent], y [N]
+//      ConvT(latent -> 4w, 4x4)          -> [N,4w,4,4]     CBN(y), ReLU
+//      ConvT(4w -> 2w, k, 2, 1)          -> [N,2w,7,7]     CBN(y), ReLU   (k 3 at 28, 4 at 32)
+//      ConvT(2w -> w, 4, 2, 1)           -> [N,w,14,14]    CBN(y), ReLU
+//      ConvT(w -> C, 4, 2, 1), tanh      -> [N,C,28,28]
+//      CBN(y): batch statistics, then the class's own scale and shift
+//      (nn::ConditionalBatchNorm2d), so every layer's features are steered by
+//      the label rather than only the first layer's input.
 //   D: x [N,C,28,28], y [N]
-//      DCGAN discriminator body (convs + BN + LeakyReLU)     -> [N,4w,3,3]
-//      h = sum over the 3x3 positions                        -> [N,4w]
-//      score = Linear(4w -> 1)(h) + <Embedding(K, 4w)(y), h> -> [N]
-// K = num_classes (10 for Fashion-MNIST), E = kEmbedDim.
-// Known weakness (docs/results.md): after 5 epochs G has collapsed within
-// each class (recall 0.005, FID-FMNIST 81.8). Giving the unconditional term
-// the DCGAN's 3x3 convolution head instead of the Linear made it worse (175.7,
-// recall 0.0002), so the Linear stays; a lower D rate did not help either.
-// Spectral norm on D (convs, head, projection) is the next thing to try.
+//      SN Conv(C -> w, 4, 2, 1), LReLU(0.1)   SN Conv(w -> 2w, 4, 2, 1), LReLU
+//      SN Conv(2w -> 4w, 4, 2, 1), LReLU      -> [N,4w,3,3]
+//      h = sum over the positions             -> [N,4w]
+//      score = SNLinear(4w -> 1)(h) + <SNEmbedding(K, 4w)(y), h>   -> [N]
+//      Spectral norm on every layer, the class embedding included (the
+//      paper's SNEmbedID): an unbounded projection lets D score each class by
+//      a few memorized features, which collapses G within each class (the
+//      earlier BCE + BatchNorm version of this model had recall 0.005).
+// K = num_classes (10 for Fashion-MNIST). Widths g_width / d_width.
 #pragma once
 #include "gan/models/dcgan/dcgan.h"
+#include "nn/sagan_layers.h"
+#include "nn/spectral_norm.h"
 
 namespace gantry {
 namespace gan {
 
 class CDCGANGenerator : public GeneratorNet {
  public:
-  static constexpr int64_t kEmbedDim = 50;
   explicit CDCGANGenerator(const ModelConfig& c);
   Tensor generate(const Tensor& z, const Tensor& labels) override;
   std::string repr() const override { return repr_with_children("CDCGANGenerator"); }
-  std::shared_ptr<nn::Embedding> embed;
-  std::shared_ptr<DCGANGenerator> net;  // latent + kEmbedDim inputs
+  std::shared_ptr<nn::ConvTranspose2d> up1, up2, up3, to_image;
+  std::shared_ptr<nn::ConditionalBatchNorm2d> bn1, bn2, bn3;
+  std::shared_ptr<nn::Module> attention;  // after the block whose side is attention_at (or none)
+  int64_t attention_block = -1;
 };
 
 class CDCGANDiscriminator : public DiscriminatorNet {
@@ -34,9 +45,9 @@ class CDCGANDiscriminator : public DiscriminatorNet {
   explicit CDCGANDiscriminator(const ModelConfig& c);
   Tensor score(const Tensor& x, const Tensor& labels) override;
   std::string repr() const override { return repr_with_children("CDCGANDiscriminator"); }
-  std::shared_ptr<nn::Sequential> body;   // -> [N,4w,3,3]
-  std::shared_ptr<nn::Linear> head;       // [N,4w] -> [N,1]
-  std::shared_ptr<nn::Embedding> embed;   // class -> [4w] projection vector
+  std::shared_ptr<nn::Sequential> body;      // -> [N,4w,3,3]
+  std::shared_ptr<nn::SpectralNorm> head;    // SN Linear [N,4w] -> [N,1]
+  std::shared_ptr<nn::SpectralNorm> embed;   // SN Embedding: class -> [4w] projection vector
 };
 
 }  // namespace gan

@@ -17,15 +17,20 @@ ConvCritic::ConvCritic(const ModelConfig& c, CriticNorm n) : DiscriminatorNet(c)
     if (n == CriticNorm::Spectral) return make_shared<nn::SpectralNorm>(layer);
     return layer;
   };
+  const std::vector<int64_t> sizes = dcgan_d_sizes(c);
+  const bool sn = n == CriticNorm::Spectral;
   main = register_module("main", make_shared<nn::Sequential>());
   main->push_back(conv(c.channels, w, 4, 2, 1));
   main->push_back(make_shared<nn::LeakyReLU>(0.2));
+  if (auto att = attention_if(c, sizes[0], w, sn)) main->push_back(att);
   main->push_back(conv(w, 2 * w, 4, 2, 1));
   if (n == CriticNorm::LayerNorm) main->push_back(make_shared<nn::LayerNorm>(Shape{2 * w, r2, r2}));
   main->push_back(make_shared<nn::LeakyReLU>(0.2));
+  if (auto att = attention_if(c, sizes[1], 2 * w, sn)) main->push_back(att);
   main->push_back(conv(2 * w, 4 * w, 4, 2, 1));
   if (n == CriticNorm::LayerNorm) main->push_back(make_shared<nn::LayerNorm>(Shape{4 * w, r3, r3}));
   main->push_back(make_shared<nn::LeakyReLU>(0.2));
+  if (auto att = attention_if(c, sizes[2], 4 * w, sn)) main->push_back(att);
   main->push_back(conv(4 * w, 1, k, 1, 0));
 }
 

@@ -15,6 +15,9 @@
 // The example ends D with a sigmoid and uses BCE; we return logits and use
 // BCE-with-logits: the same objective, numerically stable.
 #pragma once
+#include <string>
+#include <vector>
+
 #include "gan/models/model.h"
 #include "nn/layers.h"
 
@@ -51,6 +54,16 @@ void check_images(const char* who, const ModelConfig& c, const Tensor& x);
 // The family's middle kernel: 3 at resolution 28, 4 at 32; other resolutions
 // are an error.
 int64_t dcgan_mid_kernel(const ModelConfig& c);
+// The sides of the family's hidden feature maps, where attention_at may put a
+// self-attention block: G's blocks {4, 7, 14} and D's {14, 7, 3} at 28
+// ({4, 8, 16}, {16, 8, 4} at 32). An attention_at that is none of them is an
+// error naming them.
+std::vector<int64_t> dcgan_g_sizes(const ModelConfig& c);
+std::vector<int64_t> dcgan_d_sizes(const ModelConfig& c);
+void check_attention_at(const std::string& model, const ModelConfig& c);
+// A self-attention block for a map of `channels` at side `size` when
+// c.attention_at == size (nullptr otherwise).
+std::shared_ptr<nn::Module> attention_if(const ModelConfig& c, int64_t size, int64_t channels, bool spectral);
 
 }  // namespace gan
 }  // namespace gantry
