@@ -6,10 +6,15 @@
 #   bash scripts/results.sh                      # 5 epochs per model (hours on 2 cores)
 #   STEPS=200 bash scripts/results.sh            # a short smoke run per model
 #   MODELS="dcgan sngan" EPOCHS=1 bash scripts/results.sh
+#   MINUTES=30 bash scripts/results.sh           # the equal-wall-clock table
 # Environment: EPOCHS (default 5; an epoch = one pass of D over the 60,000
-# training images), STEPS (generator steps; overrides EPOCHS), SEED (0),
-# THREADS (2), MODELS (all five), OUT (runs/results), N (10000 samples),
+# training images), STEPS (generator steps; overrides EPOCHS), MINUTES (a
+# wall-clock budget per model, max_minutes; overrides both), SEED (0),
+# THREADS (2), MODELS (all six), OUT (runs/results), N (10000 samples),
 # NICE (19: the priority the runs use on a shared machine).
+# Each checkpoint is scored by `gantry eval CHECKPOINT --seed 7` (the same
+# numbers as sampling with seed 7 and scoring the .npy); for the
+# class-conditional cdcgan the row adds intra-FID and intra-class recall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GANTRY=${GANTRY:-./build/apps/gantry}
@@ -17,7 +22,8 @@ EPOCHS=${EPOCHS:-5}
 STEPS=${STEPS:-}
 SEED=${SEED:-0}
 THREADS=${THREADS:-2}
-MODELS=${MODELS:-"dcgan wgan-gp r1 sngan cdcgan"}
+MINUTES=${MINUTES:-}
+MODELS=${MODELS:-"dcgan wgan-gp r1 sngan cdcgan sagan"}
 OUT=${OUT:-runs/results}
 N=${N:-10000}
 NICE=${NICE:-19}
@@ -25,7 +31,8 @@ NICE=${NICE:-19}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 [ -x "$GANTRY" ] || { echo "results.sh: $GANTRY not built (bash scripts/setup.sh)" >&2; exit 1; }
 
-if [ -n "$STEPS" ]; then length=(--steps "$STEPS"); else length=(--epochs "$EPOCHS"); fi
+if [ -n "$MINUTES" ]; then length=(--steps 100000000 --max-minutes "$MINUTES")
+elif [ -n "$STEPS" ]; then length=(--steps "$STEPS"); else length=(--epochs "$EPOCHS"); fi
 mkdir -p "$OUT"
 # The metrics' classifier is committed in assets/; recreate it only if it is missing.
 [ -f assets/fmnist_classifier.safetensors ] ||
@@ -34,15 +41,18 @@ mkdir -p "$OUT"
 row() {  # model, seconds, steps, eval output file
   local m=$1 secs=$2 steps=$3 ev=$4
   local per_epoch
-  if [ -n "$STEPS" ]; then per_epoch="-"; else per_epoch=$(awk -v s="$secs" -v e="$EPOCHS" 'BEGIN{printf "%.0f", s/e}'); fi
+  if [ -n "$STEPS" ] || [ -n "$MINUTES" ]; then per_epoch="-"
+  else per_epoch=$(awk -v s="$secs" -v e="$EPOCHS" 'BEGIN{printf "%.0f", s/e}'); fi
   get() { awk -v who="$1" -v what="$2" '$1==who && $2==what {print $3}' "$ev"; }
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$steps" \
+  local intra="-"
+  [ -n "$(get samples intra-FID)" ] && intra="$(get samples intra-FID) / $(get samples intra-recall)"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$steps" \
     "$(get samples FID-FMNIST)" "$(get samples KID)" "$(get samples precision)" "$(get samples recall)" \
-    "$(get samples class-coverage)" "$secs" "$per_epoch"
+    "$(get samples class-coverage)" "$intra" "$secs" "$per_epoch"
 }
 
-echo "| model | G steps | FID-FMNIST | KID | precision | recall | class coverage | wall s | s/epoch |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| model | G steps | FID-FMNIST | KID | precision | recall | class coverage | intra-FID / intra-recall | wall s | s/epoch |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for m in $MODELS; do
   dir="$OUT/$m"
   rm -rf "$dir"
@@ -54,13 +64,13 @@ for m in $MODELS; do
   steps=$(tail -n 1 "$dir/metrics.csv" | cut -d, -f1)
   nice -n "$NICE" "$GANTRY" sample --checkpoint "$dir/checkpoint.safetensors" --n "$N" \
     --out "$dir/samples.npy" --png "$dir/samples.png" --seed 7 2> "$dir/sample.log"
-  nice -n "$NICE" "$GANTRY" eval "$dir/samples.npy" --n "$N" --threads "$THREADS" \
+  nice -n "$NICE" "$GANTRY" eval "$dir/checkpoint.safetensors" --n "$N" --seed 7 --threads "$THREADS" \
     > "$dir/eval.txt" 2> "$dir/eval.log"
   row "$m" "$secs" "$steps" "$dir/eval.txt"
 done
 # The calibration floor: real training images against the test images.
 ev="$OUT/$(echo $MODELS | awk '{print $1}')/eval.txt"
 get() { awk -v who="$1" -v what="$2" '$1==who && $2==what {print $3}' "$ev"; }
-printf '| real train vs test | - | %s | %s | %s | %s | %s | - | - |\n' \
+printf '| real train vs test | - | %s | %s | %s | %s | %s | - | - | - |\n' \
   "$(get real-train FID-FMNIST)" "$(get real-train KID)" "$(get real-train precision)" \
   "$(get real-train recall)" "$(get real-train class-coverage)"
