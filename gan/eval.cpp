@@ -97,6 +97,31 @@ EvalResult score_images(const EvalRequest& req, Tensor images, const std::string
   return r;
 }
 
+// The classifier and the labelled Fashion-MNIST reference split that the
+// per-class metrics compare with (`what` names the caller in the error when
+// the classifier is not Fashion-MNIST's: its labels are the classes).
+struct LabelledReference {
+  std::shared_ptr<metrics::FmnistClassifier> clf;
+  ImageDataset data;
+  std::vector<int64_t> labels;
+};
+LabelledReference labelled_reference(const EvalRequest& req, const char* what, const LogSink& log) {
+  LabelledReference r;
+  r.clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
+  GANTRY_CHECK(r.clf->data == "fashion-mnist", "eval: ", what, " Fashion-MNIST's labels; the classifier ",
+               req.classifier, " was trained on ", r.clf->data);
+  r.data = load_fashion_mnist(req.data_dir, req.reference == "train", -1);
+  r.labels = core::contiguous(r.data.labels).to_vector<int64_t>();
+  return r;
+}
+// The first `count` (at most) reference images of class k: [m, 1, 28, 28].
+Tensor class_images(const LabelledReference& ref, int64_t k, int64_t count) {
+  std::vector<int64_t> idx;
+  for (size_t i = 0; i < ref.labels.size() && static_cast<int64_t>(idx.size()) < count; ++i)
+    if (ref.labels[i] == k) idx.push_back(static_cast<int64_t>(i));
+  return index_select(ref.data.images, 0, from_vector<int64_t>(idx, {static_cast<int64_t>(idx.size())}));
+}
+
 // Class-conditional generators: the metrics within each class (the samples
 // of label k against the reference images of class k, n / K of each) and
 // their means, intra-FID and intra-class recall: the diversity within the
@@ -104,23 +129,17 @@ EvalResult score_images(const EvalRequest& req, Tensor images, const std::string
 // image per class covers every class and scores a poor intra-recall).
 // samples[i] has label i % K, as draw_samples gives them.
 void add_intra_class(EvalResult& r, const EvalRequest& req, int64_t K, const Tensor& samples, const LogSink& log) {
-  auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
-  GANTRY_CHECK(clf->data == "fashion-mnist", "eval: per-class metrics need Fashion-MNIST's labels; the classifier ",
-               req.classifier, " was trained on ", clf->data);
-  const ImageDataset ref = load_fashion_mnist(req.data_dir, req.reference == "train", -1);
-  const std::vector<int64_t> ref_labels = core::contiguous(ref.labels).to_vector<int64_t>();
+  const LabelledReference ref = labelled_reference(req, "per-class metrics need", log);
   const int64_t n = samples.size(0);
   double fid_sum = 0, recall_sum = 0;
   for (int64_t k = 0; k < K; ++k) {
-    std::vector<int64_t> si, ri;
+    std::vector<int64_t> si;
     for (int64_t i = k; i < n; i += K) si.push_back(i);
-    for (int64_t i = 0; i < static_cast<int64_t>(ref_labels.size()) && ri.size() < si.size(); ++i)
-      if (ref_labels[static_cast<size_t>(i)] == k) ri.push_back(i);
-    const int64_t m = static_cast<int64_t>(std::min(si.size(), ri.size()));
+    const Tensor real = class_images(ref, k, static_cast<int64_t>(si.size()));
+    const int64_t m = real.size(0);
     GANTRY_CHECK(m >= 10, "eval: class ", k, " has only ", m, " samples to compare (at least 10 are needed: raise --n)");
     si.resize(static_cast<size_t>(m));
-    ri.resize(static_cast<size_t>(m));
-    metrics::Evaluator ev(clf, index_select(ref.images, 0, from_vector<int64_t>(ri, {m})), req.seed);
+    metrics::Evaluator ev(ref.clf, real, req.seed);
     const metrics::Report rep = ev.evaluate(index_select(samples, 0, from_vector<int64_t>(si, {m})));
     r.lines.push_back({str("class ", k), "FID-FMNIST", rep.fid, NAN});
     r.lines.push_back({str("class ", k), "recall", rep.recall, NAN});
@@ -167,18 +186,11 @@ EvalResult run_image_checkpoint(const EvalRequest& req, const EvalInput& in, con
   EvalResult r;
   if (req.cls >= 0) {
     // One class: its samples against the reference images of that class.
-    auto clf = metrics::load_or_train_classifier(req.classifier, req.data_dir, log);
-    GANTRY_CHECK(clf->data == "fashion-mnist", "eval: --class needs Fashion-MNIST's labels; the classifier ",
-                 req.classifier, " was trained on ", clf->data);
-    const ImageDataset ref = load_fashion_mnist(req.data_dir, req.reference == "train", -1);
-    const std::vector<int64_t> labels = core::contiguous(ref.labels).to_vector<int64_t>();
-    std::vector<int64_t> ri;
-    for (int64_t i = 0; i < static_cast<int64_t>(labels.size()) && static_cast<int64_t>(ri.size()) < req.n; ++i)
-      if (labels[static_cast<size_t>(i)] == req.cls) ri.push_back(i);
-    const int64_t m = std::min<int64_t>(static_cast<int64_t>(ri.size()), samples.size(0));
+    const LabelledReference ref = labelled_reference(req, "--class needs", log);
+    const Tensor real = class_images(ref, req.cls, samples.size(0));
+    const int64_t m = real.size(0);
     GANTRY_CHECK(m >= 10, "eval: only ", m, " images of class ", req.cls, " to compare (at least 10 are needed)");
-    ri.resize(static_cast<size_t>(m));
-    metrics::Evaluator ev(clf, index_select(ref.images, 0, from_vector<int64_t>(ri, {m})), req.seed);
+    metrics::Evaluator ev(ref.clf, real, req.seed);
     r.header = str(m, " samples from ", what, " vs ", m, " Fashion-MNIST ", req.reference, " images of class ",
                    req.cls, "; classifier ", req.classifier);
     add_report(r, "samples", ev.evaluate(first_n(samples, m)));
