@@ -274,6 +274,7 @@ LoadedGenerator load_generator(const std::string& path, bool use_ema) {
     optim::EMA ema(*out.net, 0.999);  // the decay is irrelevant for loading
     ema.load_state_dict(take_prefixed(ck.tensors, "ema."));
     ema.copy_to(*out.net);
+    standing_stats(*out.net);  // BatchNorm statistics of the averaged weights
     out.ema = true;
   }
   out.net->eval();

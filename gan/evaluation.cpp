@@ -19,6 +19,9 @@ namespace fs = std::filesystem;
 GeneratorNet& Trainer::sampler() {
   if (ema_) {
     ema_->copy_to(*G_ema_);
+    // The copied running statistics are the live G's: re-estimate them for
+    // the averaged weights (a no-op for generators without BatchNorm).
+    standing_stats(*G_ema_);
     return *G_ema_;
   }
   return *G_;

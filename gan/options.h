@@ -89,7 +89,8 @@ namespace gan {
     "learning-rate schedule over the run (milestones: see lr_milestones)") \
   X(FLOAT_MAP, lr_milestones, {}, "lr-milestones", "[0, 1e6]", "optimizer", \
     "schedule = milestones: from step S the rates are F x lr_g and F x lr_d (STEP=F,...)") \
-  X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", "EMA generator for sampling (0: none)") \
+  X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", \
+    "EMA generator for sampling (0: none); its BatchNorm statistics are re-estimated when it samples") \
   X(FLOAT, ema_rampup, 0.0, "ema-rampup", "[0, 1]", "optimizer", \
     "EMA ramp-up: the average's half-life is at most this fraction of the images seen so far (0: off)") \
   X(BOOL,  lazy_adam, false, "lazy-adam", "", "optimizer", \

@@ -168,6 +168,46 @@ std::string BatchNorm2d::repr() const {
          ", affine=" + bool_str(weight.defined()) + ", track_running_stats=True)";
 }
 
+std::vector<BatchNorm2d*> batchnorm_layers(Module& m) {
+  std::vector<BatchNorm2d*> out;
+  if (auto* bn = dynamic_cast<BatchNorm2d*>(&m)) out.push_back(bn);
+  for (auto& child : m.named_children()) {
+    std::vector<BatchNorm2d*> sub = batchnorm_layers(*child.second);
+    out.insert(out.end(), sub.begin(), sub.end());
+  }
+  return out;
+}
+
+void recompute_batchnorm_stats(Module& m, int64_t batches, const std::function<void()>& forward) {
+  GANTRY_CHECK(batches >= 1, "recompute_batchnorm_stats: batches must be >= 1, got ", batches);
+  const std::vector<BatchNorm2d*> bns = batchnorm_layers(m);
+  if (bns.empty()) return;
+  std::vector<double> momenta;
+  for (BatchNorm2d* bn : bns) {
+    momenta.push_back(bn->momentum);
+    core::fill_(bn->running_mean, 0.0);
+    core::fill_(bn->running_var, 1.0);
+    core::fill_(bn->num_batches_tracked, 0.0);
+  }
+  const bool was_training = m.is_training();
+  m.train(true);
+  NoGradGuard ng;
+  try {
+    // With momentum 1/(k+1) at the k-th batch the running value is the mean
+    // of the k+1 batch statistics so far.
+    for (int64_t k = 0; k < batches; ++k) {
+      for (BatchNorm2d* bn : bns) bn->momentum = 1.0 / static_cast<double>(k + 1);
+      forward();
+    }
+  } catch (...) {
+    for (size_t i = 0; i < bns.size(); ++i) bns[i]->momentum = momenta[i];
+    m.train(was_training);
+    throw;
+  }
+  for (size_t i = 0; i < bns.size(); ++i) bns[i]->momentum = momenta[i];
+  m.train(was_training);
+}
+
 // --------------------------------------------------------------- LayerNorm
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool affine)
     : normalized_shape(normalized_shape), eps(eps) {

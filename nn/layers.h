@@ -4,6 +4,8 @@
 // buffer names match PyTorch's ("weight", "bias", "running_mean", ...), and
 // repr() prints what PyTorch prints, so checkpoints and summaries line up.
 #pragma once
+#include <functional>
+
 #include "nn/module.h"
 
 namespace gantry {
@@ -62,6 +64,17 @@ class BatchNorm2d : public Module {
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   double eps, momentum;
 };
+
+// "Standing statistics" (Brock et al. 2019, BigGAN): re-estimates the running
+// mean and variance of every BatchNorm2d in `m` (ConditionalBatchNorm2d's
+// included) as the plain average over `batches` calls of `forward`, run with
+// `m` in training mode and without gradients. An EMA generator needs this:
+// its averaged weights see different activations from the running statistics
+// it copied from the live network. `m`'s training flag and each layer's
+// momentum are restored; num_batches_tracked counts the batches seen.
+void recompute_batchnorm_stats(Module& m, int64_t batches, const std::function<void()>& forward);
+// The BatchNorm2d layers of `m` and its descendants (empty: nothing to re-estimate).
+std::vector<BatchNorm2d*> batchnorm_layers(Module& m);
 
 // x [*, normalized_shape]; weight/bias [normalized_shape] when affine.
 class LayerNorm : public Module {

@@ -421,3 +421,51 @@ TEST_CASE("spectral norm: a second forward before backward does not change the f
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).epsilon(1e-12));
 }
+
+TEST_CASE("standing_stats: an EMA generator's BatchNorm statistics, re-estimated deterministically",
+          "[gan][ema]") {
+  ModelConfig mc;
+  mc.g_width = 4;
+  for (const std::string model : {"dcgan", "cdcgan"}) {
+    INFO(model);
+    ModelConfig c = mc;
+    if (model == "cdcgan") c.num_classes = 10;
+    manual_seed(5);
+    auto g1 = make_generator(model, c);
+    auto g2 = make_generator(model, c);
+    g2->load_state_dict(g1->state_dict());
+    g1->eval();
+    std::vector<std::vector<double>> before;  // values: state_dict() entries are views
+    for (auto& kv : g1->state_dict()) before.push_back(kv.second.to_vector<double>());
+    standing_stats(*g1);
+    standing_stats(*g2);
+    CHECK(!g1->is_training());  // the training flag is restored
+    int64_t bn_entries = 0, changed = 0;
+    const auto after = g1->state_dict(), other = g2->state_dict();
+    for (size_t k = 0; k < after.size(); ++k) {
+      // Only the statistics move, and they are the same for two copies.
+      CHECK(after[k].second.to_vector<double>() == other[k].second.to_vector<double>());
+      const bool stat = after[k].first.find("running_") != std::string::npos;
+      bn_entries += stat;
+      const bool moved = after[k].second.to_vector<double>() != before[k];
+      if (!stat && after[k].first.find("num_batches_tracked") == std::string::npos) CHECK(!moved);
+      changed += stat && moved;
+    }
+    CHECK(bn_entries > 0);
+    CHECK(changed == bn_entries);
+  }
+  // A generator without BatchNorm (stylegan2's) is left as it was.
+  ModelConfig s;
+  s.resolution = 8;
+  s.w_dim = 8;
+  s.mapping_layers = 1;
+  s.fmap_base = 32;
+  s.fmap_max = 8;
+  auto sg = make_generator("stylegan2", s);
+  std::vector<std::vector<double>> before;
+  for (auto& kv : sg->state_dict()) before.push_back(kv.second.to_vector<double>());
+  standing_stats(*sg);
+  const auto after = sg->state_dict();
+  for (size_t k = 0; k < after.size(); ++k)
+    CHECK(after[k].second.to_vector<double>() == before[k]);
+}

@@ -236,6 +236,55 @@ TEST_CASE("ConvTranspose2d: equals the functional op and a direct loop, forward 
         "output_padding=(1, 1))");
 }
 
+TEST_CASE("recompute_batchnorm_stats: the plain average of the batch statistics (standing stats)", "[nn]") {
+  manual_seed(11);
+  const int64_t N = 3, C = 2, HW = 4, K = 3;
+  auto net = std::make_shared<nn::Sequential>();
+  auto lin = std::make_shared<nn::Linear>(HW, HW);  // not a BatchNorm: untouched
+  net->push_back(lin);
+  auto bn = std::make_shared<nn::BatchNorm2d>(C, 1e-5, 0.25);
+  net->push_back(bn);
+  // Running stats far from the answer, and eval mode: both must not matter.
+  core::fill_(bn->running_mean, 7.0);
+  core::fill_(bn->running_var, 9.0);
+  net->eval();
+  std::vector<Tensor> batches;  // [N, C, 1, HW] each, different means and scales
+  for (int64_t k = 0; k < K; ++k) batches.push_back(add(mul(randn({N, C, 1, HW}), 1.0 + k), 2.0 * k));
+  int64_t call = 0;
+  std::vector<Vec> seen;  // the BatchNorm's inputs, as the Linear made them
+  nn::recompute_batchnorm_stats(*net, K, [&] {
+    Tensor h = lin->forward(batches[call++]);
+    seen.push_back(vals(h));
+    bn->forward(h);
+  });
+  CHECK(call == K);
+  CHECK(!net->is_training());
+  CHECK(bn->momentum == 0.25);
+  CHECK(bn->num_batches_tracked.item<int64_t>() == K);
+  Vec want_mean(C, 0.0), want_var(C, 0.0);
+  const double M = N * HW;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t k = 0; k < K; ++k) {
+      double mu = 0, var = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t i = 0; i < HW; ++i) mu += seen[k][(n * C + c) * HW + i];
+      mu /= M;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t i = 0; i < HW; ++i) var += std::pow(seen[k][(n * C + c) * HW + i] - mu, 2);
+      want_mean[c] += mu / K;
+      want_var[c] += var / (M - 1) / K;  // unbiased, as the running estimate is
+    }
+  check_close(vals(bn->running_mean), want_mean, 1e-5, "standing mean");
+  check_close(vals(bn->running_var), want_var, 1e-5, "standing var");
+  CHECK(nn::batchnorm_layers(*net).size() == 1);
+  CHECK_THROWS_WITH(nn::recompute_batchnorm_stats(*net, 0, [] {}), Catch::Contains("batches must be >= 1"));
+  // A network without BatchNorm: forward is never called.
+  nn::Linear plain(2, 2);
+  bool called = false;
+  nn::recompute_batchnorm_stats(plain, 4, [&] { called = true; });
+  CHECK(!called);
+}
+
 TEST_CASE("BatchNorm2d: training and eval against loops, running stats, counter", "[nn]") {
   manual_seed(4);
   nn::BatchNorm2d bn(3);

@@ -162,6 +162,14 @@ std::shared_ptr<GeneratorNet> make_generator(const std::string& model, const Mod
 std::shared_ptr<DiscriminatorNet> make_discriminator(const std::string& model,
                                                      const ModelConfig& c);
 
+// Standing statistics for a BatchNorm generator (nn::recompute_batchnorm_stats):
+// its running statistics re-estimated over `batches` batches of `batch`
+// latents N(0, I) (and uniform labels for a conditional model), drawn from
+// their own stream seeded by `seed`, so they are the same every time. Used on
+// EMA generators, whose averaged weights do not match the running statistics
+// copied from the live network. A generator without BatchNorm is unchanged.
+void standing_stats(GeneratorNet& g, uint64_t seed = 0x57A2D1, int64_t batches = 16, int64_t batch = 64);
+
 // Checks labels against a conditional model (int64 [N], values in range) or
 // their absence for an unconditional one; `who` names the caller.
 void check_labels(const char* who, const ModelConfig& c, const Tensor& labels, int64_t n);

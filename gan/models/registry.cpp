@@ -19,6 +19,7 @@
 // augment, g_width, d_width) are rows of the option table (gan/options.h) in
 // its "dcgan family" group, progan's in its "progan" group. A new family gets
 // its own folder under gan/models/ and its names here.
+#include "core/rng.h"
 #include "gan/models/dcgan/cdcgan.h"
 #include "gan/models/dcgan/critic.h"
 #include "gan/models/dcgan/dcgan.h"
@@ -66,6 +67,19 @@ ModelConfig with_attention(const std::string& m, ModelConfig c) {
   return c;
 }
 }  // namespace
+
+void standing_stats(GeneratorNet& g, uint64_t seed, int64_t batches, int64_t batch) {
+  if (nn::batchnorm_layers(g).empty()) return;
+  const std::vector<Tensor> params = g.parameters();
+  const Device dev = params.empty() ? Device() : params.front().device();
+  RandomState rng(seed);
+  nn::recompute_batchnorm_stats(g, batches, [&] {
+    Tensor z = randn({batch, g.config.latent}, {}, &rng).to(dev);  // [batch, latent]
+    Tensor labels;
+    if (g.conditional()) labels = randint(0, g.config.num_classes, {batch}, kInt64, &rng).to(dev);
+    g.generate(z, labels);
+  });
+}
 
 std::shared_ptr<GeneratorNet> make_generator(const std::string& m, const ModelConfig& given) {
   const ModelConfig c = with_attention(m, given);
