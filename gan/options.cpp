@@ -558,6 +558,9 @@ void TrainOptions::validate() const {
     GANTRY_CHECK(r == 28 || r == 32, "options: the DCGAN family works at resolution 28 or 32, not ", r,
                  " (progan grows to any power of two)");
   }
+  GANTRY_CHECK(d_layout == "dcgan" || model == "wgan-gp" || model == "r1" || model == "sngan" || model == "sagan",
+               "options: d_layout '", d_layout, "' is for the BatchNorm-free critic of wgan-gp, r1, sngan and sagan; ",
+               model, "'s discriminator has one layout (dcgan)");
   GANTRY_CHECK(real_label_min <= real_label_max, "options: real_label_min (", real_label_min,
                ") > real_label_max (", real_label_max, ")");
   GANTRY_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "options: unknown device '",

@@ -99,6 +99,9 @@ namespace gan {
     "clip each network's gradient to this global L2 norm before its step (0: off)") \
   X(INT,   g_width, 64, "g-width", "[1, 1024]", "dcgan family", "G's last hidden width (x2, x4 going up)") \
   X(INT,   d_width, 64, "d-width", "[1, 1024]", "dcgan family", "D's first width (x2, x4 going down)") \
+  X(STR,   d_layout, "dcgan", "d-layout", "dcgan|deep", "dcgan family", \
+    "the BatchNorm-free critic (wgan-gp, r1, sngan, sagan): dcgan (4 convs) or deep (the SNGAN paper's " \
+    "standard CNN: a 3x3 conv before each downsampling and at the bottom, LeakyReLU 0.1)") \
   X(INT,   attention_at, 0, "attention-at", "[0, 4096]", "dcgan family", \
     "a self-attention block after G's and D's feature maps of this side (14 or 16: the middle ones; " \
     "0: none, sagan: resolution / 2)") \

@@ -89,6 +89,7 @@ Trainer::Trainer(TrainOptions o) : opt_(std::move(o)), loss_(parse_loss(opt_.los
   mc.num_classes = opt_.num_classes();
   mc.g_width = opt_.g_width;
   mc.d_width = opt_.d_width;
+  mc.d_deep = opt_.d_layout == "deep";
   mc.attention_at = opt_.attention_at;
   mc.resolution = R;
   mc.start_resolution = opt_.start_resolution;

@@ -469,3 +469,43 @@ TEST_CASE("standing_stats: an EMA generator's BatchNorm statistics, re-estimated
   for (size_t k = 0; k < after.size(); ++k)
     CHECK(after[k].second.to_vector<double>() == before[k]);
 }
+
+TEST_CASE("d_layout deep: the SNGAN paper's seven-conv critic, for the BatchNorm-free critics only", "[gan]") {
+  for (int64_t res : {28, 32}) {
+    for (CriticNorm norm : {CriticNorm::Spectral, CriticNorm::LayerNorm, CriticNorm::None}) {
+      INFO("resolution " << res << ", norm " << static_cast<int>(norm));
+      ModelConfig mc;
+      mc.resolution = res;
+      mc.d_width = 2;
+      mc.d_deep = true;
+      manual_seed(3);
+      ConvCritic D(mc, norm);
+      int64_t convs = 0, lrelus = 0, lns = 0;
+      for (size_t i = 0; i < D.main->size(); ++i) {
+        const std::string r = (*D.main)[i]->repr();
+        convs += r.find("Conv2d") != std::string::npos;
+        lrelus += r.find("LeakyReLU(negative_slope=0.1)") != std::string::npos;
+        lns += r.find("LayerNorm") != std::string::npos;
+      }
+      CHECK(convs == 8);   // seven, then the head
+      CHECK(lrelus == 7);  // the paper's slope
+      CHECK(lns == (norm == CriticNorm::LayerNorm ? 6 : 0));
+      Tensor x = randn({3, 1, res, res});
+      CHECK(D.score(x, Tensor()).shape() == Shape{3});
+      // Widths 2, 4, 8, 16: the head reads 16 maps.
+      const auto sd = D.state_dict();
+      bool head16 = false;
+      for (auto& kv : sd)
+        head16 = head16 || (kv.second.dim() == 4 && kv.second.size(0) == 1 && kv.second.size(1) == 16);
+      CHECK(head16);
+    }
+  }
+  TrainOptions o;
+  o.model = "dcgan";
+  o.d_layout = "deep";
+  CHECK_THROWS_WITH(o.validate(), Catch::Contains("d_layout 'deep' is for the BatchNorm-free critic"));
+  o.model = "sngan";
+  CHECK_NOTHROW(o.validate());
+  o.d_layout = "wide";
+  CHECK_THROWS_WITH(o.validate(), Catch::Contains("d_layout"));
+}

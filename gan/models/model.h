@@ -38,6 +38,7 @@ struct ModelConfig {
   int64_t num_classes = 0;  // > 0: class-conditional
   int64_t g_width = 64;     // DCGAN family: G's last hidden width (64 -> 128 -> 256 going up)
   int64_t d_width = 64;     // DCGAN family: D's first width (64 -> 128 -> 256 going down)
+  bool d_deep = false;      // the BatchNorm-free critic in the SNGAN paper's 7-conv layout (critic.h)
   // DCGAN family: the side of the feature maps after which G and D each get
   // a self-attention block (nn::SelfAttention2d; 0: none), and spectral norm
   // on G's convolutions too (sagan).

@@ -10,28 +10,43 @@ using std::make_shared;
 
 ConvCritic::ConvCritic(const ModelConfig& c, CriticNorm n) : DiscriminatorNet(c), norm(n) {
   const int64_t w = c.d_width, k = dcgan_mid_kernel(c);
-  const int64_t r2 = c.resolution / 4, r3 = c.resolution / 8;  // 7, 3 at 28; 8, 4 at 32
   const bool bias = n != CriticNorm::LayerNorm;  // LayerNorm's own bias follows
-  auto conv = [&](int64_t in, int64_t out, int64_t k, int64_t s, int64_t p) -> std::shared_ptr<nn::Module> {
-    auto layer = make_shared<nn::Conv2d>(in, out, k, s, p, bias);
-    if (n == CriticNorm::Spectral) return make_shared<nn::SpectralNorm>(layer);
-    return layer;
-  };
-  const std::vector<int64_t> sizes = dcgan_d_sizes(c);
   const bool sn = n == CriticNorm::Spectral;
+  const double slope = c.d_deep ? 0.1 : 0.2;  // the SNGAN paper's standard CNN uses 0.1
+  const std::vector<int64_t> sizes = dcgan_d_sizes(c);
   main = register_module("main", make_shared<nn::Sequential>());
-  main->push_back(conv(c.channels, w, 4, 2, 1));
-  main->push_back(make_shared<nn::LeakyReLU>(0.2));
-  if (auto att = attention_if(c, sizes[0], w, sn)) main->push_back(att);
-  main->push_back(conv(w, 2 * w, 4, 2, 1));
-  if (n == CriticNorm::LayerNorm) main->push_back(make_shared<nn::LayerNorm>(Shape{2 * w, r2, r2}));
-  main->push_back(make_shared<nn::LeakyReLU>(0.2));
-  if (auto att = attention_if(c, sizes[1], 2 * w, sn)) main->push_back(att);
-  main->push_back(conv(2 * w, 4 * w, 4, 2, 1));
-  if (n == CriticNorm::LayerNorm) main->push_back(make_shared<nn::LayerNorm>(Shape{4 * w, r3, r3}));
-  main->push_back(make_shared<nn::LeakyReLU>(0.2));
-  if (auto att = attention_if(c, sizes[2], 4 * w, sn)) main->push_back(att);
-  main->push_back(conv(4 * w, 1, k, 1, 0));
+  int64_t ch = c.channels, side = c.resolution;  // the map the next layer sees
+  // conv -> [LayerNorm] -> LeakyReLU; `normed`: LayerNorm after it (not after the first).
+  auto block = [&](int64_t out, int64_t kk, int64_t s, int64_t p, bool normed) {
+    std::shared_ptr<nn::Module> layer = make_shared<nn::Conv2d>(ch, out, kk, s, p, bias);
+    if (sn) layer = make_shared<nn::SpectralNorm>(layer);
+    main->push_back(layer);
+    ch = out;
+    side = (side + 2 * p - kk) / s + 1;
+    if (normed && n == CriticNorm::LayerNorm) main->push_back(make_shared<nn::LayerNorm>(Shape{ch, side, side}));
+    main->push_back(make_shared<nn::LeakyReLU>(slope));
+  };
+  auto attention = [&](int64_t i) {
+    if (auto att = attention_if(c, sizes[i], ch, sn)) main->push_back(att);
+  };
+  if (!c.d_deep) {
+    block(w, 4, 2, 1, false);
+    attention(0);
+    block(2 * w, 4, 2, 1, true);
+    attention(1);
+    block(4 * w, 4, 2, 1, true);
+    attention(2);
+  } else {
+    block(w, 3, 1, 1, false);
+    for (int64_t i = 0; i < 3; ++i) {  // the widths w -> 2w -> 4w -> 8w
+      block(ch, 4, 2, 1, true);        // downsample, same width
+      block(2 * ch, 3, 1, 1, true);    // 3x3 stride 1, twice the width
+      attention(i);
+    }
+  }
+  main->push_back(sn ? std::shared_ptr<nn::Module>(make_shared<nn::SpectralNorm>(
+                           make_shared<nn::Conv2d>(ch, 1, k, 1, 0, bias)))
+                     : make_shared<nn::Conv2d>(ch, 1, k, 1, 0, bias));
 }
 
 Tensor ConvCritic::score(const Tensor& x, const Tensor& labels) {

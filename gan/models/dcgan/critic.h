@@ -10,6 +10,14 @@
 //   Conv(4w->1,  k3 s1 p0)                                  [N, 1, 1, 1] -> scores [N]
 // (at resolution 32: 16, 8 and 4 pixels, and the last conv k4)
 //
+// d_layout = "deep" (config.d_deep): the SNGAN paper's "standard CNN", seven
+// convs and LeakyReLU(0.1), the last conv again a linear map of the whole map:
+//   Conv(C->w,   k3 s1 p1)                                  [N, w,28,28]
+//   Conv(w->w,   k4 s2 p1) [norm], Conv(w->2w,   k3 s1 p1) [norm]   [N,2w,14,14]
+//   Conv(2w->2w, k4 s2 p1) [norm], Conv(2w->4w,  k3 s1 p1) [norm]   [N,4w, 7, 7]
+//   Conv(4w->4w, k4 s2 p1) [norm], Conv(4w->8w,  k3 s1 p1) [norm]   [N,8w, 3, 3]
+//   Conv(8w->1,  k3 s1 p0)                                  -> scores [N]
+//
 //   CriticNorm::LayerNorm  LayerNorm over [C,H,W] after the middle convs (WGAN-GP)
 //   CriticNorm::None       plain convs with biases (R1)
 //   CriticNorm::Spectral   every conv wrapped in nn::SpectralNorm, with biases (SNGAN)
