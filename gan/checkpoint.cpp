@@ -157,6 +157,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
     m["ada_steps"] = std::to_string(ada_->steps());
   }
   m["ema"] = ema_ ? "1" : "0";
+  m["d_layout"] = opt_.d_layout;
   char scale[40];
   std::snprintf(scale, sizeof scale, "%.17g", lr_scale_);  // exact round trip
   m["lr_scale"] = scale;
@@ -172,6 +173,10 @@ void Trainer::load_checkpoint(const std::string& path) {
                meta(m, "model", path), "' but the run is for '", opt_.model, "'");
   GANTRY_CHECK((meta(m, "ema", path) == "1") == (ema_ != nullptr), "checkpoint ", path,
                ": EMA ", (ema_ ? "enabled" : "disabled"), " in this run but not in the checkpoint");
+  // Checkpoints from before d_layout existed have the one layout there was.
+  const std::string layout = m.count("d_layout") ? m.at("d_layout") : "dcgan";
+  GANTRY_CHECK(layout == opt_.d_layout, "checkpoint ", path, ": its discriminator has d_layout '", layout,
+               "' but the run's is '", opt_.d_layout, "'");
   const int64_t res = version >= 3 ? meta_int(m, "resolution", path) : 28;
   GANTRY_CHECK(res == G_->config.resolution, "checkpoint ", path, " is for resolution ", res,
                " but the run is for ", G_->config.resolution);
@@ -274,7 +279,9 @@ LoadedGenerator load_generator(const std::string& path, bool use_ema) {
     optim::EMA ema(*out.net, 0.999);  // the decay is irrelevant for loading
     ema.load_state_dict(take_prefixed(ck.tensors, "ema."));
     ema.copy_to(*out.net);
-    standing_stats(*out.net);  // BatchNorm statistics of the averaged weights
+    // BatchNorm statistics of the averaged weights, estimated here on the CPU
+    // (a CUDA trainer estimates them on its device: equal up to rounding).
+    standing_stats(*out.net);
     out.ema = true;
   }
   out.net->eval();

@@ -157,14 +157,16 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   GANTRY_CHECK(x.size(1) == running_mean.size(0), "BatchNorm2d: input ", shape_str(x.shape()),
                " has ", x.size(1), " channels, the layer has ", running_mean.size(0));
   const bool training = is_training();
-  Tensor y = batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps);
-  if (training) core::fill_(num_batches_tracked, num_batches_tracked.item<double>() + 1);
+  const double seen = training ? num_batches_tracked.item<double>() : 0.0;
+  const double m = cumulative ? 1.0 / (seen + 1.0) : momentum;
+  Tensor y = batch_norm(x, running_mean, running_var, weight, bias, training, m, eps);
+  if (training) core::fill_(num_batches_tracked, seen + 1);
   return y;
 }
 
 std::string BatchNorm2d::repr() const {
   return "BatchNorm2d(" + std::to_string(running_mean.size(0)) + ", eps=" +
-         detail::py_float(eps) + ", momentum=" + detail::py_float(momentum) +
+         detail::py_float(eps) + ", momentum=" + (cumulative ? std::string("None") : detail::py_float(momentum)) +
          ", affine=" + bool_str(weight.defined()) + ", track_running_stats=True)";
 }
 
@@ -182,30 +184,42 @@ void recompute_batchnorm_stats(Module& m, int64_t batches, const std::function<v
   GANTRY_CHECK(batches >= 1, "recompute_batchnorm_stats: batches must be >= 1, got ", batches);
   const std::vector<BatchNorm2d*> bns = batchnorm_layers(m);
   if (bns.empty()) return;
-  std::vector<double> momenta;
+  struct Saved {
+    Tensor mean, var, count;
+  };
+  std::vector<Saved> saved;
+  NoGradGuard ng;
   for (BatchNorm2d* bn : bns) {
-    momenta.push_back(bn->momentum);
+    saved.push_back({clone(bn->running_mean), clone(bn->running_var), clone(bn->num_batches_tracked)});
     core::fill_(bn->running_mean, 0.0);
     core::fill_(bn->running_var, 1.0);
     core::fill_(bn->num_batches_tracked, 0.0);
   }
+  auto restore = [&](size_t i) {
+    core::copy_(bns[i]->running_mean, saved[i].mean);
+    core::copy_(bns[i]->running_var, saved[i].var);
+    core::copy_(bns[i]->num_batches_tracked, saved[i].count);
+  };
   const bool was_training = m.is_training();
-  m.train(true);
-  NoGradGuard ng;
-  try {
-    // With momentum 1/(k+1) at the k-th batch the running value is the mean
-    // of the k+1 batch statistics so far.
-    for (int64_t k = 0; k < batches; ++k) {
-      for (BatchNorm2d* bn : bns) bn->momentum = 1.0 / static_cast<double>(k + 1);
-      forward();
-    }
-  } catch (...) {
-    for (size_t i = 0; i < bns.size(); ++i) bns[i]->momentum = momenta[i];
+  m.eval();
+  for (BatchNorm2d* bn : bns) {
+    bn->train(true);
+    bn->cumulative = true;
+  }
+  auto finish = [&] {
+    for (BatchNorm2d* bn : bns) bn->cumulative = false;
     m.train(was_training);
+  };
+  try {
+    for (int64_t k = 0; k < batches; ++k) forward();
+  } catch (...) {
+    for (size_t i = 0; i < bns.size(); ++i) restore(i);
+    finish();
     throw;
   }
-  for (size_t i = 0; i < bns.size(); ++i) bns[i]->momentum = momenta[i];
-  m.train(was_training);
+  for (size_t i = 0; i < bns.size(); ++i)
+    if (bns[i]->num_batches_tracked.item<int64_t>() == 0) restore(i);
+  finish();
 }
 
 // --------------------------------------------------------------- LayerNorm

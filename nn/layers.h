@@ -63,15 +63,22 @@ class BatchNorm2d : public Module {
   std::string repr() const override;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   double eps, momentum;
+  // PyTorch's momentum=None: the running stats are the plain average of
+  // every batch seen (momentum 1 / num_batches_tracked at each call).
+  bool cumulative = false;
 };
 
 // "Standing statistics" (Brock et al. 2019, BigGAN): re-estimates the running
 // mean and variance of every BatchNorm2d in `m` (ConditionalBatchNorm2d's
-// included) as the plain average over `batches` calls of `forward`, run with
-// `m` in training mode and without gradients. An EMA generator needs this:
-// its averaged weights see different activations from the running statistics
-// it copied from the live network. `m`'s training flag and each layer's
-// momentum are restored; num_batches_tracked counts the batches seen.
+// included) as the plain average over the `batches` calls of `forward`
+// (cumulative mode), without gradients. Only the BatchNorm layers are put in
+// training mode, the rest of `m` in eval mode (no spectral-norm power
+// iteration, nothing random), so nothing but the statistics changes. An EMA
+// generator needs this: its averaged weights see different activations from
+// the running statistics it copied from the live network. Afterwards `m` is
+// back in its training flag (one flag for the whole tree); a layer that
+// `forward` never reached, or every layer if `forward` throws, keeps its old
+// statistics; num_batches_tracked counts the calls each layer saw.
 void recompute_batchnorm_stats(Module& m, int64_t batches, const std::function<void()>& forward);
 // The BatchNorm2d layers of `m` and its descendants (empty: nothing to re-estimate).
 std::vector<BatchNorm2d*> batchnorm_layers(Module& m);

@@ -178,3 +178,30 @@ TEST_CASE("checkpoint: the committed classifier asset still loads", "[checkpoint
   REQUIRE(c != nullptr);
   CHECK(!c->parameters().empty());
 }
+
+TEST_CASE("checkpoint: a discriminator of another d_layout is a one-line error naming both", "[checkpoint]") {
+  const std::string out = (fs::temp_directory_path() / "gantry_ck_layout").string();
+  fs::remove_all(out);
+  fs::create_directories(out);
+  TrainOptions o = fixture_options(out);
+  o.model = "sngan";
+  o.d_layout = "deep";
+  o.ema_decay = 0;
+  o.steps = 1;
+  {
+    Trainer t(o);
+    t.train_step();
+    t.save_checkpoint(t.checkpoint_path());
+    nn::SafetensorsFile f = nn::load_safetensors(t.checkpoint_path());
+    CHECK(f.metadata.at("d_layout") == "deep");
+  }
+  {
+    Trainer same(o);  // the same layout resumes
+    CHECK_NOTHROW(same.load_checkpoint(same.checkpoint_path()));
+    CHECK(same.step() == 1);
+  }
+  o.d_layout = "dcgan";
+  Trainer other(o);
+  CHECK_THROWS_WITH(other.load_checkpoint(other.checkpoint_path()),
+                    Catch::Contains("its discriminator has d_layout 'deep' but the run's is 'dcgan'"));
+}

@@ -278,6 +278,34 @@ TEST_CASE("recompute_batchnorm_stats: the plain average of the batch statistics 
   check_close(vals(bn->running_var), want_var, 1e-5, "standing var");
   CHECK(nn::batchnorm_layers(*net).size() == 1);
   CHECK_THROWS_WITH(nn::recompute_batchnorm_stats(*net, 0, [] {}), Catch::Contains("batches must be >= 1"));
+  // A BatchNorm that forward never reaches keeps its statistics; a forward
+  // that throws leaves every layer as it was.
+  auto unused = std::make_shared<nn::BatchNorm2d>(C);
+  net->push_back(unused);
+  core::fill_(unused->running_mean, 3.0);
+  const Vec kept_mean = vals(bn->running_mean);
+  call = 0;
+  seen.clear();
+  nn::recompute_batchnorm_stats(*net, K, [&] { bn->forward(lin->forward(batches[call++])); });
+  CHECK(vals(unused->running_mean) == Vec(C, 3.0));
+  CHECK(unused->num_batches_tracked.item<int64_t>() == 0);
+  check_close(vals(bn->running_mean), kept_mean, 1e-6, "the same batches, the same average");
+  CHECK_THROWS_WITH(nn::recompute_batchnorm_stats(*net, K, [&] {
+                      bn->forward(lin->forward(batches[0]));
+                      throw Error("boom");
+                    }),
+                    Catch::Contains("boom"));
+  check_close(vals(bn->running_mean), kept_mean, 1e-6, "restored after a throw");
+  CHECK(bn->num_batches_tracked.item<int64_t>() == K);
+  CHECK(!bn->cumulative);
+  CHECK(!net->is_training());
+  // Cumulative mode on its own: PyTorch's momentum=None.
+  nn::BatchNorm2d cum(C);
+  cum.cumulative = true;
+  CHECK(cum.repr() == "BatchNorm2d(2, eps=1e-05, momentum=None, affine=True, track_running_stats=True)");
+  for (int64_t k = 0; k < K; ++k) cum.forward(lin->forward(batches[k]));
+  check_close(vals(cum.running_mean), want_mean, 1e-5, "cumulative mean");
+  check_close(vals(cum.running_var), want_var, 1e-5, "cumulative var");
   // A network without BatchNorm: forward is never called.
   nn::Linear plain(2, 2);
   bool called = false;
