@@ -6,7 +6,7 @@
 //   dcgan     DCGAN                   DCGAN, BatchNorm                     non-saturating, labels U(0.8, 1); Radford et al. 2016
 //   wgan-gp   DCGAN                   critic.h, LayerNorm                  Wasserstein + 10 GP, 5 critic steps, Adam(1e-4, 0, 0.9); Gulrajani et al. 2017
 //   r1        DCGAN                   critic.h, no normalization           non-saturating + R1 (gamma 1); Mescheder et al. 2018
-//   sngan     DCGAN                   critic.h, spectral norm everywhere   hinge, Adam(2e-4, 0, 0.9); Miyato et al. 2018
+//   sngan     DCGAN                   critic.h, spectral norm everywhere   hinge, Adam(4e-4, 0, 0.9); Miyato et al. 2018
 //   cdcgan    DCGAN G with CBN(y)     SN DCGAN body + SN projection       hinge, Adam(2e-4, 0, 0.9), class-conditional; Miyato & Koyama 2018
 //   sagan     DCGAN, SN + attention   critic.h, SN + attention            hinge, TTUR Adam(1e-4 / 4e-4, 0, 0.9); Zhang et al. 2019
 //   progan    progressive (progan.h)  progressive + minibatch stddev       Wasserstein + 10 GP + 0.001 drift, Adam(1e-3, 0, 0.99); Karras et al. 2018
