@@ -61,15 +61,20 @@ TrainOptions fixture_options(const std::string& out) {
   o.checkpoint_every = 0;
   return o;
 }
+// An empty directory under the system's temp dir, for one test's run.
+std::string fresh_dir(const std::string& name) {
+  const std::string out = (fs::temp_directory_path() / name).string();
+  fs::remove_all(out);
+  fs::create_directories(out);
+  return out;
+}
 }  // namespace
 
 TEST_CASE("checkpoint: a format-1 file (before versions) still resumes", "[checkpoint]") {
   nn::SafetensorsFile f = nn::load_safetensors(kFixture);
   REQUIRE(checkpoint_format_version(f.metadata, kFixture) == 1);
   CHECK(f.metadata.count("rollbacks") == 0);
-  const std::string out = (fs::temp_directory_path() / "gantry_ck_v1").string();
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const std::string out = fresh_dir("gantry_ck_v1");
   Trainer t(fixture_options(out));
   t.load_checkpoint(kFixture);
   CHECK(t.step() == 2);
@@ -125,9 +130,7 @@ TEST_CASE("checkpoint: unknown formats and versions are one-line errors naming t
 }
 
 TEST_CASE("checkpoint: the rollback count is saved and restored", "[checkpoint]") {
-  const std::string out = (fs::temp_directory_path() / "gantry_ck_rollbacks").string();
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const std::string out = fresh_dir("gantry_ck_rollbacks");
   TrainOptions o = fixture_options(out);
   o.on_divergence = "rollback";
   o.log_every = 1;
@@ -180,9 +183,7 @@ TEST_CASE("checkpoint: the committed classifier asset still loads", "[checkpoint
 }
 
 TEST_CASE("checkpoint: a discriminator of another d_layout is a one-line error naming both", "[checkpoint]") {
-  const std::string out = (fs::temp_directory_path() / "gantry_ck_layout").string();
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const std::string out = fresh_dir("gantry_ck_layout");
   TrainOptions o = fixture_options(out);
   o.model = "sngan";
   o.d_layout = "deep";
