@@ -17,10 +17,13 @@ ConvCritic::ConvCritic(const ModelConfig& c, CriticNorm n) : DiscriminatorNet(c)
   main = register_module("main", make_shared<nn::Sequential>());
   int64_t ch = c.channels, side = c.resolution;  // the map the next layer sees
   // conv -> [LayerNorm] -> LeakyReLU; `normed`: LayerNorm after it (not after the first).
-  auto block = [&](int64_t out, int64_t kk, int64_t s, int64_t p, bool normed) {
+  auto conv = [&](int64_t out, int64_t kk, int64_t s, int64_t p) {
     std::shared_ptr<nn::Module> layer = make_shared<nn::Conv2d>(ch, out, kk, s, p, bias);
     if (sn) layer = make_shared<nn::SpectralNorm>(layer);
     main->push_back(layer);
+  };
+  auto block = [&](int64_t out, int64_t kk, int64_t s, int64_t p, bool normed) {
+    conv(out, kk, s, p);
     ch = out;
     side = (side + 2 * p - kk) / s + 1;
     if (normed && n == CriticNorm::LayerNorm) main->push_back(make_shared<nn::LayerNorm>(Shape{ch, side, side}));
@@ -44,9 +47,7 @@ ConvCritic::ConvCritic(const ModelConfig& c, CriticNorm n) : DiscriminatorNet(c)
       attention(i);
     }
   }
-  main->push_back(sn ? std::shared_ptr<nn::Module>(make_shared<nn::SpectralNorm>(
-                           make_shared<nn::Conv2d>(ch, 1, k, 1, 0, bias)))
-                     : make_shared<nn::Conv2d>(ch, 1, k, 1, 0, bias));
+  conv(1, k, 1, 0);  // the head: a linear map of the whole last map
 }
 
 Tensor ConvCritic::score(const Tensor& x, const Tensor& labels) {
