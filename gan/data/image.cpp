@@ -384,6 +384,25 @@ std::vector<float> resize_square(const std::vector<float>& chw, int64_t c, int64
   return res;
 }
 
+std::vector<unsigned char> jpeg_roundtrip(const std::vector<unsigned char>& pixels, int w, int h,
+                                          int channels, int quality) {
+  GANTRY_CHECK(channels == 1 || channels == 3, "jpeg_roundtrip: channels must be 1 or 3, got ", channels);
+  GANTRY_CHECK(quality >= 1 && quality <= 100, "jpeg_roundtrip: quality must be in 1..100, got ", quality);
+  GANTRY_CHECK(w >= 1 && h >= 1 && w <= kMaxImageSide && h <= kMaxImageSide,
+               "jpeg_roundtrip: image is ", w, "x", h, "; sides must be in 1..", kMaxImageSide);
+  GANTRY_CHECK(pixels.size() == static_cast<size_t>(w) * h * channels, "jpeg_roundtrip: ",
+               pixels.size(), " bytes for a ", w, "x", h, "x", channels, " image");
+  std::vector<unsigned char> file;
+  GANTRY_CHECK(stbi_write_jpg_to_func(append_bytes, &file, w, h, channels, pixels.data(), quality) != 0,
+               "jpeg_roundtrip: stb could not encode the ", w, "x", h, " image");
+  int w2 = 0, h2 = 0;
+  std::vector<unsigned char> out;
+  const std::string problem = decode_jpeg(file, channels, w2, h2, out);
+  GANTRY_CHECK(problem.empty() && w2 == w && h2 == h, "jpeg_roundtrip: decoding our own JPEG failed (",
+               problem, ")");
+  return out;
+}
+
 ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size, bool resize) {
   GANTRY_CHECK(!resize || size > 0, "load_image_folder: '", dir, "': resizing needs a size, got ", size);
   const std::string where = "load_image_folder: '" + dir + "': ";

@@ -52,6 +52,13 @@ ImageDataset load_labelled_folder(const std::string& dir, int64_t size,
 // when enlarging. Returns c planes of out x out.
 std::vector<float> resize_square(const std::vector<float>& chw, int64_t c, int64_t h, int64_t w, int64_t out);
 
+// JPEG compression artifacts, as a degradation: `pixels` is h rows of w
+// pixels of `channels` (1 or 3) interleaved bytes; it is encoded by stb's JPEG
+// writer at `quality` (1..100: lower, more blocking and ringing) and decoded
+// again by libjpeg. Returns the decoded bytes, the same layout and size.
+std::vector<unsigned char> jpeg_roundtrip(const std::vector<unsigned char>& pixels, int w, int h,
+                                          int channels, int quality);
+
 constexpr int64_t kMaxImageSide = 16384;
 constexpr uint64_t kMaxImageDecodedBytes = 64ull << 20;
 constexpr uint64_t kMaxImageFileBytes = 256ull << 20;

@@ -24,22 +24,13 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "gan/data/host_image.h"
 
 namespace gantry {
 namespace gan {
 namespace metrics {
 
-// c planes of h x w values, row-major: v[(ch * h + y) * w + x].
-struct HostImage {
-  int64_t c = 0, h = 0, w = 0;
-  std::vector<double> v;
-
-  HostImage() = default;
-  HostImage(int64_t channels, int64_t height, int64_t width, double fill = 0.0)
-      : c(channels), h(height), w(width), v(static_cast<size_t>(channels * height * width), fill) {}
-  double& at(int64_t ch, int64_t y, int64_t x) { return v[static_cast<size_t>((ch * h + y) * w + x)]; }
-  double at(int64_t ch, int64_t y, int64_t x) const { return v[static_cast<size_t>((ch * h + y) * w + x)]; }
-};
+using gan::HostImage;  // float64 planes in [0, 1] (gan/data/host_image.h)
 
 // image: float [C,H,W] on any device, in Gantry's [-1, 1]; returned in [0, 1]
 // (clamped; NaN becomes 0), rounded to multiples of 1/255 when quantize.
