@@ -403,10 +403,8 @@ std::vector<unsigned char> jpeg_roundtrip(const std::vector<unsigned char>& pixe
   return out;
 }
 
-ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size, bool resize) {
-  GANTRY_CHECK(!resize || size > 0, "load_image_folder: '", dir, "': resizing needs a size, got ", size);
-  const std::string where = "load_image_folder: '" + dir + "': ";
-  GANTRY_CHECK(channels >= 1 && channels <= 4, where, "channels must be 1..4, got ", channels);
+std::vector<std::string> image_files(const std::string& dir, const std::string& who) {
+  const std::string where = who + ": '" + dir + "': ";
   std::vector<std::string> names;
   try {
     GANTRY_CHECK(std::filesystem::is_directory(dir), where, "not a directory");
@@ -419,6 +417,14 @@ ImageDataset load_image_folder(const std::string& dir, int channels, int64_t siz
   }
   GANTRY_CHECK(!names.empty(), where, "no .png/.jpg/.jpeg files");
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+ImageDataset load_image_folder(const std::string& dir, int channels, int64_t size, bool resize) {
+  GANTRY_CHECK(!resize || size > 0, "load_image_folder: '", dir, "': resizing needs a size, got ", size);
+  const std::string where = "load_image_folder: '" + dir + "': ";
+  GANTRY_CHECK(channels >= 1 && channels <= 4, where, "channels must be 1..4, got ", channels);
+  const std::vector<std::string> names = image_files(dir, "load_image_folder");
   // The dataset is allocated once the first image gives the size, and each
   // image is copied in as it is decoded.
   ImageDataset ds;

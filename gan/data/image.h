@@ -28,6 +28,11 @@ void save_png_grid(const std::string& path, const Tensor& images, int64_t nrow =
 // files over 256 MiB, images over 16384 pixels on a side or over 64 MiB decoded.
 Tensor load_image(const std::string& path, int channels);
 
+// The names (not paths) of every *.png / *.jpg / *.jpeg (any case) regular
+// file directly in `dir`, sorted; an error naming `who` and `dir` when it is
+// not a readable directory or holds no such file.
+std::vector<std::string> image_files(const std::string& dir, const std::string& who);
+
 // Every *.png / *.jpg / *.jpeg (any case) directly in `dir`, in sorted file-name
 // order, as images [N,channels,H,W]; labels undefined. Images are not resized:
 // size > 0 requires every image to be size x size; size <= 0 requires all to
