@@ -70,5 +70,29 @@ Tensor generator_loss(LossKind k, const Tensor& fake) {
   return Tensor();
 }
 
+namespace {
+void check_relativistic(const char* who, const Tensor& real, const Tensor& fake) {
+  GANTRY_CHECK(real.defined() && fake.defined(), who, ": undefined logits");
+  GANTRY_CHECK(real.shape() == fake.shape(), who, ": real logits ", shape_str(real.shape()),
+               " and fake logits ", shape_str(fake.shape()), " differ in shape");
+}
+}  // namespace
+
+Tensor relativistic_d_loss(const Tensor& real, const Tensor& fake) {
+  check_relativistic("relativistic_d_loss", real, fake);
+  const Tensor r = sub(real, mean(fake)), f = sub(fake, mean(real));
+  return mul(add(binary_cross_entropy_with_logits(r, ones_like(r)),
+                 binary_cross_entropy_with_logits(f, zeros_like(f))),
+             0.5);
+}
+
+Tensor relativistic_g_loss(const Tensor& real, const Tensor& fake) {
+  check_relativistic("relativistic_g_loss", real, fake);
+  const Tensor r = sub(real, mean(fake)), f = sub(fake, mean(real));
+  return mul(add(binary_cross_entropy_with_logits(r, zeros_like(r)),
+                 binary_cross_entropy_with_logits(f, ones_like(f))),
+             0.5);
+}
+
 }  // namespace gan
 }  // namespace gantry

@@ -28,5 +28,19 @@ Tensor discriminator_loss(LossKind k, const Tensor& real_logits, const Tensor& f
                           const Tensor& real_targets = Tensor());
 Tensor generator_loss(LossKind k, const Tensor& fake_logits);
 
+// The relativistic average GAN (Jolicoeur-Martineau 2019), as ESRGAN uses it:
+// each side's logits are judged relative to the mean of the other side's,
+//   D: 0.5 bce(real - mean(fake), 1) + 0.5 bce(fake - mean(real), 0)
+//   G: 0.5 bce(real - mean(fake), 0) + 0.5 bce(fake - mean(real), 1)
+// so G's loss depends on the real logits too (both sides get a gradient).
+// The gradients are the paper's, through both terms; BasicSR's ESRGAN code
+// instead detaches the other side's mean in D's loss (it backpropagates the
+// two halves separately). For G's step it makes no difference: D is frozen
+// and the real logits do not depend on G.
+// Logits of any shape (per image [N,1], or per pixel [N,1,H,W] for a U-Net
+// D); the means are over all elements.
+Tensor relativistic_d_loss(const Tensor& real_logits, const Tensor& fake_logits);
+Tensor relativistic_g_loss(const Tensor& real_logits, const Tensor& fake_logits);
+
 }  // namespace gan
 }  // namespace gantry

@@ -98,7 +98,7 @@ Tensor UNetSNDown::forward(const Tensor& x) {
   return leaky_relu(conv->forward(x), 0.2);
 }
 
-UNetSNUp::UNetSNUp(int64_t in, int64_t out) {
+UNetSNUp::UNetSNUp(int64_t in, int64_t out) : in_channels(in), out_channels(out) {
   conv = register_module("conv", std::make_shared<SpectralNorm>(
                                      std::make_shared<Conv2d>(in, out, 3, 1, 1, /*bias=*/false)));
 }
@@ -108,11 +108,12 @@ Tensor UNetSNUp::forward(const Tensor&) {
 }
 
 Tensor UNetSNUp::forward(const Tensor& x, const Tensor& skip) {
-  GANTRY_CHECK(x.defined() && x.dim() == 4, "UNetSNUp: expected input [N,C,H,W], got ", desc(x));
-  GANTRY_CHECK(skip.defined() && skip.dim() == 4 && skip.size(0) == x.size(0) && skip.size(2) == 2 * x.size(2) &&
-                   skip.size(3) == 2 * x.size(3),
-               "UNetSNUp: the skip must be [", x.size(0), ",C,", 2 * x.size(2), ",", 2 * x.size(3), "] for input ",
-               desc(x), ", got ", desc(skip));
+  GANTRY_CHECK(x.defined() && x.dim() == 4 && x.size(1) == in_channels, "UNetSNUp: expected input [N,",
+               in_channels, ",H,W], got ", desc(x));
+  GANTRY_CHECK(skip.defined() && skip.dim() == 4 && skip.size(0) == x.size(0) && skip.size(1) == out_channels &&
+                   skip.size(2) == 2 * x.size(2) && skip.size(3) == 2 * x.size(3),
+               "UNetSNUp: the skip must be [", x.size(0), ",", out_channels, ",", 2 * x.size(2), ",", 2 * x.size(3),
+               "] for input ", desc(x), ", got ", desc(skip));
   const Tensor up = upsample_bilinear2d(x, {2 * x.size(2), 2 * x.size(3)}, /*align_corners=*/false);
   return add(leaky_relu(conv->forward(up), 0.2), skip);
 }

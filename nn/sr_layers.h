@@ -98,6 +98,7 @@ class UNetSNUp : public Module {
   Tensor forward(const Tensor& x) override;  // an error: the block needs its skip
   Tensor forward(const Tensor& x, const Tensor& skip);
   std::shared_ptr<Module> conv;  // SpectralNorm(Conv2d 3x3, pad 1, no bias)
+  int64_t in_channels, out_channels;
 };
 
 }  // namespace nn

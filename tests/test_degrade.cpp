@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 
 #include "core/error.h"
 #include "gan/data/degrade.h"
@@ -75,6 +76,50 @@ TEST_CASE("bicubic and bilinear resizing reproduce a ramp away from the edges") 
           CHECK(o.at(0, y, x) == Approx(0.2 + gx * u + gy * v).epsilon(1e-12));
         }
     }
+}
+
+TEST_CASE("bicubic resize: Keys' weights with a = -0.5, widened x2 when shrinking (hand-computed)") {
+  // A 1-pixel-high impulse at x = 3 of 8, enlarged x2: output j samples
+  // u = j / 2 - 0.25, so its value is cubic(u - 3) (Keys' weights sum to 1).
+  HostImage imp(1, 1, 8, 0.0);
+  imp.at(0, 0, 3) = 1.0;
+  HostImage up = resize(imp, 1, 16, ResizeMode::kBicubic);
+  CHECK(up.at(0, 0, 4) == Approx(-0.0703125).epsilon(1e-12));  // cubic(-1.25)
+  CHECK(up.at(0, 0, 5) == Approx(0.2265625).epsilon(1e-12));   // cubic(-0.75)
+  CHECK(up.at(0, 0, 6) == Approx(0.8671875).epsilon(1e-12));   // cubic(-0.25)
+  CHECK(up.at(0, 0, 7) == Approx(0.8671875).epsilon(1e-12));   // cubic(0.25)
+  CHECK(up.at(0, 0, 8) == Approx(0.2265625).epsilon(1e-12));   // cubic(0.75)
+  CHECK(up.at(0, 0, 9) == Approx(-0.0703125).epsilon(1e-12));  // cubic(1.25)
+  // Shrunk x2 (impulse at 8 of 16): output i samples u = 2i + 0.5 with the
+  // kernel 0.5 cubic(0.5 x), whose weights over the 10 taps sum to 1.
+  HostImage imp2(1, 1, 16, 0.0);
+  imp2.at(0, 0, 8) = 1.0;
+  HostImage down = resize(imp2, 1, 8, ResizeMode::kBicubic);
+  CHECK(down.at(0, 0, 3) == Approx(0.5 * 0.2265625).epsilon(1e-12));   // x = -0.75
+  CHECK(down.at(0, 0, 4) == Approx(0.5 * 0.8671875).epsilon(1e-12));   // x = 0.25
+  CHECK(down.at(0, 0, 5) == Approx(0.5 * -0.0703125).epsilon(1e-12));  // x = 1.25
+}
+
+TEST_CASE("resize_torch: PyTorch's unwidened kernels, a = -0.75, clamped edges (hand-computed)") {
+  HostImage imp(1, 1, 8, 0.0);
+  imp.at(0, 0, 3) = 1.0;
+  // x2 enlarging: output 7 samples u = 3.25: torch's cubic(0.25) with a = -0.75.
+  const double a = -0.75, z = 0.25;
+  const double c025 = ((a + 2) * z - (a + 3)) * z * z + 1;
+  CHECK(resize_torch(imp, 1, 16, ResizeMode::kBicubic).at(0, 0, 7) == Approx(c025).epsilon(1e-12));
+  // x2 shrinking aliases: bilinear samples u = 2i + 0.5, so the impulse at 3
+  // reaches output 1 (u = 2.5) with weight 0.5 and no other output.
+  HostImage b = resize_torch(imp, 1, 4, ResizeMode::kBilinear);
+  CHECK(b.v == std::vector<double>{0.0, 0.5, 0.0, 0.0});
+  // Area: adaptive average pooling, 8 -> 3 covers [0,3), [2,6), [5,8).
+  HostImage r = ramp(1, 1, 8, 1.0, 0.0, 0.0);  // 0, 1, ..., 7
+  HostImage ar = resize_torch(r, 1, 3, ResizeMode::kArea);
+  CHECK(ar.v[0] == Approx(1.0).epsilon(1e-12));
+  CHECK(ar.v[1] == Approx(3.5).epsilon(1e-12));
+  CHECK(ar.v[2] == Approx(6.0).epsilon(1e-12));
+  // Constants stay constant, edges repeat.
+  for (ResizeMode m : kModes)
+    for (double v : resize_torch(HostImage(2, 5, 7, 0.25), 9, 3, m).v) CHECK(v == Approx(0.25).epsilon(1e-12));
 }
 
 TEST_CASE("area resizing by an integer factor is the block mean") {
@@ -190,6 +235,25 @@ TEST_CASE("noise has the asked-for strength, gray noise is shared by the channel
   double d = 0;
   for (size_t i = 0; i < pic.v.size(); ++i) d += pn.v[i] - pic.v[i];
   CHECK(std::fabs(d / pic.v.size()) < 0.01);
+  // Its variance: x / levels at value x (levels = 256 for this picture's
+  // more than 128 distinct 8-bit values), so the mean squared noise is
+  // mean(x) / 256.
+  {
+    std::set<long> distinct;
+    double mx = 0;
+    for (double v : pic.v) {
+      distinct.insert(std::lround(std::min(1.0, std::max(0.0, v)) * 255));
+      mx += std::round(v * 255) / 255;
+    }
+    REQUIRE(distinct.size() > 128);
+    mx /= pic.v.size();
+    double n2 = 0;
+    for (size_t i = 0; i < pic.v.size(); ++i) {
+      const double d = pn.v[i] - pic.v[i];  // Poisson(q L) / L - q
+      n2 += d * d;
+    }
+    CHECK(n2 / pic.v.size() == Approx(mx / 256).epsilon(0.08));
+  }
   HostImage pg = add_poisson_noise(pic, 1.0, true, rng);
   for (int64_t p = 0; p < 64 * 64; ++p)
     CHECK(pg.v[p] - pic.v[p] == Approx(pg.v[4096 + p] - pic.v[4096 + p]).margin(1e-12));
@@ -240,4 +304,13 @@ TEST_CASE("degrade_real is deterministic per seed and gives the LR size") {
   CHECK(mean_psnr > 10.0);
   CHECK(mean_psnr < 60.0);
   CHECK_THROWS_WITH(degrade_real(hr, 5, 0), Catch::Contains("does not divide by scale 5"));
+  RealDegradation bad;
+  bad.first.resize_prob = {0.5, 0.5};
+  CHECK_THROWS_WITH(degrade_real(hr, 4, 0, bad), Catch::Contains("resize_prob needs 3"));
+  bad = RealDegradation();
+  bad.second.jpeg_min = 96;
+  CHECK_THROWS_WITH(degrade_real(hr, 4, 0, bad), Catch::Contains("JPEG qualities"));
+  bad = RealDegradation();
+  bad.first.blur.shape_prob = {1.0};
+  CHECK_THROWS_WITH(degrade_real(hr, 4, 0, bad), Catch::Contains("shape_prob needs 6"));
 }

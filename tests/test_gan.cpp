@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "autograd/gradcheck.h"
 #include "gan/data/image.h"
 #include "gan/losses.h"
 #include "gan/models/dcgan/dcgan.h"
@@ -71,6 +72,36 @@ TEST_CASE("GAN losses match their formulas", "[gan]") {
   // Stable for huge logits.
   Tensor big = from_vector<double>({500.0, -500.0}, {2});
   CHECK(std::isfinite(val(discriminator_loss(LossKind::NonSaturating, big, big))));
+}
+
+TEST_CASE("relativistic average losses match their formulas and reach both sides", "[gan]") {
+  Tensor r = from_vector<double>({2.0, -1.0, 0.5}, {3, 1}), f = from_vector<double>({0.5, -3.0, 1.0}, {3, 1});
+  auto bce = [](double x, double y) { return sp(x) - y * x; };
+  const double mr = 0.5, mf = -0.5;  // the means of r and f
+  const double rs[] = {2.0, -1.0, 0.5}, fs[] = {0.5, -3.0, 1.0};
+  double d = 0, g = 0;
+  for (int i = 0; i < 3; ++i) {
+    d += 0.5 * (bce(rs[i] - mf, 1) + bce(fs[i] - mr, 0)) / 3;
+    g += 0.5 * (bce(rs[i] - mf, 0) + bce(fs[i] - mr, 1)) / 3;
+  }
+  CHECK(val(relativistic_d_loss(r, f)) == Approx(d).epsilon(1e-12));
+  CHECK(val(relativistic_g_loss(r, f)) == Approx(g).epsilon(1e-12));
+  // G's loss moves with the real logits too, D's with the fake ones.
+  Tensor rr = r.clone().requires_grad_();
+  relativistic_g_loss(rr, f).backward();
+  REQUIRE(rr.grad().defined());
+  double gn = 0;
+  for (double v : rr.grad().to_vector<double>()) gn += std::fabs(v);
+  CHECK(gn > 0);
+  CHECK_THROWS_WITH(relativistic_d_loss(r, from_vector<double>({1.0}, {1})), Catch::Contains("differ in shape"));
+  // Both losses' derivatives in both arguments, against finite differences.
+  Tensor rg = r.clone().requires_grad_(), fg = f.clone().requires_grad_();
+  for (auto loss : {relativistic_d_loss, relativistic_g_loss}) {
+    auto fn = [loss](const Tensors& in) { return Tensors{loss(in[0], in[1])}; };
+    auto g1 = autograd::gradcheck(fn, {rg, fg});
+    INFO(g1.message);
+    CHECK(g1.ok);
+  }
 }
 
 TEST_CASE("DCGAN matches the LibTorch example's architecture", "[gan]") {

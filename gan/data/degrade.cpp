@@ -79,15 +79,52 @@ Taps resize_taps(int64_t in, int64_t out, ResizeMode mode) {
   return t;
 }
 
-}  // namespace
+// PyTorch's weights for in -> out samples (indices clamped when used).
+Taps torch_taps(int64_t in, int64_t out, ResizeMode mode) {
+  const double ratio = static_cast<double>(in) / static_cast<double>(out);
+  Taps t;
+  t.first.resize(static_cast<size_t>(out));
+  if (mode == ResizeMode::kArea) {
+    t.taps = static_cast<int64_t>(std::ceil(ratio)) + 1;
+    t.weights.assign(static_cast<size_t>(out * t.taps), 0.0);
+    for (int64_t i = 0; i < out; ++i) {
+      const int64_t a = (i * in) / out, b = ((i + 1) * in + out - 1) / out;  // floor, ceil
+      t.first[static_cast<size_t>(i)] = a;
+      for (int64_t k = 0; k < b - a; ++k) t.weights[static_cast<size_t>(i * t.taps + k)] = 1.0 / (b - a);
+    }
+    return t;
+  }
+  t.taps = mode == ResizeMode::kBicubic ? 4 : 2;
+  t.weights.assign(static_cast<size_t>(out * t.taps), 0.0);
+  for (int64_t i = 0; i < out; ++i) {
+    double u = (static_cast<double>(i) + 0.5) * ratio - 0.5;
+    if (mode == ResizeMode::kBilinear) {
+      u = std::max(u, 0.0);
+      const int64_t i0 = static_cast<int64_t>(std::floor(u));
+      const double l = u - static_cast<double>(i0);
+      t.first[static_cast<size_t>(i)] = i0;
+      t.weights[static_cast<size_t>(i * 2)] = 1.0 - l;
+      t.weights[static_cast<size_t>(i * 2 + 1)] = l;
+    } else {
+      const int64_t i0 = static_cast<int64_t>(std::floor(u));
+      const double f = u - static_cast<double>(i0);
+      auto c = [](double x) {  // Keys, a = -0.75
+        const double a = -0.75, z = std::fabs(x);
+        if (z <= 1) return ((a + 2) * z - (a + 3)) * z * z + 1;
+        if (z < 2) return ((a * z - 5 * a) * z + 8 * a) * z - 4 * a;
+        return 0.0;
+      };
+      t.first[static_cast<size_t>(i)] = i0 - 1;
+      for (int k = 0; k < 4; ++k) t.weights[static_cast<size_t>(i * 4 + k)] = c(f - (k - 1));
+    }
+  }
+  return t;
+}
 
-HostImage resize(const HostImage& im, int64_t out_h, int64_t out_w, ResizeMode mode) {
-  GANTRY_CHECK(im.c >= 1 && im.h >= 1 && im.w >= 1, "resize: the image is empty (", im.c, "x", im.h,
-               "x", im.w, ")");
-  GANTRY_CHECK(out_h >= 1 && out_w >= 1, "resize: the output size must be positive, got ", out_h, "x",
-               out_w);
-  // Along x first, then along y.
-  const Taps tx = resize_taps(im.w, out_w, mode), ty = resize_taps(im.h, out_h, mode);
+// Applies x-taps then y-taps; `index` maps a tap's input index into [0, n).
+template <typename Index>
+HostImage apply_taps(const HostImage& im, const Taps& tx, const Taps& ty, int64_t out_h, int64_t out_w,
+                     Index index) {
   HostImage mid(im.c, im.h, out_w), out(im.c, out_h, out_w);
   for (int64_t ch = 0; ch < im.c; ++ch)
     for (int64_t y = 0; y < im.h; ++y)
@@ -95,7 +132,7 @@ HostImage resize(const HostImage& im, int64_t out_h, int64_t out_w, ResizeMode m
         double s = 0.0;
         for (int64_t k = 0; k < tx.taps; ++k)
           s += tx.weights[static_cast<size_t>(x * tx.taps + k)] *
-               im.at(ch, y, mirror_symmetric(tx.first[static_cast<size_t>(x)] + k, im.w));
+               im.at(ch, y, index(tx.first[static_cast<size_t>(x)] + k, im.w));
         mid.at(ch, y, x) = s;
       }
   for (int64_t ch = 0; ch < im.c; ++ch)
@@ -104,10 +141,30 @@ HostImage resize(const HostImage& im, int64_t out_h, int64_t out_w, ResizeMode m
         double s = 0.0;
         for (int64_t k = 0; k < ty.taps; ++k)
           s += ty.weights[static_cast<size_t>(y * ty.taps + k)] *
-               mid.at(ch, mirror_symmetric(ty.first[static_cast<size_t>(y)] + k, im.h), x);
+               mid.at(ch, index(ty.first[static_cast<size_t>(y)] + k, im.h), x);
         out.at(ch, y, x) = s;
       }
   return out;
+}
+
+void check_resize(const char* who, const HostImage& im, int64_t out_h, int64_t out_w) {
+  GANTRY_CHECK(im.c >= 1 && im.h >= 1 && im.w >= 1, who, ": the image is empty (", im.c, "x", im.h, "x", im.w,
+               ")");
+  GANTRY_CHECK(out_h >= 1 && out_w >= 1, who, ": the output size must be positive, got ", out_h, "x", out_w);
+}
+
+}  // namespace
+
+HostImage resize_torch(const HostImage& im, int64_t out_h, int64_t out_w, ResizeMode mode) {
+  check_resize("resize_torch", im, out_h, out_w);
+  return apply_taps(im, torch_taps(im.w, out_w, mode), torch_taps(im.h, out_h, mode), out_h, out_w,
+                    [](int64_t i, int64_t n) { return std::min(n - 1, std::max<int64_t>(0, i)); });
+}
+
+HostImage resize(const HostImage& im, int64_t out_h, int64_t out_w, ResizeMode mode) {
+  check_resize("resize", im, out_h, out_w);
+  return apply_taps(im, resize_taps(im.w, out_w, mode), resize_taps(im.h, out_h, mode), out_h, out_w,
+                    mirror_symmetric);
 }
 
 HostImage quantize8(const HostImage& im) {
@@ -366,6 +423,28 @@ HostImage degrade_real(const HostImage& hr, int64_t scale, uint64_t seed, const 
                    cfg.kernel_max % 2 == 1,
                "degrade_real: kernel sizes must be odd with min <= max, got ", cfg.kernel_min, "..",
                cfg.kernel_max);
+  for (const DegradeStage* st : {&cfg.first, &cfg.second}) {
+    const char* which = st == &cfg.first ? "first" : "second";
+    GANTRY_CHECK(st->resize_prob.size() == 3 && st->resize_prob[0] >= 0 && st->resize_prob[1] >= 0 &&
+                     st->resize_prob[2] >= 0 && st->resize_prob[0] + st->resize_prob[1] + st->resize_prob[2] > 0,
+                 "degrade_real: the ", which, " stage's resize_prob needs 3 non-negative weights (up, down, keep)");
+    GANTRY_CHECK(st->blur.shape_prob.size() == 6, "degrade_real: the ", which,
+                 " stage's kernel shape_prob needs 6 weights (iso, aniso, generalized iso/aniso, plateau iso/aniso), got ",
+                 st->blur.shape_prob.size());
+    double total = 0;
+    for (double p : st->blur.shape_prob) {
+      GANTRY_CHECK(p >= 0, "degrade_real: kernel shape probabilities must be >= 0");
+      total += p;
+    }
+    GANTRY_CHECK(total > 0, "degrade_real: the ", which, " stage's kernel shape probabilities are all 0");
+    GANTRY_CHECK(st->jpeg_min >= 1 && st->jpeg_min <= st->jpeg_max && st->jpeg_max <= 100, "degrade_real: the ",
+                 which, " stage's JPEG qualities must satisfy 1 <= min <= max <= 100, got ", st->jpeg_min, "..",
+                 st->jpeg_max);
+    GANTRY_CHECK(st->resize_min > 0 && st->resize_min <= 1 && st->resize_max >= 1, "degrade_real: the ", which,
+                 " stage's resize range must contain 1 and be positive, got ", st->resize_min, "..", st->resize_max);
+    GANTRY_CHECK(st->blur.sigma_min > 0 && st->blur.sigma_min <= st->blur.sigma_max, "degrade_real: the ", which,
+                 " stage's blur sigmas must satisfy 0 < min <= max");
+  }
   DegradeRng rng(seed);
   const int64_t lr_h = hr.h / scale, lr_w = hr.w / scale;
   int size = 0;
@@ -374,7 +453,8 @@ HostImage degrade_real(const HostImage& hr, int64_t scale, uint64_t seed, const 
   HostImage im = filter2d(hr, k1, size);
   double f = random_resize_factor(cfg.first, rng);
   ResizeMode mode = random_mode(rng);
-  im = resize(im, std::max<int64_t>(1, std::lround(im.h * f)), std::max<int64_t>(1, std::lround(im.w * f)), mode);
+  im = resize_torch(im, std::max<int64_t>(1, static_cast<int64_t>(im.h * f)),
+                    std::max<int64_t>(1, static_cast<int64_t>(im.w * f)), mode);
   im = noise_and_jpeg(std::move(im), cfg.first, rng);
   // The second degradation.
   if (rng.uniform() < cfg.second_blur_prob) {
@@ -383,7 +463,8 @@ HostImage degrade_real(const HostImage& hr, int64_t scale, uint64_t seed, const 
   }
   f = random_resize_factor(cfg.second, rng);
   mode = random_mode(rng);
-  im = resize(im, std::max<int64_t>(1, std::lround(lr_h * f)), std::max<int64_t>(1, std::lround(lr_w * f)), mode);
+  im = resize_torch(im, std::max<int64_t>(1, static_cast<int64_t>(lr_h * f)),
+                    std::max<int64_t>(1, static_cast<int64_t>(lr_w * f)), mode);
   im = clamp01(std::move(im));
   const bool gaussian = rng.uniform() < cfg.second.gaussian_noise_prob;
   const bool gray = rng.uniform() < cfg.second.gray_noise_prob;
@@ -402,11 +483,11 @@ HostImage degrade_real(const HostImage& hr, int64_t scale, uint64_t seed, const 
   const ResizeMode final_mode = random_mode(rng);
   const int quality = static_cast<int>(rng.integer(cfg.second.jpeg_min, cfg.second.jpeg_max));
   if (resize_first) {
-    im = filter2d(resize(im, lr_h, lr_w, final_mode), sinc, sinc_size);
+    im = filter2d(resize_torch(im, lr_h, lr_w, final_mode), sinc, sinc_size);
     im = jpeg_compress(clamp01(std::move(im)), quality);
   } else {
     im = jpeg_compress(im, quality);
-    im = filter2d(resize(im, lr_h, lr_w, final_mode), sinc, sinc_size);
+    im = filter2d(resize_torch(im, lr_h, lr_w, final_mode), sinc, sinc_size);
   }
   return quantize8(im);
 }

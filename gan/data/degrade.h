@@ -11,7 +11,11 @@
 //                       Gaussian or plateau kernel, or a sinc filter; 7..21
 //                       taps) -> resize up, down or not, by a random mode ->
 //                       Gaussian or Poisson noise, in color or gray -> JPEG at
-//                       a random quality (stb's writer, libjpeg's reader);
+//                       a random quality (stb's writer, libjpeg's reader; stb
+//                       keeps full-resolution chroma above quality 90, where
+//                       Real-ESRGAN's DiffJPEG always subsamples 4:2:0);
+//             resizing is PyTorch's (resize_torch: no antialiasing, as
+//             Real-ESRGAN's F.interpolate), the stages' sizes truncated;
 //               then:   the resize to the LR size plus a final sinc filter,
 //                       and a JPEG, in a random order;
 //             the second blur is skipped with probability 1 - second_blur_prob.
@@ -42,6 +46,16 @@ enum class ResizeMode { kArea, kBilinear, kBicubic };
 // edge pixel repeated).
 HostImage resize(const HostImage& im, int64_t out_h, int64_t out_w, ResizeMode mode);
 
+// PyTorch's F.interpolate semantics (align_corners = false, no antialias),
+// what Real-ESRGAN's pipeline resizes with: output pixel i samples input
+// coordinate (i + 0.5) / s - 0.5 with an unwidened kernel, so shrinking
+// aliases; indices past an edge are clamped (the edge pixel repeated).
+//   kBilinear  the coordinate clamped at 0 first, as torch does
+//   kBicubic   Keys' cubic with a = -0.75 (torch's), not MATLAB's -0.5
+//   kArea      adaptive average pooling: output i averages input pixels
+//              floor(i in / out) .. ceil((i + 1) in / out) - 1
+HostImage resize_torch(const HostImage& im, int64_t out_h, int64_t out_w, ResizeMode mode);
+
 // im: sides divisible by scale -> [c, h/scale, w/scale], bicubic, 8-bit levels.
 HostImage bicubic_downscale(const HostImage& im, int64_t scale);
 
@@ -62,7 +76,8 @@ std::vector<double> blur_kernel(int size, double sigma_x, double sigma_y, double
 std::vector<double> sinc_kernel(int size, double omega_c);
 
 // Every channel convolved with the kernel, reflect-padded (the edge pixel not
-// repeated), the same size out. size must be < 2 * min(h, w).
+// repeated, mirrored again as often as a kernel wider than the image needs),
+// the same size out.
 HostImage filter2d(const HostImage& im, const std::vector<double>& kernel, int size);
 
 // ----- noise and compression ---------------------------------------------------

@@ -104,12 +104,18 @@ Tensor to_tensor(const HostImage& im) {
 PairedLoader::PairedLoader(const PictureSet& hr, const PairConfig& cfg, int64_t batch, uint64_t seed)
     : set_(&hr), cfg_(cfg), batch_(batch), seed_(seed) {
   GANTRY_CHECK(!hr.pictures.empty(), "PairedLoader: no pictures");
+  GANTRY_CHECK(hr.channels == 1 || hr.channels == 3, "PairedLoader: the set's channels must be 1 or 3, got ",
+               hr.channels);
   GANTRY_CHECK(batch >= 1, "PairedLoader: batch must be >= 1, got ", batch);
   GANTRY_CHECK(cfg.scale >= 1 && cfg.patch >= cfg.scale && cfg.patch % cfg.scale == 0, "PairedLoader: the patch (",
                cfg.patch, ") must be a positive multiple of the scale (", cfg.scale, ")");
-  for (const Picture& p : hr.pictures)
+  for (const Picture& p : hr.pictures) {
+    GANTRY_CHECK(p.c == hr.channels && p.px.size() == static_cast<size_t>(p.c * p.h * p.w), "PairedLoader: picture '",
+                 p.name, "' has ", p.c, " channels (", p.px.size(), " bytes for ", p.h, "x", p.w,
+                 "), the set ", hr.channels);
     GANTRY_CHECK(p.h >= cfg.patch && p.w >= cfg.patch, "PairedLoader: picture '", p.name, "' is ", p.w, "x", p.h,
                  ", smaller than the ", cfg.patch, "x", cfg.patch, " patch");
+  }
 }
 
 void PairedLoader::seek(int64_t step) {

@@ -73,7 +73,9 @@ class PairedLoader {
     Tensor hr;  // float32 [B, C, patch, patch] in [-1, 1]
     int64_t step;
   };
+  // The loader refers to `hr`, which must outlive it (a temporary is refused).
   PairedLoader(const PictureSet& hr, const PairConfig& cfg, int64_t batch, uint64_t seed);
+  PairedLoader(PictureSet&&, const PairConfig&, int64_t, uint64_t) = delete;
   Batch next();  // the batch of the current step, then step + 1
   Batch at(int64_t step) const;
   int64_t step() const { return step_; }
