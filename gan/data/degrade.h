@@ -11,9 +11,8 @@
 //                       Gaussian or plateau kernel, or a sinc filter; 7..21
 //                       taps) -> resize up, down or not, by a random mode ->
 //                       Gaussian or Poisson noise, in color or gray -> JPEG at
-//                       a random quality (stb's writer, libjpeg's reader; stb
-//                       keeps full-resolution chroma above quality 90, where
-//                       Real-ESRGAN's DiffJPEG always subsamples 4:2:0);
+//                       a random quality (libjpeg, 4:2:0 chroma as
+//                       Real-ESRGAN's DiffJPEG);
 //             resizing is PyTorch's (resize_torch: no antialiasing, as
 //             Real-ESRGAN's F.interpolate), the stages' sizes truncated;
 //               then:   the resize to the LR size plus a final sinc filter,

@@ -20,8 +20,10 @@
 #include <cmath>
 #include <cstdio>
 #include <csetjmp>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -211,6 +213,59 @@ std::string decode_jpeg(const std::vector<unsigned char>& file, int channels, in
   return "";
 }
 
+// Encodes h rows of w pixels of `channels` (1 or 3) interleaved bytes as a
+// baseline JPEG at `quality` with libjpeg's defaults (its standard tables,
+// 4:2:0 chroma subsampling for color) into `file`. Returns "" or what went
+// wrong. libjpeg writes into a buffer we allocate (raw size + 64 KiB, which a
+// JPEG of these pixels does not outgrow in practice); should it outgrow it,
+// libjpeg moves to buffers of its own, freed here after the copy. Our
+// buffer's pointer lives in a heap holder made before the setjmp.
+std::string encode_jpeg(const std::vector<unsigned char>& pixels, int w, int h, int channels, int quality,
+                        std::vector<unsigned char>& file) {
+  struct MemDest {
+    unsigned char* ours = nullptr;  // what we allocated
+    unsigned char* data = nullptr;  // where libjpeg's output ends up
+    unsigned long size = 0;
+  };
+  auto dest = std::make_unique<MemDest>();
+  const size_t cap = static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(channels) + 65536;
+  dest->ours = static_cast<unsigned char*>(std::malloc(cap));
+  if (dest->ours == nullptr) return "out of memory";
+  dest->data = dest->ours;
+  dest->size = static_cast<unsigned long>(cap);
+  jpeg_compress_struct cinfo;
+  JpegErrors err;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = jpeg_fail;
+  err.mgr.emit_message = jpeg_message;
+  err.message[0] = '\0';
+  if (setjmp(err.jump)) {
+    jpeg_destroy_compress(&cinfo);
+    std::free(dest->ours);  // (a buffer libjpeg grew into, if any, is lost with the error)
+    return err.message[0] ? err.message : "JPEG encoding failed";
+  }
+  jpeg_create_compress(&cinfo);
+  jpeg_mem_dest(&cinfo, &dest->data, &dest->size);
+  cinfo.image_width = static_cast<JDIMENSION>(w);
+  cinfo.image_height = static_cast<JDIMENSION>(h);
+  cinfo.input_components = channels;
+  cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, quality, TRUE);
+  jpeg_start_compress(&cinfo, TRUE);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row[1] = {const_cast<unsigned char*>(pixels.data()) +
+                       static_cast<size_t>(cinfo.next_scanline) * static_cast<size_t>(w) * channels};
+    jpeg_write_scanlines(&cinfo, row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  file.assign(dest->data, dest->data + dest->size);
+  jpeg_destroy_compress(&cinfo);
+  if (dest->data != dest->ours) std::free(dest->data);
+  std::free(dest->ours);
+  return "";
+}
+
 bool is_jpeg(const std::vector<unsigned char>& f) {
   return f.size() >= 3 && f[0] == 0xFF && f[1] == 0xD8 && f[2] == 0xFF;
 }
@@ -393,8 +448,9 @@ std::vector<unsigned char> jpeg_roundtrip(const std::vector<unsigned char>& pixe
   GANTRY_CHECK(pixels.size() == static_cast<size_t>(w) * h * channels, "jpeg_roundtrip: ",
                pixels.size(), " bytes for a ", w, "x", h, "x", channels, " image");
   std::vector<unsigned char> file;
-  GANTRY_CHECK(stbi_write_jpg_to_func(append_bytes, &file, w, h, channels, pixels.data(), quality) != 0,
-               "jpeg_roundtrip: stb could not encode the ", w, "x", h, " image");
+  const std::string encoded = encode_jpeg(pixels, w, h, channels, quality, file);
+  GANTRY_CHECK(encoded.empty(), "jpeg_roundtrip: libjpeg could not encode the ", w, "x", h, " image (", encoded,
+               ")");
   int w2 = 0, h2 = 0;
   std::vector<unsigned char> out;
   const std::string problem = decode_jpeg(file, channels, w2, h2, out);

@@ -58,9 +58,12 @@ ImageDataset load_labelled_folder(const std::string& dir, int64_t size,
 std::vector<float> resize_square(const std::vector<float>& chw, int64_t c, int64_t h, int64_t w, int64_t out);
 
 // JPEG compression artifacts, as a degradation: `pixels` is h rows of w
-// pixels of `channels` (1 or 3) interleaved bytes; it is encoded by stb's JPEG
-// writer at `quality` (1..100: lower, more blocking and ringing) and decoded
-// again by libjpeg. Returns the decoded bytes, the same layout and size.
+// pixels of `channels` (1 or 3) interleaved bytes; it is encoded by libjpeg
+// at `quality` (1..100: lower, more blocking and ringing; its standard
+// tables, 4:2:0 chroma subsampling for color, as Real-ESRGAN's DiffJPEG) and
+// decoded again. Returns the decoded bytes, the same layout and size. (Not
+// stb's writer: it keeps full-resolution chroma above quality 90, and
+// UBSan reports a left shift of a negative value in its encoder.)
 std::vector<unsigned char> jpeg_roundtrip(const std::vector<unsigned char>& pixels, int w, int h,
                                           int channels, int quality);
 
