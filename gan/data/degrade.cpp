@@ -353,10 +353,14 @@ HostImage clamp01(HostImage im) {
   return im;
 }
 
+// An odd kernel size in kmin..kmax (both odd), uniformly.
+int random_odd_size(int kmin, int kmax, DegradeRng& rng) {
+  return static_cast<int>(kmin + 2 * rng.integer(0, (kmax - kmin) / 2));
+}
+
 // Draws a blur (or sinc) kernel of a random odd size, returned with its size.
 std::vector<double> random_kernel(const BlurSettings& b, int kmin, int kmax, DegradeRng& rng, int* size) {
-  const int64_t n_sizes = (kmax - kmin) / 2;
-  *size = static_cast<int>(kmin + 2 * rng.integer(0, n_sizes));
+  *size = random_odd_size(kmin, kmax, rng);
   if (rng.uniform() < b.sinc_prob) {
     const double lo = *size < 13 ? kPi / 3 : kPi / 5;
     return sinc_kernel(*size, rng.uniform(lo, kPi));
@@ -400,16 +404,12 @@ double random_resize_factor(const DegradeStage& s, DegradeRng& rng) {
   return 1.0;
 }
 
-HostImage noise_and_jpeg(HostImage im, const DegradeStage& s, DegradeRng& rng) {
+// A stage's noise: Gaussian or Poisson, in color or gray, of a random strength.
+HostImage random_noise(const HostImage& im, const DegradeStage& s, DegradeRng& rng) {
   const bool gaussian = rng.uniform() < s.gaussian_noise_prob;
   const bool gray = rng.uniform() < s.gray_noise_prob;
-  if (gaussian) {
-    im = add_gaussian_noise(im, rng.uniform(s.noise_min, s.noise_max) / 255.0, gray, rng);
-  } else {
-    im = add_poisson_noise(im, rng.uniform(s.poisson_min, s.poisson_max), gray, rng);
-  }
-  const int quality = static_cast<int>(rng.integer(s.jpeg_min, s.jpeg_max));
-  return jpeg_compress(clamp01(im), quality);
+  if (gaussian) return add_gaussian_noise(im, rng.uniform(s.noise_min, s.noise_max) / 255.0, gray, rng);
+  return add_poisson_noise(im, rng.uniform(s.poisson_min, s.poisson_max), gray, rng);
 }
 
 }  // namespace
@@ -455,7 +455,8 @@ HostImage degrade_real(const HostImage& hr, int64_t scale, uint64_t seed, const 
   ResizeMode mode = random_mode(rng);
   im = resize_torch(im, std::max<int64_t>(1, static_cast<int64_t>(im.h * f)),
                     std::max<int64_t>(1, static_cast<int64_t>(im.w * f)), mode);
-  im = noise_and_jpeg(std::move(im), cfg.first, rng);
+  im = random_noise(im, cfg.first, rng);
+  im = jpeg_compress(clamp01(std::move(im)), static_cast<int>(rng.integer(cfg.first.jpeg_min, cfg.first.jpeg_max)));
   // The second degradation.
   if (rng.uniform() < cfg.second_blur_prob) {
     std::vector<double> k = random_kernel(cfg.second.blur, cfg.kernel_min, cfg.kernel_max, rng, &size);
@@ -465,18 +466,13 @@ HostImage degrade_real(const HostImage& hr, int64_t scale, uint64_t seed, const 
   mode = random_mode(rng);
   im = resize_torch(im, std::max<int64_t>(1, static_cast<int64_t>(lr_h * f)),
                     std::max<int64_t>(1, static_cast<int64_t>(lr_w * f)), mode);
-  im = clamp01(std::move(im));
-  const bool gaussian = rng.uniform() < cfg.second.gaussian_noise_prob;
-  const bool gray = rng.uniform() < cfg.second.gray_noise_prob;
-  im = gaussian ? add_gaussian_noise(im, rng.uniform(cfg.second.noise_min, cfg.second.noise_max) / 255.0, gray, rng)
-                : add_poisson_noise(im, rng.uniform(cfg.second.poisson_min, cfg.second.poisson_max), gray, rng);
-  im = clamp01(std::move(im));
+  im = clamp01(random_noise(clamp01(std::move(im)), cfg.second, rng));
   // The final sinc filter (or none) with the resize to the LR size, and a
   // JPEG, in a random order.
   std::vector<double> sinc = {1.0};
   int sinc_size = 1;
   if (rng.uniform() < cfg.final_sinc_prob) {
-    sinc_size = static_cast<int>(cfg.kernel_min + 2 * rng.integer(0, (cfg.kernel_max - cfg.kernel_min) / 2));
+    sinc_size = random_odd_size(cfg.kernel_min, cfg.kernel_max, rng);
     sinc = sinc_kernel(sinc_size, rng.uniform(kPi / 3, kPi));
   }
   const bool resize_first = rng.uniform() < 0.5;
