@@ -58,6 +58,7 @@ int run_train_classifier(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_project(int argc, char** argv);
 int run_directions(int argc, char** argv);
+int run_upscale(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace gantry

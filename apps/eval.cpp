@@ -2,7 +2,7 @@
 //
 //   gantry eval INPUT [--n N] [--reference test|train] [--seed S] [--ema]
 //                     [--truncation T] [--class C] [--data DIR] [--classifier FILE]
-//                     [--data-dir DIR] [--threads T]
+//                     [--data-dir DIR] [--threads T] [--crops FILE.png]
 //   gantry eval --list
 // scores INPUT with the evaluator its kind calls for (gan/eval.h): samples
 // (.npy) or an image generator's checkpoint give the Fashion-MNIST
@@ -45,6 +45,7 @@ int run_eval(int argc, char** argv) {
            {"truncation", "T", "checkpoints: redraw latent components with |z| > T"},
            {"class", "C", "class-conditional checkpoints: score class C alone, against that class's images"},
            {"data", "DIR", "data a checkpoint is evaluated on (families that need it)"},
+           {"crops", "FILE.png", "super-resolution: crops side by side, bicubic | model | HR, one row per picture"},
            {"classifier", "FILE", "the metrics' classifier (default assets/fmnist_classifier.safetensors)"},
            {"data-dir", "DIR", "Fashion-MNIST IDX files"},
            {"threads", "T", "CPU threads (default all)"}});
@@ -68,6 +69,7 @@ int run_eval(int argc, char** argv) {
   req.cls = f.integer("class", -1);
   if (f.has("class") && req.cls < 0) throw UsageError{"--class must be a class index >= 0"};
   req.data = f.str("data");
+  req.crops = f.str("crops");
   req.classifier = f.str("classifier", req.classifier);
   req.data_dir = f.str("data-dir", req.data_dir);
   const long long threads = f.integer("threads", 0);

@@ -9,6 +9,7 @@
 //   gantry report RUN_DIR  the run's curves and samples as one HTML page (apps/report.cpp)
 //   gantry project ...   the latent of a real image, style-based models (apps/project.cpp)
 //   gantry directions .. closed-form semantic directions, SeFa and PCA (apps/directions.cpp)
+//   gantry upscale ...   enlarge an image with a super-resolution model (apps/upscale.cpp)
 //   gantry info          build, threads, devices and registered ops
 // Errors are one line on stderr and a non-zero exit: 2 for usage, 1 for
 // everything else (bad files, bad configs, non-finite losses).
@@ -47,7 +48,7 @@ int info() {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2|sagan]\n"
+               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2|sagan|esrgan|realesrgan]\n"
                "                    [--steps N | --epochs E] [--out DIR] [--resume] ...  (gantry train --help)\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"
@@ -57,6 +58,8 @@ void usage() {
                "                     (style-based models; also --truncation-psi P, --interpolate --space w)\n"
                "       gantry project --checkpoint FILE --target IMAGE [--out DIR] [--steps N] [--w-plus]\n"
                "       gantry directions --checkpoint FILE [--method sefa|pca|both] [--k K] [--out DIR]\n"
+               "       gantry upscale --checkpoint FILE --in IMAGE --out BIG.png [--scale S]\n"
+               "                      [--tile T --tile-overlap K] [--no-ema]\n"
                "       gantry eval INPUT [--n N] [--reference test|train] [--ema] [--list]\n"
                "       gantry train-classifier [--out FILE] [--epochs E] [--seed S]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
     if (cmd == "report") return cli::run_report(argc, argv);
     if (cmd == "project") return cli::run_project(argc, argv);
     if (cmd == "directions") return cli::run_directions(argc, argv);
+    if (cmd == "upscale") return cli::run_upscale(argc, argv);
     if (cmd == "info") return info();
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       usage();

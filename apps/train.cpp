@@ -2,6 +2,7 @@
 // folder) from a TOML config plus command-line flags.
 //
 //   gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2|sagan] [--steps N] ...
+//   gantry train --model esrgan|realesrgan --data PHOTO_DIR --channels 3 ...   super-resolution (gan/sr_trainer.h)
 //   gantry train --help          every flag, from the option table (gan/options.h)
 //
 // Every option of gan/options.h is a flag (--lr-g for lr_g; --ema for
@@ -19,6 +20,9 @@
 #include <filesystem>
 
 #include "apps/cli.h"
+#include "gan/models/sr/sr.h"
+#include "gan/sr_trainer.h"
+#include "gan/run_log.h"
 #include "gan/trainer.h"
 #include "nn/safetensors.h"
 
@@ -69,6 +73,30 @@ class ConsoleLog {
   bool open_line_ = false, file_failed_ = false;
   FILE* file_ = nullptr;
 };
+
+// Runs either trainer (gan::Trainer, gan::SRTrainer) with the console as
+// its log and SIGINT/SIGTERM as "checkpoint and stop".
+template <class T>
+int run_trainer(T& trainer, const gan::TrainOptions& opt, const std::string& plan) {
+  ConsoleLog log(opt.out + "/train.log", opt.quiet);
+  trainer.set_log_sink([&log](gan::LogLevel l, const std::string& m) { log(l, m); });
+  std::fprintf(stderr, "gantry train: %s on %s, %s, seed %lld, device %s, out %s\n", opt.model.c_str(),
+               opt.data.c_str(), plan.c_str(), static_cast<long long>(opt.seed), opt.device.c_str(), opt.out.c_str());
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  trainer.run();
+  if (g_signal) {
+    std::fprintf(stderr, "gantry train: stopped by signal %d at step %lld; resume with --resume\n",
+                 static_cast<int>(g_signal), static_cast<long long>(trainer.step()));
+    return 128 + static_cast<int>(g_signal);
+  }
+  std::fprintf(stderr, "gantry train: done: %s, %s/samples/, %s/metrics.csv\n", trainer.checkpoint_path().c_str(),
+               opt.out.c_str(), opt.out.c_str());
+  return 0;
+}
 
 std::string default_text(const gan::OptionSpec& o) {
   std::string d = o.default_text;
@@ -130,27 +158,17 @@ int run_train(int argc, char** argv) {
   }
   gan::TrainOptions opt;
   opt.apply(cfg);
-  gan::Trainer trainer(opt);
-  ConsoleLog log(opt.out + "/train.log", opt.quiet);
-  trainer.set_log_sink([&log](gan::LogLevel l, const std::string& m) { log(l, m); });
-  std::fprintf(stderr, "gantry train: %s on %s, %lld steps of batch %lld, seed %lld, device %s, out %s\n",
-               opt.model.c_str(), opt.data.c_str(), static_cast<long long>(trainer.total_steps()),
-               static_cast<long long>(opt.batch), static_cast<long long>(opt.seed),
-               opt.device.c_str(), opt.out.c_str());
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  trainer.run();
-  if (g_signal) {
-    std::fprintf(stderr, "gantry train: stopped by signal %d at step %lld; resume with --resume\n",
-                 static_cast<int>(g_signal), static_cast<long long>(trainer.step()));
-    return 128 + static_cast<int>(g_signal);
+  if (gan::is_sr_model(opt.model)) {
+    gan::SRTrainer trainer(opt);
+    return run_trainer(trainer, opt,
+                       gan::format("%lld steps (stage 1: %lld) of batch %lld, x%lld", static_cast<long long>(opt.steps),
+                                   static_cast<long long>(opt.stage1_steps), static_cast<long long>(opt.batch),
+                                   static_cast<long long>(opt.scale)));
   }
-  std::fprintf(stderr, "gantry train: done: %s, %s/samples/, %s/metrics.csv\n",
-               trainer.checkpoint_path().c_str(), opt.out.c_str(), opt.out.c_str());
-  return 0;
+  gan::Trainer trainer(opt);
+  return run_trainer(trainer, opt,
+                     gan::format("%lld steps of batch %lld", static_cast<long long>(trainer.total_steps()),
+                                 static_cast<long long>(opt.batch)));
 }
 
 }  // namespace cli

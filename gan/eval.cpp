@@ -15,6 +15,8 @@
 #include "gan/latent.h"
 #include "gan/metrics/evaluator.h"
 #include "gan/metrics/ppl.h"
+#include "gan/sr_eval.h"
+#include "gan/sr_trainer.h"
 #include "gan/style_control.h"
 #include "nn/safetensors.h"
 
@@ -215,6 +217,58 @@ EvalResult run_image_checkpoint(const EvalRequest& req, const EvalInput& in, con
   return r;
 }
 
+// ------------------------------------------------------ super-resolution
+bool accepts_sr_checkpoint(const EvalInput& in) {
+  auto f = in.metadata.find("format");
+  return f != in.metadata.end() && f->second == "gantry-sr-checkpoint";
+}
+
+EvalResult run_sr_checkpoint(const EvalRequest& req, const EvalInput& in, const LogSink& log) {
+  const LoadedSR g = load_sr_generator(in.path, true);
+  auto cfg = in.metadata.find("config");
+  GANTRY_CHECK(cfg != in.metadata.end(), "eval: checkpoint ", in.path, ": metadata has no 'config'");
+  TrainOptions o;
+  o.apply(Config::parse(cfg->second, in.path + " (config)"));
+  // The checkpoint's own data gives its held-out split; other data is used whole.
+  const std::string data = req.data.empty() ? o.data : req.data;
+  PictureSet pictures;
+  std::string what;
+  if (data == "fashion-mnist") {
+    pictures = pictures_from_dataset(load_fashion_mnist(req.data_dir, false, req.n));
+    what = str(pictures.pictures.size(), " Fashion-MNIST test images");
+  } else if (data == o.data) {
+    pictures = split_by_file(shrink_pictures(load_pictures(data, static_cast<int>(g.channels)), o.hr_shrink),
+                             o.test_every).test;
+    what = str(pictures.pictures.size(), " held-out pictures of ", data, " (every ", o.test_every, "th file",
+               o.hr_shrink > 1 ? str(", shrunk 1/", o.hr_shrink) : std::string(), ")");
+  } else {
+    pictures = shrink_pictures(load_pictures(data, static_cast<int>(g.channels)), o.hr_shrink);
+    what = str(pictures.pictures.size(), " pictures of ", data,
+               o.hr_shrink > 1 ? str(" (shrunk 1/", o.hr_shrink, ")") : std::string());
+  }
+  SREvalOptions eo;
+  eo.scale = g.scale;
+  eo.degradation = o.degradation == "real" ? Degradation::kReal : Degradation::kBicubic;
+  eo.tiles.multiple = g.multiple;
+  eo.crops_png = req.crops;
+  if (log) log(LogLevel::Info, str("eval: upscaling ", what, " x", g.scale));
+  const SREvaluation ev = evaluate_sr(*g.net, pictures, eo);
+  EvalResult r;
+  r.header = str(what, ", LR by ", o.degradation == "real" ? "the real-world pipeline (seeded)" : "bicubic", " x",
+                 g.scale, "; ", in.path, " (", g.model, ", step ", g.step,
+                 g.step <= g.stage1_steps ? ", stage 1" : ", stage 2", g.ema ? ", EMA" : "",
+                 "); border ", g.scale, " px cropped");
+  for (const auto& row : {std::make_pair("model", &ev.model), std::make_pair("bicubic", &ev.bicubic)}) {
+    const SRScores& sc = *row.second;
+    for (const auto& m : {std::make_pair("PSNR-Y", sc.psnr_y), std::make_pair("SSIM-Y", sc.ssim_y),
+                          std::make_pair("PSNR-RGB", sc.psnr_rgb), std::make_pair("SSIM-RGB", sc.ssim_rgb),
+                          std::make_pair("perceptual", sc.perceptual), std::make_pair("HF-ratio", sc.hf_ratio)})
+      r.lines.push_back({row.first, m.first, m.second, NAN});
+  }
+  r.lines.push_back({"model", "seconds", ev.seconds, NAN});
+  return r;
+}
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -234,6 +288,11 @@ const std::vector<EvalKind>& eval_kinds() {
        "class-conditional ones intra-FID and intra-class recall (the means over classes, each class's beside them) "
        "or, with --class C, the metrics of class C alone",
        false, accepts_image_checkpoint, run_image_checkpoint},
+      {"super-resolution", "SR-CHECKPOINT.safetensors",
+       "an esrgan/realesrgan checkpoint: PSNR and SSIM (Y and RGB), perceptual distance and high-frequency ratio "
+       "of the model (its EMA weights when it has them) and of bicubic, on the held-out pictures of its data (or "
+       "all of --data DIR; Fashion-MNIST: --n test images); --crops FILE.png writes crops side by side",
+       true, accepts_sr_checkpoint, run_sr_checkpoint},
   };
   return kinds;
 }
@@ -263,6 +322,8 @@ EvalResult evaluate_input(const EvalRequest& req, const LogSink& log) {
     if (!k.accepts(in)) continue;
     GANTRY_CHECK(req.data.empty() || k.uses_data, "eval: ", req.input, " is scored by ", k.name,
                  ", which takes no data (--data ", req.data, ")");
+    GANTRY_CHECK(req.crops.empty() || std::string(k.name) == "super-resolution", "eval: --crops is for "
+                 "super-resolution checkpoints; ", req.input, " is scored by ", k.name);
     EvalResult r = k.run(req, in, log);
     r.evaluator = k.name;
     return r;

@@ -7,6 +7,9 @@
 //   (.safetensors) of an image                        style-based ones add PPL-W (gan/metrics/ppl.h)
 //   generator (DCGAN family,
 //   progan, stylegan2)
+//   a super-resolution            super-resolution    PSNR and SSIM (Y and RGB), perceptual distance and
+//   checkpoint (esrgan,                               high-frequency ratio of the model and of bicubic, on
+//   realesrgan)                                       held-out pictures (gan/sr_eval.h)
 //
 // A family that needs something else (a checkpoint plus data for
 // super-resolution or translation, synthetic rows in a .csv for tabular
@@ -43,6 +46,7 @@ struct EvalRequest {
   int64_t cls = -1;               // class-conditional checkpoints: score class cls alone (-1: all)
   std::string classifier = "assets/fmnist_classifier.safetensors";
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string crops;  // super-resolution: a PNG of crops side by side (bicubic | model | HR)
 };
 
 // What eval knows about its input before choosing a row.

@@ -15,6 +15,7 @@
 #include "gan/augment.h"
 #include "gan/losses.h"
 #include "gan/models/model.h"
+#include "gan/models/sr/sr.h"
 
 namespace gantry {
 namespace gan {
@@ -374,6 +375,11 @@ void TrainOptions::set_model_defaults(const std::string& m) {
   r1_gamma = base.r1_gamma;
   r1_every = base.r1_every;
   eval_phases = base.eval_phases;
+  degradation = base.degradation;
+  sr_d = base.sr_d;
+  l1_weight = base.l1_weight;
+  perceptual_weight = base.perceptual_weight;
+  gan_weight = base.gan_weight;
   if (steps == 0 && epochs == 0) steps = base.steps;  // leaving progan's "schedule length"
   if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
     loss = "wasserstein";
@@ -420,6 +426,30 @@ void TrainOptions::set_model_defaults(const std::string& m) {
     eval_phases = true;
     steps = 0;
     epochs = 0;
+  } else if (m == "esrgan" || m == "realesrgan") {
+    // Super-resolution (gan/sr_trainer.h). Both papers: Adam(1e-4, 0.9,
+    // 0.99) for G and D in the adversarial stage (stage 1: stage1_lr 2e-4),
+    // an EMA generator (BasicSR's 0.999). ESRGAN (Wang et al. 2018): the
+    // relativistic average loss, L1 0.01 + perceptual 1 + GAN 0.005, the
+    // VGG-style D, bicubic LR. Real-ESRGAN (Wang et al. 2021): the vanilla
+    // (non-saturating) loss with a U-Net D, L1 1 + perceptual 1 + GAN 0.1,
+    // the second-order degradations.
+    lr_g = lr_d = 1e-4;
+    beta1 = 0.9;
+    beta2 = 0.99;
+    ema_decay = 0.999;
+    init = "default";
+    if (m == "esrgan") {
+      loss = "relativistic";
+      l1_weight = 0.01;
+      perceptual_weight = 1.0;
+      gan_weight = 0.005;
+    } else {
+      sr_d = "unet";
+      degradation = "real";
+      l1_weight = perceptual_weight = 1.0;
+      gan_weight = 0.1;
+    }
   } else if (m == "stylegan2") {
     // Karras et al. 2020 (and StyleGAN2-ADA's 32x32 CIFAR-10 settings):
     // the non-saturating logistic loss, lazy R1 every 16 D steps (gamma
@@ -444,11 +474,17 @@ namespace {
 std::string model_list() {
   std::string have;
   for (const auto& n : model_names()) have += (have.empty() ? "" : ", ") + n;
+  for (const auto& n : sr_model_names()) have += ", " + n;
   return have;
 }
 bool known_model(const std::string& m) {
   const auto& names = model_names();
-  return std::find(names.begin(), names.end(), m) != names.end();
+  return std::find(names.begin(), names.end(), m) != names.end() || is_sr_model(m);
+}
+// The SR models' adversarial loss may also be ESRGAN's relativistic one.
+void check_loss(const std::string& model, const std::string& loss) {
+  if (is_sr_model(model) && loss == "relativistic") return;
+  parse_loss(loss);
 }
 }  // namespace
 
@@ -480,7 +516,7 @@ void TrainOptions::apply(const Config& c) {
     }
     if (k == "loss") {
       try {
-        parse_loss(v.s);
+        check_loss(model, v.s);
       } catch (const Error& e) {
         throw Error(str(c.where(k), ": ", e.what()));
       }
@@ -516,7 +552,7 @@ void TrainOptions::validate() const {
                schedule == "milestones"
                    ? "options: schedule = \"milestones\" needs lr_milestones (e.g. { 5000 = 0.5 })"
                    : "options: lr_milestones is set but schedule is not \"milestones\"");
-  parse_loss(loss);
+  check_loss(model, loss);
   check_augment_policy(augment);
   GANTRY_CHECK(data_limit != 0, "options: data_limit 0 leaves no images to train on (-1: all of them)");
   GANTRY_CHECK(channels == 1 || channels == 3, "options: channels must be 1 (luminance) or 3 (RGB), not ", channels);
@@ -556,6 +592,8 @@ void TrainOptions::validate() const {
                  "(mbstd_group ", mbstd_group, ")");
     GANTRY_CHECK(pl_weight == 0 || batch / pl_batch_shrink >= 1, "options: pl_batch_shrink ", pl_batch_shrink,
                  " leaves no sample of the batch of ", batch, " for the path-length penalty");
+  } else if (is_sr_model(model)) {
+    validate_sr();
   } else {
     GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
     GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
@@ -570,6 +608,32 @@ void TrainOptions::validate() const {
                ") > real_label_max (", real_label_max, ")");
   GANTRY_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "options: unknown device '",
                device, "' (expected cpu or cuda[:N])");
+}
+
+void TrainOptions::validate_sr() const {
+  GANTRY_CHECK(epochs == 0 && steps > 0, "options: ", model, " trains by steps (both stages together): set steps, "
+               "not epochs");
+  GANTRY_CHECK(stage1_steps <= steps, "options: stage1_steps (", stage1_steps, ") exceeds steps (", steps,
+               "), the length of both stages together");
+  GANTRY_CHECK(sr_net == "compact" || scale == 1 || scale == 2 || scale == 4, "options: sr_net rrdb upscales by 1, "
+               "2 or 4, not ", scale, " (the compact net takes any scale)");
+  GANTRY_CHECK(patch % scale == 0, "options: patch (", patch, ") must be a multiple of scale (", scale, ")");
+  GANTRY_CHECK(sr_net == "compact" || (patch / scale) % (4 / scale) == 0, "options: rrdb at scale ", scale,
+               " pixel-unshuffles its input by ", 4 / scale, ": patch / scale (", patch / scale,
+               ") must be a multiple of it");
+  if (sr_d == "vgg")
+    GANTRY_CHECK(patch >= 8 && is_power_of_two(patch), "options: sr_d vgg judges power-of-two crops >= 8; patch ",
+                 patch, " is not one (or use sr_d unet)");
+  else
+    GANTRY_CHECK(patch % 8 == 0, "options: sr_d unet needs a patch divisible by 8, not ", patch);
+  GANTRY_CHECK(data != "fashion-mnist" || patch <= 28, "options: Fashion-MNIST images are 28x28; patch ", patch,
+               " does not fit in them");
+  GANTRY_CHECK(eval_every == 0, "options: ", model, " runs are scored by gantry eval (PSNR, SSIM, ...), not "
+               "eval_every");
+  GANTRY_CHECK(augment == "none" && penalty == "none", "options: ", model, " takes no augment or penalty");
+  GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
+  GANTRY_CHECK(on_divergence == "stop", "options: ", model, " runs stop on divergence (on_divergence rollback is "
+               "for the GAN trainer)");
 }
 
 int64_t TrainOptions::image_resolution() const {

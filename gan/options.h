@@ -46,7 +46,8 @@ namespace gan {
 // clang-format off
 #define GANTRY_TRAIN_OPTIONS(X) \
   X(STR,   model, "dcgan", "model", "", "run", \
-    "the GAN: dcgan, wgan-gp, r1, sngan, cdcgan, progan, stylegan2 or sagan (sets that model's published objective first)") \
+    "the GAN: dcgan, wgan-gp, r1, sngan, cdcgan, progan, stylegan2, sagan; super-resolution: esrgan or realesrgan " \
+    "(sets that model's published objective first)") \
   X(INT,   seed, 0, "seed", "[0, inf)", "run", "seed of every random stream (data order, noise, init)") \
   X(STR,   device, "cpu", "device", "", "run", "cpu or cuda[:N]") \
   X(INT,   threads, 0, "threads", "[0, 4096]", "run", "CPU threads (0: all cores)") \
@@ -71,7 +72,7 @@ namespace gan {
     "that many minutes of wall time (0: no limit); learning-rate schedules still plan for steps/epochs") \
   X(INT,   batch, 64, "batch", "[2, 65536]", "length", "images per batch") \
   X(STR,   loss, "nonsaturating", "loss", "", "objective", \
-    "nonsaturating, minimax, lsgan, hinge or wasserstein") \
+    "nonsaturating, minimax, lsgan, hinge or wasserstein; SR models also relativistic (ESRGAN's RaGAN)") \
   X(INT,   latent, 100, "latent", "[1, 65536]", "objective", "latent code size") \
   X(INT,   n_critic, 1, "n-critic", "[1, 1000]", "objective", "D steps per G step") \
   X(FLOAT, drift, 0.0, "drift", "[0, 1000]", "objective", \
@@ -140,6 +141,35 @@ namespace gan {
   X(FLOAT, pl_decay, 0.01, "pl-decay", "(0, 1]", "stylegan2", "decay of the path lengths' running mean") \
   X(INT,   pl_batch_shrink, 2, "pl-batch-shrink", "[1, 1024]", "stylegan2", \
     "the path-length batch is batch / pl_batch_shrink") \
+  X(INT,   scale, 4, "scale", "[1, 8]", "super-resolution", \
+    "esrgan, realesrgan: the upscaling factor (sr_net rrdb: 1, 2 or 4)") \
+  X(STR,   sr_net, "rrdb", "sr-net", "rrdb|compact", "super-resolution", \
+    "the SR generator: rrdb (ESRGAN's RRDBNet) or compact (Real-ESRGAN's SRVGGNetCompact)") \
+  X(INT,   sr_features, 32, "sr-features", "[1, 1024]", "super-resolution", "G's feature maps (the papers: 64)") \
+  X(INT,   sr_blocks, 4, "sr-blocks", "[1, 1000]", "super-resolution", \
+    "rrdb: residual-in-residual dense blocks (ESRGAN: 23); compact: its 3x3 convs (Real-ESRGAN: 16 or 32)") \
+  X(INT,   sr_growth, 16, "sr-growth", "[1, 1024]", "super-resolution", "rrdb: the dense blocks' growth channels (ESRGAN: 32)") \
+  X(STR,   sr_d, "vgg", "sr-d", "vgg|unet", "super-resolution", \
+    "the SR discriminator (width d_width): vgg (ESRGAN's, a logit per image) or unet (Real-ESRGAN's, spectral " \
+    "norm, a logit per pixel)") \
+  X(STR,   degradation, "bicubic", "degradation", "bicubic|real", "super-resolution", \
+    "how LR inputs are made from HR crops: bicubic (MATLAB's imresize) or real (Real-ESRGAN's second-order pipeline)") \
+  X(INT,   patch, 64, "patch", "[4, 4096]", "super-resolution", \
+    "side of the HR training crops, a multiple of scale (the papers: 128 or 256)") \
+  X(INT,   hr_shrink, 1, "hr-shrink", "[1, 64]", "super-resolution", \
+    "photo folders: shrink each photo by this factor (area) to make the HR set; the mate photos are soft at " \
+    "full size (bicubic x4 reaches 46 dB PSNR-Y on them) and have detail at 1/4 (configs/esrgan.toml: 4)") \
+  X(INT,   test_every, 4, "test-every", "[2, 1000]", "super-resolution", \
+    "photo folders: every k-th file in name order is held out for gantry eval and never trained on") \
+  X(INT,   stage1_steps, 1000, "stage1-steps", "[0, inf)", "super-resolution", \
+    "steps of stage 1 (L1 only, PSNR-oriented) before the adversarial stage 2; steps counts both stages") \
+  X(FLOAT, stage1_lr, 2e-4, "stage1-lr", "(0, 1]", "super-resolution", "G's Adam rate in stage 1 (stage 2: lr_g, lr_d)") \
+  X(FLOAT, l1_weight, 1.0, "l1-weight", "[0, 1e6]", "super-resolution", "stage 2: weight of the L1 loss to HR") \
+  X(FLOAT, perceptual_weight, 1.0, "perceptual-weight", "[0, 1e6]", "super-resolution", \
+    "stage 2: weight of the perceptual loss (gan/models/sr/features.h)") \
+  X(FLOAT, gan_weight, 0.1, "gan-weight", "[0, 1e6]", "super-resolution", "stage 2: weight of G's adversarial loss") \
+  X(STR,   init_g, "", "init-g", "", "super-resolution", \
+    "start G from this SR checkpoint (its EMA weights when it has them), e.g. a stage-1 run's") \
   X(INT,   eval_every, 0, "eval-every", "[0, inf)", "evaluation", \
     "score the sampler every K steps (FID-FMNIST, KID, precision, recall, coverage; 0: off)") \
   X(INT,   eval_n, 2000, "eval-n", "[10, 1000000]", "evaluation", "samples (and test images) per evaluation") \
@@ -213,6 +243,8 @@ struct TrainOptions {
   // The checks between options (steps or epochs, known model and loss, ...)
   // and the keys of table options.
   void validate() const;
+  // The super-resolution models' part of validate().
+  void validate_sr() const;
   // lr_milestones as (step, factor) pairs, for optim::make_schedule.
   std::vector<std::pair<int64_t, double>> milestones() const;
   // The objective each model was published with: loss, n_critic, Adam's

@@ -243,18 +243,6 @@ double mean_prob(const Tensor& logits) {
   return mean(sigmoid(logits)).item<double>();
 }
 
-// Freezes a network (requires_grad false on its parameters) for the guard's
-// lifetime and unfreezes it when the guard goes, by return or by throw.
-class FreezeGuard {
- public:
-  explicit FreezeGuard(nn::Module& m) : m_(m) { m_.requires_grad_(false); }
-  ~FreezeGuard() { m_.requires_grad_(true); }
-  FreezeGuard(const FreezeGuard&) = delete;
-  FreezeGuard& operator=(const FreezeGuard&) = delete;
-
- private:
-  nn::Module& m_;
-};
 }  // namespace
 
 std::vector<std::string> Trainer::extra_columns() const {
@@ -347,7 +335,7 @@ StepStats Trainer::train_step() {
   }
   {
     // G step: D frozen, so backward computes no weight gradients for it.
-    FreezeGuard frozen(*D_);
+    nn::FreezeGuard frozen(*D_);
     if (opt_.n_critic > 1) {
       const int64_t B = loader_->batch_size();
       Tensor z = to_dev(randn({B, opt_.latent}, {}, &rng_));

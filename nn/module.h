@@ -130,6 +130,20 @@ class EvalGuard {
   bool was_training_;
 };
 
+// Freezes a network (requires_grad false on its parameters) for the guard's
+// lifetime and unfreezes it when the guard goes, by return or by throw: a
+// GAN's G step uses it on D (no weight-gradient work for D).
+class FreezeGuard {
+ public:
+  explicit FreezeGuard(Module& m) : m_(m) { m_.requires_grad_(false); }
+  ~FreezeGuard() { m_.requires_grad_(true); }
+  FreezeGuard(const FreezeGuard&) = delete;
+  FreezeGuard& operator=(const FreezeGuard&) = delete;
+
+ private:
+  Module& m_;
+};
+
 namespace detail {
 // A double as Python's repr() prints it ("0.1", "1e-05", "2.0"), for repr().
 std::string py_float(double v);

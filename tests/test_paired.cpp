@@ -116,3 +116,22 @@ TEST_CASE("pictures_from_dataset keeps the 8-bit values", "[data][sr]") {
   CHECK(s.pictures[1].px == std::vector<uint8_t>{128, 127});
   CHECK(s.pictures[1].name == "#1");
 }
+
+TEST_CASE("shrink_pictures averages k x k blocks (area), k = 1 keeps the set", "[data][sr]") {
+  PictureSet s;
+  s.channels = 1;
+  Picture p;
+  p.c = 1;
+  p.h = 2;
+  p.w = 4;
+  p.name = "p";
+  p.px = {0, 10, 100, 200, 20, 30, 50, 51};
+  s.pictures.push_back(p);
+  PictureSet half = shrink_pictures(s, 2);
+  REQUIRE(half.pictures.size() == 1);
+  CHECK(half.pictures[0].h == 1);
+  CHECK(half.pictures[0].w == 2);
+  CHECK(half.pictures[0].px == std::vector<uint8_t>{15, 100});  // (0+10+20+30)/4, (100+200+50+51)/4 = 100.25
+  CHECK(shrink_pictures(s, 1).pictures[0].px == p.px);
+  CHECK_THROWS_WITH(shrink_pictures(s, 3), Catch::Contains("smaller than the factor"));
+}

@@ -66,6 +66,28 @@ PictureSet pictures_from_dataset(const ImageDataset& ds) {
   return s;
 }
 
+PictureSet shrink_pictures(const PictureSet& set, int64_t k) {
+  GANTRY_CHECK(k >= 1, "shrink_pictures: the factor must be >= 1, got ", k);
+  if (k == 1) return set;
+  PictureSet out;
+  out.channels = set.channels;
+  for (const Picture& p : set.pictures) {
+    GANTRY_CHECK(p.h / k >= 1 && p.w / k >= 1, "shrink_pictures: picture '", p.name, "' (", p.w, "x", p.h,
+                 ") is smaller than the factor ", k);
+    const HostImage small = resize(p.whole(), p.h / k, p.w / k, ResizeMode::kArea);
+    Picture q;
+    q.c = small.c;
+    q.h = small.h;
+    q.w = small.w;
+    q.name = p.name;
+    q.px.resize(small.v.size());
+    for (size_t i = 0; i < q.px.size(); ++i)
+      q.px[i] = static_cast<uint8_t>(std::lround(std::min(1.0, std::max(0.0, small.v[i])) * 255.0));
+    out.pictures.push_back(std::move(q));
+  }
+  return out;
+}
+
 PictureSplit split_by_file(const PictureSet& all, int64_t k) {
   GANTRY_CHECK(k >= 2, "split_by_file: every k-th picture is held out; k must be >= 2, got ", k);
   GANTRY_CHECK(static_cast<int64_t>(all.pictures.size()) >= k, "split_by_file: ", all.pictures.size(),

@@ -49,6 +49,11 @@ PictureSet load_pictures(const std::string& dir, int channels);
 // images [N,C,H,W] in [-1,1] (C = 1 or 3), one picture each ("#0", "#1", ...).
 PictureSet pictures_from_dataset(const ImageDataset& ds);
 
+// Each picture shrunk by the factor k (area averaging, 8-bit): photos that
+// are soft at full size (upscaled or out-of-focus wallpapers) become HR
+// sets with detail at every scale. k = 1 returns the set as it is.
+PictureSet shrink_pictures(const PictureSet& set, int64_t k);
+
 struct PictureSplit {
   PictureSet train, test;
 };

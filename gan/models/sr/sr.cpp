@@ -8,6 +8,13 @@
 namespace gantry {
 namespace gan {
 
+const std::vector<std::string>& sr_model_names() {
+  static const std::vector<std::string> names = {"esrgan", "realesrgan"};
+  return names;
+}
+bool is_sr_model(const std::string& name) { return name == "esrgan" || name == "realesrgan"; }
+
+
 namespace {
 
 std::string desc(const Tensor& x) { return x.defined() ? shape_str(x.shape()) : std::string("undefined"); }

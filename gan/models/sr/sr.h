@@ -29,12 +29,20 @@
 //                  whole (H and W divisible by 8).
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "nn/sr_layers.h"
 
 namespace gantry {
 namespace gan {
+
+// The super-resolution models `gantry train --model` knows (they train with
+// SRTrainer, gan/sr_trainer.h, not the GAN registry of gan/models/model.h):
+// esrgan (RRDBNet or compact G, VGG-style D, bicubic LR, RaGAN) and
+// realesrgan (U-Net D, the second-order degradations, vanilla GAN).
+const std::vector<std::string>& sr_model_names();
+bool is_sr_model(const std::string& name);
 
 // x [N, C, h, w] -> [N, C, h*scale, w*scale]; scale 1, 2 or 4 (h and w
 // divisible by 4 / scale).

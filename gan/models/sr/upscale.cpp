@@ -42,7 +42,20 @@ Tensor upscale(nn::Module& net, const Tensor& x, int64_t scale, const TileOption
                x.defined() ? shape_str(x.shape()) : std::string("undefined"));
   GANTRY_CHECK(scale >= 1, "upscale: scale must be >= 1, got ", scale);
   GANTRY_CHECK(t.tile >= 0, "upscale: the tile must be >= 0 (0: no tiling), got ", t.tile);
+  GANTRY_CHECK(t.multiple >= 1, "upscale: the size multiple must be >= 1, got ", t.multiple);
   NoGradGuard ng;
+  if (t.multiple > 1) {  // pad to the net's multiple, run, crop
+    const int64_t m = t.multiple, H = x.size(2), W = x.size(3);
+    const int64_t ph = (m - H % m) % m, pw = (m - W % m) % m;
+    TileOptions inner = t;
+    inner.multiple = 1;
+    inner.tile = (t.tile + m - 1) / m * m;
+    if (inner.tile > 0 && inner.overlap >= inner.tile) inner.overlap = inner.tile - 1;
+    const Tensor in = ph || pw ? pad(x, {0, pw, 0, ph}, PadMode::Replicate) : x;
+    const Tensor y = upscale(net, in, scale, inner);
+    if (!ph && !pw) return y;
+    return core::contiguous(core::slice(core::slice(y, 2, 0, H * scale, 1), 3, 0, W * scale, 1));
+  }
   nn::EvalGuard eval_mode(net);  // the caller's training flag comes back afterwards
   const int64_t N = x.size(0), H = x.size(2), W = x.size(3);
   auto run = [&](const Tensor& in) {

@@ -26,6 +26,10 @@ namespace gan {
 struct TileOptions {
   int64_t tile = 0;      // LR tile side; 0: the whole image in one pass
   int64_t overlap = 16;  // LR pixels shared by neighbouring tiles (< tile)
+  // The net takes only sides that are multiples of this (RRDBNet at scale
+  // 2: 2, at scale 1: 4): the image is padded (edge pixels repeated) to
+  // one, the tile rounded up to one, and the output cropped back.
+  int64_t multiple = 1;
 };
 
 // x [N, C, H, W] (any size) -> net(x) [N, C, H*scale, W*scale], in eval mode
