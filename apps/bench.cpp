@@ -1,7 +1,7 @@
 // apps/bench.cpp — `gantry bench`: one command that checks the speed claim.
 //
 //   gantry bench [--device cpu|cuda[:N]] [--threads T] [--steps N] [--rounds R] [--batch B] [--profile]
-//                [--gemm auto|eigen] [--force OP=ALGO[,OP=ALGO...]] [--cpu-cache-mb MB]
+//                [--gemm auto|eigen] [--force OP=ALGO[,OP=ALGO...]] [--cpu-cache-mb MB] [--no-sr] [--sr-steps N]
 //
 // The last three switch Gantry's own optimizations off for an ablation:
 // --gemm eigen uses Eigen instead of the packed AVX-512 GEMM (and so the
@@ -18,6 +18,10 @@
 // in the G step, as Gantry does) and ratio = gantry_ms / libtorch_ms — the
 // medians over rounds. LibTorch's columns are absent when the twin was not
 // built (no libtorch-dev). --profile adds a per-op table of Gantry's kernels.
+// Then the SR row (--no-sr skips it): configs/esrgan.toml's RRDBNet
+// upscaling one 256x256 RGB image x4 (bench/sr_shapes.h), forward only,
+// against bench_libtorch's twin of the same net, rounds alternating:
+// sr_gantry_ms, sr_libtorch_ms, sr_ratio.
 // --device cuda times the same iteration on the GPU (each iteration ends with
 // a device synchronization) and prints the convolution algorithms the timed
 // choice settled on; the LibTorch twin is CPU-only, so on cuda the comparison
@@ -31,6 +35,8 @@
 
 #include "apps/cli.h"
 #include "bench/dcgan_step.h"
+#include "bench/sr_shapes.h"
+#include "gan/models/sr/sr.h"
 #include "core/storage.h"
 #include "kernels/cpu/gemm.h"
 #include "core/parallel.h"
@@ -89,6 +95,33 @@ bool time_libtorch(const std::string& exe, int threads, int64_t batch, int64_t w
   return rc == 0 && got_plain && got_frozen;
 }
 
+// The SR row's twin: prints "libtorch_sr_ms X".
+bool time_libtorch_sr(const std::string& exe, int threads, int64_t warmup, int64_t steps, double* ms) {
+  const std::string cmd = "'" + exe + "' --gantry-sr-bench " + std::to_string(threads) + " " +
+                          std::to_string(warmup) + " " + std::to_string(steps);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return false;
+  char line[256];
+  bool got = false;
+  while (std::fgets(line, sizeof line, p))
+    if (std::sscanf(line, "libtorch_sr_ms %lf", ms) == 1) got = true;
+  return pclose(p) == 0 && got;
+}
+
+// Median ms of `steps` forwards of the SR net on x (after `warmup`).
+double time_gantry_sr(nn::Module& net, const Tensor& x, int64_t warmup, int64_t steps) {
+  NoGradGuard ng;
+  auto once = [&] { return sum(net.forward(x)).item<double>(); };  // the read-back waits for a device
+  for (int64_t i = 0; i < warmup; ++i) once();
+  std::vector<double> ms;
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    once();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return median(ms);
+}
+
 }  // namespace
 
 int run_bench(int argc, char** argv) {
@@ -103,7 +136,9 @@ int run_bench(int argc, char** argv) {
            {"force", "OP=ALGO,...", "force kernel algorithms"},
            {"cpu-cache-mb", "MB", "CPU allocator cache size"},
            {"profile", "", "print every kernel's time"},
-           {"no-libtorch", "", "skip the LibTorch twin"}});
+           {"no-libtorch", "", "skip the LibTorch twin"},
+           {"sr-steps", "N", "SR row: forwards per round (default 3)"},
+           {"no-sr", "", "skip the SR row (ESRGAN's RRDBNet upscaling 256x256 x4)"}});
   const std::string gemm = f.str("gemm", "auto");
   if (gemm != "auto" && gemm != "eigen") throw UsageError{"--gemm must be auto or eigen"};
   kernels::set_gemm_backend(gemm == "eigen" ? kernels::GemmBackend::Eigen : kernels::GemmBackend::Auto);
@@ -177,6 +212,43 @@ int run_bench(int argc, char** argv) {
     std::printf("libtorch_ms %.1f\n", median(t));
     std::printf("libtorch_frozen_ms %.1f\n", median(tf));
     std::printf("ratio %.3f\n", median(g) / median(t));
+  }
+  if (!f.has("no-sr")) {
+    // The SR row: configs/esrgan.toml's generator on one 256x256 image, x4,
+    // inference (bench/sr_shapes.h), against LibTorch's twin of the net.
+    using namespace bench;
+    const long long sr_steps = f.integer("sr-steps", 3);
+    if (sr_steps < 1) throw UsageError{"--sr-steps must be >= 1"};
+    manual_seed(0);
+    gan::RRDBNet net(kSRChannels, kSRScale, kSRFeatures, kSRBlocks, kSRGrowth, kSRBilinearSkip);
+    net.eval();
+    net.to(dev);
+    const Tensor x = sub(mul(rand({1, kSRChannels, kSRSize, kSRSize}), 2.0), 1.0).to(dev);  // [1, 3, 256, 256]
+    std::printf("SR row: RRDBNet (%lld features, %lld blocks, growth %lld, bilinear skip) upscaling 1x%lldx%lldx%lld x%lld, "
+                "forward, %lld per round (median)\n",
+                static_cast<long long>(kSRFeatures), static_cast<long long>(kSRBlocks),
+                static_cast<long long>(kSRGrowth), static_cast<long long>(kSRChannels),
+                static_cast<long long>(kSRSize), static_cast<long long>(kSRSize), static_cast<long long>(kSRScale),
+                sr_steps);
+    std::vector<double> sg, st;
+    for (long long r = 0; r < rounds; ++r) {
+      sg.push_back(time_gantry_sr(net, x, r == 0 ? 1 : 0, sr_steps));
+      std::printf("  sr round %lld: gantry %.1f ms", r + 1, sg.back());
+      if (!twin.empty()) {
+        double a = 0;
+        if (!time_libtorch_sr(twin, static_cast<int>(threads), 1, sr_steps, &a))
+          throw Error("gantry bench: the LibTorch twin '" + twin + "' failed (SR row)");
+        st.push_back(a);
+        std::printf(", libtorch %.1f ms", a);
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+    std::printf("sr_gantry_ms %.1f\n", median(sg));
+    if (!st.empty()) {
+      std::printf("sr_libtorch_ms %.1f\n", median(st));
+      std::printf("sr_ratio %.3f\n", median(sg) / median(st));
+    }
   }
   if (f.has("profile")) {
     kernels::Profiler::reset();

@@ -42,26 +42,26 @@ int run_upscale(int argc, char** argv) {
            {"no-ema", "", "use G's own weights even when the checkpoint has an EMA generator"},
            {"threads", "N", "CPU threads (0: all cores) [default 0]"}});
   for (const char* k : {"checkpoint", "in", "out"})
-    if (!f.has(k)) throw UsageError{std::string("gantry upscale: --") + k + " is required"};
+    if (!f.has(k)) throw UsageError{std::string("--") + k + " is required"};
   const std::string out = f.str("out");
-  if (!ends_with_png(out)) throw UsageError{"gantry upscale: --out must name a .png file, got '" + out + "'"};
+  if (!ends_with_png(out)) throw UsageError{"--out must name a .png file, got '" + out + "'"};
   const long long tile = f.integer("tile", 256), overlap = f.integer("tile-overlap", 16);
-  if (tile < 0) throw UsageError{"gantry upscale: --tile must be >= 0 (0: no tiling), got " + std::to_string(tile)};
-  if (overlap < 0) throw UsageError{"gantry upscale: --tile-overlap must be >= 0, got " + std::to_string(overlap)};
+  if (tile < 0) throw UsageError{"--tile must be >= 0 (0: no tiling), got " + std::to_string(tile)};
+  if (overlap < 0) throw UsageError{"--tile-overlap must be >= 0, got " + std::to_string(overlap)};
   if (tile > 0 && overlap >= tile)
-    throw UsageError{"gantry upscale: --tile-overlap (" + std::to_string(overlap) + ") must be smaller than --tile (" +
+    throw UsageError{"--tile-overlap (" + std::to_string(overlap) + ") must be smaller than --tile (" +
                      std::to_string(tile) + ")"};
   const long long threads = f.integer("threads", 0);
-  if (threads < 0) throw UsageError{"gantry upscale: --threads must be >= 0"};
+  if (threads < 0) throw UsageError{"--threads must be >= 0"};
   if (threads > 0) set_num_threads(static_cast<int>(threads));
 
   gan::LoadedSR sr = gan::load_sr_generator(f.str("checkpoint"), !f.has("no-ema"));
   if (f.has("scale") && f.integer("scale", 0) != sr.scale)
-    throw Error("gantry upscale: checkpoint " + f.str("checkpoint") + " was trained for x" + std::to_string(sr.scale) +
+    throw Error("checkpoint " + f.str("checkpoint") + " was trained for x" + std::to_string(sr.scale) +
                 ", not x" + std::to_string(f.integer("scale", 0)));
   const Tensor img = gan::load_image(f.str("in"), static_cast<int>(sr.channels));  // [C, H, W] in [-1, 1]
   const int64_t H = img.size(1), W = img.size(2);
-  GANTRY_CHECK(H * sr.scale <= gan::kMaxImageSide && W * sr.scale <= gan::kMaxImageSide, "gantry upscale: ",
+  GANTRY_CHECK(H * sr.scale <= gan::kMaxImageSide && W * sr.scale <= gan::kMaxImageSide,
                f.str("in"), " (", W, "x", H, ") would be ", W * sr.scale, "x", H * sr.scale,
                " at x", sr.scale, ", over the ", gan::kMaxImageSide, "-pixel side limit");
   gan::TileOptions t;

@@ -4,6 +4,7 @@
 //
 //   ./build/bench/bench_libtorch --benchmark_min_time=3
 //   ./build/bench/bench_libtorch --gantry-bench THREADS BATCH WARMUP STEPS   (used by `gantry bench`)
+//   ./build/bench/bench_libtorch --gantry-sr-bench THREADS WARMUP STEPS      (its SR row)
 //
 // BM_dcgan_iteration_libtorch is the cpp/dcgan example's loop as a LibTorch
 // user writes it: D ends in a sigmoid, BCE loss, and the G step backpropagates
@@ -14,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "bench/dcgan_shapes.h"
+#include "bench/sr_shapes.h"
 #include "bench/stylegan_shapes.h"
 #ifdef GANTRY_BENCH_OPENBLAS
 #include <cblas.h>
@@ -127,6 +129,92 @@ int gantry_bench_mode(int threads, int64_t batch, int64_t warmup, int64_t steps)
   std::printf("torch_threads %d\n", torch::get_num_threads());
   std::printf("libtorch_ms %.3f\n", median_ms(it, false, warmup, steps));
   std::printf("libtorch_frozen_ms %.3f\n", median_ms(it, true, warmup, steps));
+  return 0;
+}
+
+// ---- The SR row: ESRGAN's RRDBNet, as a LibTorch user writes it ----------
+// The same layers as gan/models/sr/sr.h's RRDBNet (bench/sr_shapes.h's
+// sizes): conv_first, blocks of RRDB (three dense blocks of five 3x3 convs,
+// LeakyReLU 0.2, residual scaling 0.2), conv_body plus the long skip, two
+// nearest x2 + conv + LeakyReLU, conv_hr + LeakyReLU, conv_last, plus the
+// input enlarged bilinearly (kSRBilinearSkip).
+struct DenseBlockImpl : torch::nn::Module {
+  std::vector<torch::nn::Conv2d> convs;
+  DenseBlockImpl(int64_t f, int64_t g) {
+    for (int64_t i = 0; i < 5; ++i)
+      convs.push_back(register_module("conv" + std::to_string(i + 1),
+                                      torch::nn::Conv2d(torch::nn::Conv2dOptions(f + i * g, i < 4 ? g : f, 3).padding(1))));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    std::vector<torch::Tensor> seen = {x};
+    for (int i = 0; i < 4; ++i) seen.push_back(torch::leaky_relu(convs[i]->forward(torch::cat(seen, 1)), 0.2));
+    return x + convs[4]->forward(torch::cat(seen, 1)) * 0.2;
+  }
+};
+TORCH_MODULE(DenseBlock);
+struct RRDBTwinImpl : torch::nn::Module {
+  DenseBlock b1{nullptr}, b2{nullptr}, b3{nullptr};
+  RRDBTwinImpl(int64_t f, int64_t g) {
+    b1 = register_module("rdb1", DenseBlock(f, g));
+    b2 = register_module("rdb2", DenseBlock(f, g));
+    b3 = register_module("rdb3", DenseBlock(f, g));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return x + b3->forward(b2->forward(b1->forward(x))) * 0.2; }
+};
+TORCH_MODULE(RRDBTwin);
+struct RRDBNetTwinImpl : torch::nn::Module {
+  torch::nn::Conv2d conv_first{nullptr}, conv_body{nullptr}, up1{nullptr}, up2{nullptr}, conv_hr{nullptr},
+      conv_last{nullptr};
+  std::vector<RRDBTwin> body;
+  RRDBNetTwinImpl(int64_t c, int64_t f, int64_t blocks, int64_t g) {
+    auto conv = [](int64_t in, int64_t out) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1)); };
+    conv_first = register_module("conv_first", conv(c, f));
+    for (int64_t i = 0; i < blocks; ++i) body.push_back(register_module("body" + std::to_string(i), RRDBTwin(f, g)));
+    conv_body = register_module("conv_body", conv(f, f));
+    up1 = register_module("conv_up1", conv(f, f));
+    up2 = register_module("conv_up2", conv(f, f));
+    conv_hr = register_module("conv_hr", conv(f, f));
+    conv_last = register_module("conv_last", conv(f, c));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor feat = conv_first->forward(x), h = feat;
+    for (auto& b : body) h = b->forward(h);
+    h = feat + conv_body->forward(h);
+    namespace F = torch::nn::functional;
+    for (auto* up : {&up1, &up2})
+      h = torch::leaky_relu((*up)->forward(F::interpolate(
+                                h, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest))),
+                            0.2);
+    torch::Tensor y = conv_last->forward(torch::leaky_relu(conv_hr->forward(h), 0.2));
+    if (!gantry::bench::kSRBilinearSkip) return y;
+    return y + F::interpolate(x, F::InterpolateFuncOptions()
+                                     .scale_factor(std::vector<double>{4.0, 4.0})
+                                     .mode(torch::kBilinear)
+                                     .align_corners(false));
+  }
+};
+TORCH_MODULE(RRDBNetTwin);
+
+// `gantry bench` SR mode: median ms of `steps` forwards after `warmup`.
+int gantry_sr_bench_mode(int threads, int64_t warmup, int64_t steps) {
+  using namespace gantry::bench;
+  torch::set_num_threads(std::max(1, threads));
+  torch::manual_seed(0);
+  RRDBNetTwin net(kSRChannels, kSRFeatures, kSRBlocks, kSRGrowth);
+  net->eval();
+  torch::NoGradGuard ng;
+  torch::Tensor x = torch::rand({1, kSRChannels, kSRSize, kSRSize}) * 2 - 1;
+  for (int64_t i = 0; i < warmup; ++i) net->forward(x);
+  std::vector<double> ms;
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    torch::Tensor y = net->forward(x);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    if (y.size(2) != kSRSize * kSRScale) return 1;
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("libtorch_sr_ms %.3f\n",
+              ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]));
   return 0;
 }
 
@@ -361,6 +449,8 @@ int main(int argc, char** argv) {
   if (argc == 6 && std::string(argv[1]) == "--gantry-bench")
     return gantry_bench_mode(std::atoi(argv[2]), std::atoll(argv[3]), std::atoll(argv[4]),
                              std::atoll(argv[5]));
+  if (argc == 5 && std::string(argv[1]) == "--gantry-sr-bench")
+    return gantry_sr_bench_mode(std::atoi(argv[2]), std::atoll(argv[3]), std::atoll(argv[4]));
   // Same thread count as Gantry's default: all cores (override: BENCH_THREADS).
   const char* env = std::getenv("BENCH_THREADS");
   const int threads = env ? std::atoi(env) : static_cast<int>(std::thread::hardware_concurrency());

@@ -617,6 +617,8 @@ void TrainOptions::validate_sr() const {
                "), the length of both stages together");
   GANTRY_CHECK(sr_net == "compact" || scale == 1 || scale == 2 || scale == 4, "options: sr_net rrdb upscales by 1, "
                "2 or 4, not ", scale, " (the compact net takes any scale)");
+  GANTRY_CHECK(!sr_skip || sr_net == "rrdb", "options: sr_skip is for sr_net rrdb (the compact net always adds "
+               "its nearest-neighbour enlargement)");
   GANTRY_CHECK(patch % scale == 0, "options: patch (", patch, ") must be a multiple of scale (", scale, ")");
   GANTRY_CHECK(sr_net == "compact" || (patch / scale) % (4 / scale) == 0, "options: rrdb at scale ", scale,
                " pixel-unshuffles its input by ", 4 / scale, ": patch / scale (", patch / scale,

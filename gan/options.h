@@ -148,6 +148,9 @@ namespace gan {
   X(INT,   sr_features, 32, "sr-features", "[1, 1024]", "super-resolution", "G's feature maps (the papers: 64)") \
   X(INT,   sr_blocks, 4, "sr-blocks", "[1, 1000]", "super-resolution", \
     "rrdb: residual-in-residual dense blocks (ESRGAN: 23); compact: its 3x3 convs (Real-ESRGAN: 16 or 32)") \
+  X(BOOL,  sr_skip, false, "sr-skip", "", "super-resolution", \
+    "rrdb: add the bilinearly enlarged input to the output (global residual, as VDSR): trains far faster " \
+    "than the paper's plain RRDBNet (configs/esrgan.toml sets it)") \
   X(INT,   sr_growth, 16, "sr-growth", "[1, 1024]", "super-resolution", "rrdb: the dense blocks' growth channels (ESRGAN: 32)") \
   X(STR,   sr_d, "vgg", "sr-d", "vgg|unet", "super-resolution", \
     "the SR discriminator (width d_width): vgg (ESRGAN's, a logit per image) or unet (Real-ESRGAN's, spectral " \

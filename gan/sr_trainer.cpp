@@ -71,7 +71,8 @@ std::map<std::string, std::string> arch_meta(const TrainOptions& o) {
           {"scale", std::to_string(o.scale)},
           {"sr_features", std::to_string(o.sr_features)},
           {"sr_blocks", std::to_string(o.sr_blocks)},
-          {"sr_growth", std::to_string(o.sr_growth)}};
+          {"sr_growth", std::to_string(o.sr_growth)},
+          {"sr_skip", o.sr_skip ? "1" : "0"}};
 }
 void check_arch(const std::map<std::string, std::string>& m, const TrainOptions& o, const std::string& path,
                 const char* what) {
@@ -117,8 +118,9 @@ void truncate_csv(const std::string& path, int64_t last) {
 }  // namespace
 
 std::shared_ptr<nn::Module> make_sr_generator(const std::string& net, int64_t channels, int64_t scale,
-                                              int64_t features, int64_t blocks, int64_t growth) {
-  if (net == "rrdb") return std::make_shared<RRDBNet>(channels, scale, features, blocks, growth);
+                                              int64_t features, int64_t blocks, int64_t growth, bool skip) {
+  if (net == "rrdb") return std::make_shared<RRDBNet>(channels, scale, features, blocks, growth, skip);
+  GANTRY_CHECK(!skip, "make_sr_generator: the bilinear skip is for rrdb");
   GANTRY_CHECK(net == "compact", "make_sr_generator: unknown sr_net '", net, "' (rrdb or compact)");
   return std::make_shared<SRVGGCompact>(channels, scale, features, blocks);
 }
@@ -154,7 +156,8 @@ SRTrainer::SRTrainer(TrainOptions o) : opt_(std::move(o)) {
   pc.degradation = opt_.degradation == "real" ? Degradation::kReal : Degradation::kBicubic;
   loader_ = std::make_unique<PairedLoader>(train_, pc, opt_.batch, static_cast<uint64_t>(opt_.seed));
 
-  G_ = make_sr_generator(opt_.sr_net, opt_.channels, opt_.scale, opt_.sr_features, opt_.sr_blocks, opt_.sr_growth);
+  G_ = make_sr_generator(opt_.sr_net, opt_.channels, opt_.scale, opt_.sr_features, opt_.sr_blocks, opt_.sr_growth,
+                         opt_.sr_skip);
   if (!opt_.init_g.empty()) {  // e.g. stage 2 alone, from a stage-1 run
     nn::SafetensorsFile f = nn::load_safetensors(opt_.init_g);
     check_sr_format(f.metadata, opt_.init_g);
@@ -167,7 +170,7 @@ SRTrainer::SRTrainer(TrainOptions o) : opt_(std::move(o)) {
   if (opt_.ema_decay > 0) {
     ema_ = std::make_unique<optim::EMA>(*G_, opt_.ema_decay);
     G_ema_ = make_sr_generator(opt_.sr_net, opt_.channels, opt_.scale, opt_.sr_features, opt_.sr_blocks,
-                               opt_.sr_growth);
+                               opt_.sr_growth, opt_.sr_skip);
   }
   phi_ = std::make_unique<FeatureNet>(opt_.channels);
 }
@@ -444,7 +447,8 @@ LoadedSR load_sr_generator(const std::string& path, bool use_ema) {
   out.step = meta_int(m, "step", path);
   out.stage1_steps = meta_int(m, "stage1_steps", path);
   out.net = make_sr_generator(meta(m, "sr_net", path), out.channels, out.scale, meta_int(m, "sr_features", path),
-                              meta_int(m, "sr_blocks", path), meta_int(m, "sr_growth", path));
+                              meta_int(m, "sr_blocks", path), meta_int(m, "sr_growth", path),
+                              meta(m, "sr_skip", path) == "1");
   out.multiple = meta(m, "sr_net", path) == "rrdb" ? 4 / out.scale : 1;
   out.ema = use_ema && meta(m, "ema", path) == "1";
   out.net->load_state_dict(take_prefixed(f.tensors, out.ema ? "ema." : "G."));

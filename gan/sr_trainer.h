@@ -52,9 +52,10 @@ struct SRStepStats {
 };
 
 // The generator an SR model's options describe (sr_net, channels, scale,
-// sr_features, sr_blocks, sr_growth), initialized from the default RNG.
+// sr_features, sr_blocks, sr_growth, sr_skip), initialized from the default RNG.
 std::shared_ptr<nn::Module> make_sr_generator(const std::string& net, int64_t channels, int64_t scale,
-                                              int64_t features, int64_t blocks, int64_t growth);
+                                              int64_t features, int64_t blocks, int64_t growth,
+                                              bool bilinear_skip = false);
 
 class SRTrainer {
  public:

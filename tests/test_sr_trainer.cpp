@@ -19,6 +19,7 @@
 #include "gan/models/sr/features.h"
 #include "gan/sr_eval.h"
 #include "gan/sr_trainer.h"
+#include "nn/safetensors.h"
 
 using namespace gantry;
 using namespace gantry::gan;
@@ -51,6 +52,7 @@ TrainOptions sr_options(const std::string& model, const std::string& data, const
   TrainOptions o;
   o.set_model_defaults(model);
   o.data = data;
+  if (model == "realesrgan") o.sr_net = "compact";
   o.channels = 3;
   o.out = out;
   o.scale = 2;
@@ -59,6 +61,7 @@ TrainOptions sr_options(const std::string& model, const std::string& data, const
   o.sr_features = 8;
   o.sr_blocks = 1;
   o.sr_growth = 4;
+  o.sr_skip = model == "esrgan";
   o.d_width = 4;
   o.steps = 6;
   o.stage1_steps = 3;
@@ -203,6 +206,11 @@ TEST_CASE("SR trainer: a run resumed in stage 1, at the boundary or in stage 2 e
   require_equal(from.generator(), *at3.net);
   s2.init_g = data + "/a.png";
   CHECK_THROWS(SRTrainer(s2));
+  // A safetensors file that is not an SR checkpoint is refused by name.
+  nn::save_safetensors(out + "/plain.safetensors", {{"w", zeros({2})}}, {{"format", "gantry-checkpoint"}});
+  CHECK_THROWS_WITH(load_sr_generator(out + "/plain.safetensors"),
+                    Catch::Contains("not a Gantry super-resolution checkpoint"));
+  CHECK_FALSE(is_sr_checkpoint(out + "/plain.safetensors"));
   fs::remove_all(data);
   fs::remove_all(out);
 }

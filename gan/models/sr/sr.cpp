@@ -29,8 +29,8 @@ void check_image(const char* who, const Tensor& x, int64_t channels, int64_t mul
 }  // namespace
 
 // ---------------------------------------------------------------- RRDBNet
-RRDBNet::RRDBNet(int64_t c, int64_t s, int64_t f, int64_t nb, int64_t gr)
-    : channels(c), scale(s), features(f), blocks(nb), growth(gr) {
+RRDBNet::RRDBNet(int64_t c, int64_t s, int64_t f, int64_t nb, int64_t gr, bool skip)
+    : channels(c), scale(s), features(f), blocks(nb), growth(gr), bilinear_skip(skip) {
   GANTRY_CHECK(s == 1 || s == 2 || s == 4, "RRDBNet: scale must be 1, 2 or 4, got ", s);
   GANTRY_CHECK(c >= 1 && f >= 1 && nb >= 1 && gr >= 1, "RRDBNet: channels (", c, "), features (", f,
                "), blocks (", nb, ") and growth (", gr, ") must be positive");
@@ -43,6 +43,10 @@ RRDBNet::RRDBNet(int64_t c, int64_t s, int64_t f, int64_t nb, int64_t gr)
   conv_up2 = register_module("conv_up2", std::make_shared<nn::Conv2d>(f, f, 3, 1, 1));
   conv_hr = register_module("conv_hr", std::make_shared<nn::Conv2d>(f, f, 3, 1, 1));
   conv_last = register_module("conv_last", std::make_shared<nn::Conv2d>(f, c, 3, 1, 1));
+  if (skip) {  // start near the bilinear enlargement: a small residual on top of it
+    NoGradGuard ng;
+    core::copy_(conv_last->weight, mul(conv_last->weight, 0.1));
+  }
   // The dense blocks drew He-normal x 0.1 themselves (the residual scaling
   // that lets a deep stack start near the identity); the outer convs keep
   // PyTorch's default, as ESRGAN's.
@@ -57,7 +61,9 @@ Tensor RRDBNet::forward(const Tensor& x) {
   for (const auto& up : {conv_up1, conv_up2}) {
     h = leaky_relu(up->forward(upsample_nearest2d(h, {2 * h.size(2), 2 * h.size(3)})), 0.2);
   }
-  return conv_last->forward(leaky_relu(conv_hr->forward(h), 0.2));  // [N, C, 4h', 4w']
+  const Tensor y = conv_last->forward(leaky_relu(conv_hr->forward(h), 0.2));  // [N, C, 4h', 4w']
+  if (!bilinear_skip) return y;
+  return add(y, upsample_bilinear2d(x, {x.size(2) * scale, x.size(3) * scale}, /*align_corners=*/false));
 }
 
 // ----------------------------------------------------------- SRVGGCompact

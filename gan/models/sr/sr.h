@@ -11,6 +11,12 @@
 //                  by 4 / scale, so the body always upsamples x4 (as
 //                  Real-ESRGAN's x2 model). The paper's model is
 //                  features 64, growth 32, blocks 23; small ones train on 2 cores.
+//                  With bilinear_skip the output adds the input enlarged
+//                  bilinearly (global residual learning, as VDSR, Kim et al.
+//                  2016; Real-ESRGAN's compact net adds nearest), and
+//                  conv_last starts at 0.1 x its default weights: the net
+//                  starts near bilinear interpolation instead of near 0,
+//                  which a short CPU budget needs (docs/sr.md).
 //   SRVGGCompact   Real-ESRGAN's compact net: conv_first + PReLU, `convs`
 //                  x (3x3 conv + PReLU), a conv to C*scale^2 channels and a
 //                  pixel shuffle, plus the nearest-upsampled input (the net
@@ -49,11 +55,12 @@ bool is_sr_model(const std::string& name);
 class RRDBNet : public nn::Module {
  public:
   RRDBNet(int64_t channels = 3, int64_t scale = 4, int64_t features = 64, int64_t blocks = 23,
-          int64_t growth = 32);
+          int64_t growth = 32, bool bilinear_skip = false);
   Tensor forward(const Tensor& x) override;
   std::shared_ptr<nn::Conv2d> conv_first, conv_body, conv_up1, conv_up2, conv_hr, conv_last;
   std::shared_ptr<nn::Sequential> body;
   int64_t channels, scale, features, blocks, growth;
+  bool bilinear_skip;
 };
 
 // x [N, C, h, w] -> [N, C, h*scale, w*scale]; scale >= 1
