@@ -179,6 +179,8 @@ int run_bench(int argc, char** argv) {
   if (threads < 1) throw UsageError{"--threads must be >= 1"};
   if (steps < 1 || rounds < 1 || batch < 1 || warmup < 0)
     throw UsageError{"--steps, --rounds and --batch must be >= 1, --warmup >= 0"};
+  const long long sr_steps = f.integer("sr-steps", 3);
+  if (sr_steps < 1) throw UsageError{"--sr-steps must be >= 1"};
   set_num_threads(static_cast<int>(threads));
 
   const std::string twin = f.has("no-libtorch") || dev.is_cuda() ? "" : libtorch_twin();
@@ -217,8 +219,6 @@ int run_bench(int argc, char** argv) {
     // The SR row: configs/esrgan.toml's generator on one 256x256 image, x4,
     // inference (bench/sr_shapes.h), against LibTorch's twin of the net.
     using namespace bench;
-    const long long sr_steps = f.integer("sr-steps", 3);
-    if (sr_steps < 1) throw UsageError{"--sr-steps must be >= 1"};
     manual_seed(0);
     gan::RRDBNet net(kSRChannels, kSRScale, kSRFeatures, kSRBlocks, kSRGrowth, kSRBilinearSkip);
     net.eval();

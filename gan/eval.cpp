@@ -234,7 +234,9 @@ EvalResult run_sr_checkpoint(const EvalRequest& req, const EvalInput& in, const 
   PictureSet pictures;
   std::string what;
   if (data == "fashion-mnist") {
-    pictures = pictures_from_dataset(load_fashion_mnist(req.data_dir, false, req.n));
+    // The run's Fashion-MNIST files unless --data-dir names others.
+    const std::string dir = req.data_dir == EvalRequest().data_dir ? o.data_dir : req.data_dir;
+    pictures = pictures_from_dataset(load_fashion_mnist(dir, false, req.n));
     what = str(pictures.pictures.size(), " Fashion-MNIST test images");
   } else if (data == o.data) {
     pictures = split_by_file(shrink_pictures(load_pictures(data, static_cast<int>(g.channels)), o.hr_shrink),

@@ -636,6 +636,13 @@ void TrainOptions::validate_sr() const {
   GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
   GANTRY_CHECK(on_divergence == "stop", "options: ", model, " runs stop on divergence (on_divergence rollback is "
                "for the GAN trainer)");
+  // What the GAN trainer has and the SR trainer does not: refused, not ignored.
+  GANTRY_CHECK(schedule == "constant" && lr_milestones.empty(), "options: ", model,
+               " trains at constant rates (schedule \"", schedule, "\" is for the GAN trainer)");
+  GANTRY_CHECK(n_critic == 1 && drift == 0 && !lazy_adam && ema_rampup == 0 && clip_grad_norm == 0 &&
+                   attention_at == 0,
+               "options: ", model, " takes none of n_critic, drift, lazy_adam, ema_rampup, clip_grad_norm, "
+               "attention_at (they are the GAN trainer's)");
 }
 
 int64_t TrainOptions::image_resolution() const {

@@ -78,7 +78,8 @@ void check_arch(const std::map<std::string, std::string>& m, const TrainOptions&
                 const char* what) {
   for (const auto& kv : arch_meta(o)) {
     if (kv.first == "model") continue;  // init_g may come from the other SR model
-    const std::string theirs = meta(m, kv.first, path);
+    // sr_skip came after the first SR checkpoints: without it, no skip.
+    const std::string theirs = kv.first == "sr_skip" && !m.count("sr_skip") ? "0" : meta(m, kv.first, path);
     GANTRY_CHECK(theirs == kv.second, what, " ", path, " has ", kv.first, " = ", theirs, " but this run has ",
                  kv.first, " = ", kv.second);
   }
@@ -149,7 +150,8 @@ SRTrainer::SRTrainer(TrainOptions o) : opt_(std::move(o)) {
   for (const PictureSet* set : {&train_, &test_})
     for (const Picture& p : set->pictures)
       GANTRY_CHECK(p.h >= opt_.patch && p.w >= opt_.patch, "train: picture '", p.name, "' (", p.w, "x", p.h,
-                   ") is smaller than the ", opt_.patch, "x", opt_.patch, " training patch (set patch lower)");
+                   ") is smaller than the ", opt_.patch, "x", opt_.patch, " training patch (training crops, and the "
+                   "sample grid's crops of held-out pictures, are patch x patch; set patch lower)");
   PairConfig pc;
   pc.scale = opt_.scale;
   pc.patch = opt_.patch;
@@ -414,6 +416,9 @@ void SRTrainer::load_checkpoint(const std::string& path) {
                " stands at step ", step, " in stage ", in_stage2 ? 2 : 1, ", but this run's stage 1 ends at step ",
                opt_.stage1_steps, " (stage1_steps)");
   if (in_stage2) {
+    GANTRY_CHECK(meta_int(m, "stage1_steps", path) == opt_.stage1_steps, "checkpoint ", path,
+                 " is in stage 2 of a run whose stage 1 ended at step ", meta(m, "stage1_steps", path),
+                 ", but this run's ends at ", opt_.stage1_steps, " (stage1_steps)");
     GANTRY_CHECK(meta(m, "sr_d", path) == opt_.sr_d && meta_int(m, "d_width", path) == opt_.d_width &&
                      meta_int(m, "patch", path) == opt_.patch,
                  "checkpoint ", path, ": its discriminator (sr_d ", meta(m, "sr_d", path), ", d_width ",
@@ -422,6 +427,12 @@ void SRTrainer::load_checkpoint(const std::string& path) {
     if (!stage2_) begin_stage2();
     D_->load_state_dict(take_prefixed(f.tensors, "D."));
     opt_D_->load_state_dict(take_prefixed(f.tensors, "opt_D."));
+  } else if (stage2_) {  // back to stage 1's state: no D, G's stage-1 optimizer
+    D_.reset();
+    opt_D_.reset();
+    opt_G_ = std::make_unique<optim::Adam>(G_->parameters(),
+                                           optim::AdamOptions{opt_.stage1_lr, opt_.beta1, opt_.beta2});
+    stage2_ = false;
   }
   G_->load_state_dict(take_prefixed(f.tensors, "G."));
   opt_G_->load_state_dict(take_prefixed(f.tensors, "opt_G."));
@@ -448,7 +459,7 @@ LoadedSR load_sr_generator(const std::string& path, bool use_ema) {
   out.stage1_steps = meta_int(m, "stage1_steps", path);
   out.net = make_sr_generator(meta(m, "sr_net", path), out.channels, out.scale, meta_int(m, "sr_features", path),
                               meta_int(m, "sr_blocks", path), meta_int(m, "sr_growth", path),
-                              meta(m, "sr_skip", path) == "1");
+                              m.count("sr_skip") && m.at("sr_skip") == "1");
   out.multiple = meta(m, "sr_net", path) == "rrdb" ? 4 / out.scale : 1;
   out.ema = use_ema && meta(m, "ema", path) == "1";
   out.net->load_state_dict(take_prefixed(f.tensors, out.ema ? "ema." : "G."));

@@ -147,7 +147,7 @@ TEST_CASE("FeatureNet: fixed weights, zero distance to itself, gradients reach t
 }
 
 TEST_CASE("SR trainer: a run resumed in stage 1, at the boundary or in stage 2 equals the uninterrupted one",
-          "[sr][trainer][slow]") {
+          "[sr][trainer]") {
   const std::string data = picture_folder();
   const std::string out = data + "_run";
   SRTrainer full(sr_options("esrgan", data, out));
@@ -177,6 +177,14 @@ TEST_CASE("SR trainer: a run resumed in stage 1, at the boundary or in stage 2 e
     require_equal(*full.discriminator(), *resumed.discriminator());
     require_equal(full.sampler(), resumed.sampler());
   }
+  {  // a stage-2 trainer loading a stage-1 checkpoint goes back to stage 1's state
+    SRTrainer back(sr_options("esrgan", data, out));
+    back.load_checkpoint(out + "/at4.safetensors");
+    back.load_checkpoint(out + "/at2.safetensors");
+    CHECK(back.discriminator() == nullptr);
+    while (back.step() < 6) back.train_step();
+    require_equal(full.generator(), back.generator());
+  }
   // A checkpoint of another architecture or stage plan is refused by name.
   TrainOptions other = sr_options("esrgan", data, out);
   other.sr_features = 6;
@@ -186,6 +194,10 @@ TEST_CASE("SR trainer: a run resumed in stage 1, at the boundary or in stage 2 e
   later.stage1_steps = 5;
   SRTrainer plan(later);
   CHECK_THROWS_WITH(plan.load_checkpoint(out + "/at4.safetensors"), Catch::Contains("stage1_steps"));
+  TrainOptions earlier = sr_options("esrgan", data, out);
+  earlier.stage1_steps = 2;
+  SRTrainer plan2(earlier);
+  CHECK_THROWS_WITH(plan2.load_checkpoint(out + "/at4.safetensors"), Catch::Contains("stage 1 ended at step 3"));
 
   // The generator back for inference: the EMA weights, the right scale.
   LoadedSR g = load_sr_generator(out + "/at4.safetensors");
@@ -194,8 +206,17 @@ TEST_CASE("SR trainer: a run resumed in stage 1, at the boundary or in stage 2 e
   CHECK(g.multiple == 2);  // rrdb at x2 pixel-unshuffles by 2
   CHECK(is_sr_checkpoint(out + "/at4.safetensors"));
   TileOptions t{8, 2, g.multiple};
-  Tensor y = upscale(*g.net, rand({1, 3, 13, 11}), g.scale, t);  // odd sides: padded, run, cropped
+  Tensor odd = rand({1, 3, 13, 11});
+  Tensor y = upscale(*g.net, odd, g.scale, t);  // odd sides: padded, run, cropped
   CHECK(y.shape() == Shape{1, 3, 26, 22});
+  {  // the crop keeps the top-left: equal to the net on the edge-padded image, cut back
+    NoGradGuard ng;
+    Tensor padded = pad(odd, {0, 1, 0, 1}, PadMode::Replicate);  // [1, 3, 14, 12]
+    Tensor direct = core::contiguous(core::slice(core::slice(g.net->forward(padded), 2, 0, 26, 1), 3, 0, 22, 1));
+    Tensor whole = upscale(*g.net, odd, g.scale, TileOptions{0, 0, g.multiple});
+    CHECK(max(abs(sub(whole, direct))).item<double>() < 1e-5);
+  }
+  CHECK_THROWS_WITH(upscale(*g.net, odd, g.scale, TileOptions{8, 8, 2}), Catch::Contains("smaller than the tile"));
 
   // init_g: stage 2 alone from another run's weights (its EMA's).
   TrainOptions s2 = sr_options("esrgan", data, out);
@@ -216,7 +237,7 @@ TEST_CASE("SR trainer: a run resumed in stage 1, at the boundary or in stage 2 e
 }
 
 TEST_CASE("SR trainer: realesrgan (U-Net D, real-world degradations, vanilla loss) runs through run() and resumes",
-          "[sr][trainer][slow]") {
+          "[sr][trainer]") {
   const std::string data = picture_folder();
   const std::string out = data + "_run";
   TrainOptions o = sr_options("realesrgan", data, out);
@@ -242,12 +263,23 @@ TEST_CASE("SR trainer: realesrgan (U-Net D, real-world degradations, vanilla los
     return n;
   };
   CHECK(rows() == 5);
+  {  // a row past the checkpoint (as an interrupted run leaves) goes on resume
+    std::ofstream f(out + "/metrics.csv", std::ios::app);
+    f << "99,2,0,0,0,0,0,0,0\n";
+  }
+  CHECK(rows() == 6);
   o.steps = 5;
   o.resume = true;
   SRTrainer more(o);
   more.run();
   CHECK(more.step() == 5);
   CHECK(rows() == 6);
+  {
+    std::ifstream f(out + "/metrics.csv");
+    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    CHECK(all.find("\n99,") == std::string::npos);
+    CHECK(all.find("\n5,2,") != std::string::npos);
+  }
   // A patch bigger than the pictures is an error naming one.
   TrainOptions big = o;
   big.patch = 64;

@@ -43,6 +43,8 @@ Tensor upscale(nn::Module& net, const Tensor& x, int64_t scale, const TileOption
   GANTRY_CHECK(scale >= 1, "upscale: scale must be >= 1, got ", scale);
   GANTRY_CHECK(t.tile >= 0, "upscale: the tile must be >= 0 (0: no tiling), got ", t.tile);
   GANTRY_CHECK(t.multiple >= 1, "upscale: the size multiple must be >= 1, got ", t.multiple);
+  GANTRY_CHECK(t.tile == 0 || (t.overlap >= 0 && t.overlap < t.tile), "upscale: the tile overlap (", t.overlap,
+               ") must be smaller than the tile (", t.tile, ") and >= 0");
   NoGradGuard ng;
   if (t.multiple > 1) {  // pad to the net's multiple, run, crop
     const int64_t m = t.multiple, H = x.size(2), W = x.size(3);
@@ -50,7 +52,6 @@ Tensor upscale(nn::Module& net, const Tensor& x, int64_t scale, const TileOption
     TileOptions inner = t;
     inner.multiple = 1;
     inner.tile = (t.tile + m - 1) / m * m;
-    if (inner.tile > 0 && inner.overlap >= inner.tile) inner.overlap = inner.tile - 1;
     const Tensor in = ph || pw ? pad(x, {0, pw, 0, ph}, PadMode::Replicate) : x;
     const Tensor y = upscale(net, in, scale, inner);
     if (!ph && !pw) return y;
