@@ -13,7 +13,7 @@
 namespace gantry {
 namespace gan {
 
-namespace {
+namespace ckpt {
 void add_prefixed(nn::NamedTensors& out, const std::string& prefix, const nn::NamedTensors& in) {
   for (const auto& kv : in) out.push_back({prefix + kv.first, kv.second});
 }
@@ -40,6 +40,11 @@ int64_t meta_int(const std::map<std::string, std::string>& m, const std::string&
   }
   throw Error("checkpoint " + path + ": metadata '" + k + "' = '" + v + "' is not an integer");
 }
+}  // namespace ckpt
+
+using namespace ckpt;
+
+namespace {
 uint64_t meta_u64(const std::map<std::string, std::string>& m, const std::string& k,
                   const std::string& path) {
   const std::string v = meta(m, k, path);

@@ -50,5 +50,15 @@ struct LoadedGenerator {
 // use_ema: load the EMA generator's weights (an error if the run had none).
 LoadedGenerator load_generator(const std::string& checkpoint, bool use_ema);
 
+// Helpers of every checkpoint format (this one, gan/sr_trainer.h's): tensors
+// of several modules in one file under "PREFIX." names, and metadata read
+// with errors that name the file and the key.
+namespace ckpt {
+void add_prefixed(nn::NamedTensors& out, const std::string& prefix, const nn::NamedTensors& in);
+nn::NamedTensors take_prefixed(const nn::NamedTensors& all, const std::string& prefix);
+std::string meta(const std::map<std::string, std::string>& m, const std::string& key, const std::string& path);
+int64_t meta_int(const std::map<std::string, std::string>& m, const std::string& key, const std::string& path);
+}  // namespace ckpt
+
 }  // namespace gan
 }  // namespace gantry

@@ -10,6 +10,7 @@
 
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "gan/checkpoint.h"
 #include "gan/data/image.h"
 #include "gan/health.h"
 #include "gan/losses.h"
@@ -23,6 +24,8 @@ namespace gan {
 
 namespace fs = std::filesystem;
 
+using namespace ckpt;
+
 namespace {
 constexpr const char* kSRFormat = "gantry-sr-checkpoint";
 constexpr int kSRFormatVersion = 1;
@@ -30,30 +33,6 @@ constexpr int kSRFormatVersion = 1;
 // whether the run got there in one go or was resumed on the way.
 constexpr uint64_t kDSeedOffset = 0x5eedd15c;
 
-void add_prefixed(nn::NamedTensors& out, const std::string& prefix, const nn::NamedTensors& in) {
-  for (const auto& kv : in) out.push_back({prefix + kv.first, kv.second});
-}
-nn::NamedTensors take_prefixed(const nn::NamedTensors& all, const std::string& prefix) {
-  nn::NamedTensors r;
-  for (const auto& kv : all)
-    if (kv.first.rfind(prefix, 0) == 0) r.push_back({kv.first.substr(prefix.size()), kv.second});
-  return r;
-}
-std::string meta(const std::map<std::string, std::string>& m, const std::string& k, const std::string& path) {
-  auto it = m.find(k);
-  GANTRY_CHECK(it != m.end(), "checkpoint ", path, ": metadata has no '", k, "'");
-  return it->second;
-}
-int64_t meta_int(const std::map<std::string, std::string>& m, const std::string& k, const std::string& path) {
-  const std::string v = meta(m, k, path);
-  try {
-    size_t used = 0;
-    const long long x = std::stoll(v, &used);
-    if (used == v.size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw Error("checkpoint " + path + ": metadata '" + k + "' = '" + v + "' is not an integer");
-}
 void check_sr_format(const std::map<std::string, std::string>& m, const std::string& path) {
   auto f = m.find("format");
   GANTRY_CHECK(f != m.end() && f->second == kSRFormat, "checkpoint ", path, ": not a Gantry super-resolution "
