@@ -250,7 +250,7 @@ EvalResult run_sr_checkpoint(const EvalRequest& req, const EvalInput& in, const 
   }
   SREvalOptions eo;
   eo.scale = g.scale;
-  eo.degradation = o.degradation == "real" ? Degradation::kReal : Degradation::kBicubic;
+  eo.degradation = sr_pair_config(o).degradation;
   eo.tiles.multiple = g.multiple;
   eo.crops_png = req.crops;
   if (log) log(LogLevel::Info, str("eval: upscaling ", what, " x", g.scale));

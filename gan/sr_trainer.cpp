@@ -105,6 +105,14 @@ std::shared_ptr<nn::Module> make_sr_generator(const std::string& net, int64_t ch
   return std::make_shared<SRVGGCompact>(channels, scale, features, blocks);
 }
 
+PairConfig sr_pair_config(const TrainOptions& o) {
+  PairConfig pc;
+  pc.scale = o.scale;
+  pc.patch = o.patch;
+  pc.degradation = o.degradation == "real" ? Degradation::kReal : Degradation::kBicubic;
+  return pc;
+}
+
 // ---------------------------------------------------------------- trainer
 SRTrainer::SRTrainer(TrainOptions o) : opt_(std::move(o)) {
   GANTRY_CHECK(is_sr_model(opt_.model), "SRTrainer: '", opt_.model, "' is not a super-resolution model");
@@ -131,11 +139,8 @@ SRTrainer::SRTrainer(TrainOptions o) : opt_(std::move(o)) {
       GANTRY_CHECK(p.h >= opt_.patch && p.w >= opt_.patch, "train: picture '", p.name, "' (", p.w, "x", p.h,
                    ") is smaller than the ", opt_.patch, "x", opt_.patch, " training patch (training crops, and the "
                    "sample grid's crops of held-out pictures, are patch x patch; set patch lower)");
-  PairConfig pc;
-  pc.scale = opt_.scale;
-  pc.patch = opt_.patch;
-  pc.degradation = opt_.degradation == "real" ? Degradation::kReal : Degradation::kBicubic;
-  loader_ = std::make_unique<PairedLoader>(train_, pc, opt_.batch, static_cast<uint64_t>(opt_.seed));
+  loader_ = std::make_unique<PairedLoader>(train_, sr_pair_config(opt_), opt_.batch,
+                                           static_cast<uint64_t>(opt_.seed));
 
   G_ = make_sr_generator(opt_.sr_net, opt_.channels, opt_.scale, opt_.sr_features, opt_.sr_blocks, opt_.sr_growth,
                          opt_.sr_skip);
@@ -253,11 +258,7 @@ SRStepStats SRTrainer::train_step() {
 void SRTrainer::write_samples() const {
   // Four fixed held-out crops (training ones when nothing is held out).
   const PictureSet& set = test_.pictures.empty() ? train_ : test_;
-  PairConfig pc;
-  pc.scale = opt_.scale;
-  pc.patch = opt_.patch;
-  pc.degradation = opt_.degradation == "real" ? Degradation::kReal : Degradation::kBicubic;
-  const PairedLoader::Batch b = PairedLoader(set, pc, 4, static_cast<uint64_t>(opt_.seed) + 1).at(0);
+  const PairedLoader::Batch b = PairedLoader(set, sr_pair_config(opt_), 4, static_cast<uint64_t>(opt_.seed) + 1).at(0);
   NoGradGuard ng;
   nn::Module& net = const_cast<SRTrainer*>(this)->sampler();
   Tensor sr;

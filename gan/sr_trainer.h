@@ -57,6 +57,10 @@ std::shared_ptr<nn::Module> make_sr_generator(const std::string& net, int64_t ch
                                               int64_t features, int64_t blocks, int64_t growth,
                                               bool bilinear_skip = false);
 
+// The paired-data settings an SR model's options describe (scale, patch,
+// degradation): what training, its sample grids and `gantry eval` use.
+PairConfig sr_pair_config(const TrainOptions& o);
+
 class SRTrainer {
  public:
   explicit SRTrainer(TrainOptions o);
