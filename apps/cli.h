@@ -59,6 +59,7 @@ int run_report(int argc, char** argv);
 int run_project(int argc, char** argv);
 int run_directions(int argc, char** argv);
 int run_upscale(int argc, char** argv);
+int run_translate(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace gantry

@@ -10,6 +10,7 @@
 //   gantry project ...   the latent of a real image, style-based models (apps/project.cpp)
 //   gantry directions .. closed-form semantic directions, SeFa and PCA (apps/directions.cpp)
 //   gantry upscale ...   enlarge an image with a super-resolution model (apps/upscale.cpp)
+//   gantry translate ... image-to-image translation, pix2pix and CycleGAN (apps/translate.cpp)
 //   gantry info          build, threads, devices and registered ops
 // Errors are one line on stderr and a non-zero exit: 2 for usage, 1 for
 // everything else (bad files, bad configs, non-finite losses).
@@ -48,7 +49,7 @@ int info() {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2|sagan|esrgan|realesrgan]\n"
+               "usage: gantry train [--config FILE.toml] [--model dcgan|wgan-gp|r1|sngan|cdcgan|progan|stylegan2|sagan|esrgan|realesrgan|pix2pix|cyclegan]\n"
                "                    [--steps N | --epochs E] [--out DIR] [--resume] ...  (gantry train --help)\n"
                "       gantry sample --checkpoint FILE --out FILE.npy [--n N] [--png FILE.png]\n"
                "                     [--seed S] [--ema] [--class C] [--truncation T]\n"
@@ -60,6 +61,8 @@ void usage() {
                "       gantry directions --checkpoint FILE [--method sefa|pca|both] [--k K] [--out DIR]\n"
                "       gantry upscale --checkpoint FILE --in IMAGE --out BIG.png [--scale S]\n"
                "                      [--tile T --tile-overlap K] [--no-ema]\n"
+               "       gantry translate --checkpoint FILE --in IMAGE|DIR --out OUT.png|DIR [--direction a2b|b2a]\n"
+               "                        [--make-input] [--side-by-side]\n"
                "       gantry eval INPUT [--n N] [--reference test|train] [--ema] [--list]\n"
                "       gantry train-classifier [--out FILE] [--epochs E] [--seed S]\n"
                "       gantry demo [--steps N] [--seed S] [--threads T]\n"
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
     if (cmd == "project") return cli::run_project(argc, argv);
     if (cmd == "directions") return cli::run_directions(argc, argv);
     if (cmd == "upscale") return cli::run_upscale(argc, argv);
+    if (cmd == "translate") return cli::run_translate(argc, argv);
     if (cmd == "info") return info();
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       usage();

@@ -21,9 +21,11 @@
 
 #include "apps/cli.h"
 #include "gan/models/sr/sr.h"
+#include "gan/models/translation/translation.h"
 #include "gan/sr_trainer.h"
 #include "gan/run_log.h"
 #include "gan/trainer.h"
+#include "gan/translation_trainer.h"
 #include "nn/safetensors.h"
 
 namespace gantry {
@@ -74,7 +76,7 @@ class ConsoleLog {
   FILE* file_ = nullptr;
 };
 
-// Runs either trainer (gan::Trainer, gan::SRTrainer) with the console as
+// Runs any trainer (gan::Trainer, gan::SRTrainer, gan::TranslationTrainer) with the console as
 // its log and SIGINT/SIGTERM as "checkpoint and stop".
 template <class T>
 int run_trainer(T& trainer, const gan::TrainOptions& opt, const std::string& plan) {
@@ -164,6 +166,12 @@ int run_train(int argc, char** argv) {
                        gan::format("%lld steps (stage 1: %lld) of batch %lld, x%lld", static_cast<long long>(opt.steps),
                                    static_cast<long long>(opt.stage1_steps), static_cast<long long>(opt.batch),
                                    static_cast<long long>(opt.scale)));
+  }
+  if (gan::is_translation_model(opt.model)) {
+    gan::TranslationTrainer trainer(opt);
+    return run_trainer(trainer, opt,
+                       gan::format("%s, %lld steps of batch %lld", trainer.data().describe.c_str(),
+                                   static_cast<long long>(opt.steps), static_cast<long long>(opt.batch)));
   }
   gan::Trainer trainer(opt);
   return run_trainer(trainer, opt,

@@ -18,6 +18,7 @@
 #include "gan/sr_eval.h"
 #include "gan/sr_trainer.h"
 #include "gan/style_control.h"
+#include "gan/translation_eval.h"
 #include "nn/safetensors.h"
 
 namespace gantry {
@@ -271,6 +272,15 @@ EvalResult run_sr_checkpoint(const EvalRequest& req, const EvalInput& in, const 
   return r;
 }
 
+// ------------------------------------------------------------ translation
+bool accepts_translation_checkpoint(const EvalInput& in) {
+  auto f = in.metadata.find("format");
+  return f != in.metadata.end() && f->second == "gantry-translation-checkpoint";
+}
+EvalResult run_translation_checkpoint(const EvalRequest& req, const EvalInput& in, const LogSink& log) {
+  return evaluate_translation(req, in.path, log);
+}
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -295,6 +305,11 @@ const std::vector<EvalKind>& eval_kinds() {
        "of the model (its EMA weights when it has them) and of bicubic, on the held-out pictures of its data (or "
        "all of --data DIR; Fashion-MNIST: --n test images); --crops FILE.png writes crops side by side",
        true, accepts_sr_checkpoint, run_sr_checkpoint},
+      {"translation", "TRANSLATION-CHECKPOINT.safetensors",
+       "a pix2pix/cyclegan checkpoint, on the held-out data of its run (or --data DIR with A/ and B/): pix2pix "
+       "L1, PSNR, SSIM against the targets and FID-FMNIST of the outputs; CycleGAN, each direction: the "
+       "classifier's target-class rate, the per-class FID-FMNIST against the target class, the cycle L1",
+       true, accepts_translation_checkpoint, run_translation_checkpoint},
   };
   return kinds;
 }

@@ -16,6 +16,7 @@
 #include "gan/losses.h"
 #include "gan/models/model.h"
 #include "gan/models/sr/sr.h"
+#include "gan/models/translation/translation.h"
 
 namespace gantry {
 namespace gan {
@@ -380,6 +381,10 @@ void TrainOptions::set_model_defaults(const std::string& m) {
   l1_weight = base.l1_weight;
   perceptual_weight = base.perceptual_weight;
   gan_weight = base.gan_weight;
+  schedule = base.schedule;
+  g_net = base.g_net;
+  norm = base.norm;
+  dropout = base.dropout;
   if (steps == 0 && epochs == 0) steps = base.steps;  // leaving progan's "schedule length"
   if (m == "wgan-gp") {  // Gulrajani et al.: lambda 10, n_critic 5, Adam(1e-4, 0.0, 0.9)
     loss = "wasserstein";
@@ -450,6 +455,22 @@ void TrainOptions::set_model_defaults(const std::string& m) {
       l1_weight = perceptual_weight = 1.0;
       gan_weight = 0.1;
     }
+  } else if (m == "pix2pix" || m == "cyclegan") {
+    // Image-to-image translation (gan/translation_trainer.h). Both papers:
+    // Adam(2e-4, 0.5), the rates decaying linearly to 0 (from decay_start),
+    // the "normal" init (init::dcgan_), a PatchGAN D. pix2pix (Isola et al.
+    // 2017): U-Net G, batch norm, the vanilla loss, L1 lambda 100. CycleGAN
+    // (Zhu et al. 2017): ResNet G, instance norm, LSGAN, cycle lambda 10,
+    // identity 0.5, a 50-image pool, no dropout.
+    schedule = "linear";
+    if (m == "pix2pix") {
+      l1_weight = 100.0;
+    } else {
+      loss = "lsgan";
+      g_net = "resnet";
+      norm = "instance";
+      dropout = false;
+    }
   } else if (m == "stylegan2") {
     // Karras et al. 2020 (and StyleGAN2-ADA's 32x32 CIFAR-10 settings):
     // the non-saturating logistic loss, lazy R1 every 16 D steps (gamma
@@ -475,11 +496,12 @@ std::string model_list() {
   std::string have;
   for (const auto& n : model_names()) have += (have.empty() ? "" : ", ") + n;
   for (const auto& n : sr_model_names()) have += ", " + n;
+  for (const auto& n : translation_model_names()) have += ", " + n;
   return have;
 }
 bool known_model(const std::string& m) {
   const auto& names = model_names();
-  return std::find(names.begin(), names.end(), m) != names.end() || is_sr_model(m);
+  return std::find(names.begin(), names.end(), m) != names.end() || is_sr_model(m) || is_translation_model(m);
 }
 // The SR models' adversarial loss may also be ESRGAN's relativistic one.
 void check_loss(const std::string& model, const std::string& loss) {
@@ -552,6 +574,10 @@ void TrainOptions::validate() const {
                schedule == "milestones"
                    ? "options: schedule = \"milestones\" needs lr_milestones (e.g. { 5000 = 0.5 })"
                    : "options: lr_milestones is set but schedule is not \"milestones\"");
+  GANTRY_CHECK(decay_start == 0 || schedule == "linear", "options: decay_start is for schedule \"linear\", not \"",
+               schedule, "\"");
+  GANTRY_CHECK(decay_start == 0 || steps == 0 || decay_start < steps, "options: decay_start (", decay_start,
+               ") must come before the last step (steps ", steps, ")");
   check_loss(model, loss);
   check_augment_policy(augment);
   GANTRY_CHECK(data_limit != 0, "options: data_limit 0 leaves no images to train on (-1: all of them)");
@@ -594,6 +620,8 @@ void TrainOptions::validate() const {
                  " leaves no sample of the batch of ", batch, " for the path-length penalty");
   } else if (is_sr_model(model)) {
     validate_sr();
+  } else if (is_translation_model(model)) {
+    validate_translation();
   } else {
     GANTRY_CHECK(steps > 0 || epochs > 0, "options: set steps or epochs to a positive number");
     GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
@@ -642,6 +670,30 @@ void TrainOptions::validate_sr() const {
   GANTRY_CHECK(n_critic == 1 && drift == 0 && !lazy_adam && ema_rampup == 0 && clip_grad_norm == 0 &&
                    attention_at == 0,
                "options: ", model, " takes none of n_critic, drift, lazy_adam, ema_rampup, clip_grad_norm, "
+               "attention_at (they are the GAN trainer's)");
+}
+
+void TrainOptions::validate_translation() const {
+  GANTRY_CHECK(epochs == 0 && steps > 0, "options: ", model, " trains by steps: set steps, not epochs");
+  GANTRY_CHECK(model == "cyclegan" || data != "fashion-mnist" || task != "inpaint" || hole <= 28,
+               "options: the inpainting hole (", hole, ") does not fit in 28x28 Fashion-MNIST images");
+  GANTRY_CHECK(eval_every == 0, "options: ", model, " runs are scored by gantry eval, not eval_every");
+  GANTRY_CHECK(init == "dcgan", "options: ", model, "'s nets take the papers' N(0, 0.02) init: init must be "
+               "\"dcgan\", not \"", init, "\"");
+  GANTRY_CHECK(data != "fashion-mnist" || resolution == 0 || resolution == 28, "options: ", model,
+               " works on Fashion-MNIST at its own 28x28 (resolution 0), not ", resolution);
+  GANTRY_CHECK(augment == "none" && penalty == "none", "options: ", model, " takes no augment or penalty");
+  GANTRY_CHECK(phase_batch.empty(), "options: phase_batch is for growing models (progan), not ", model);
+  GANTRY_CHECK(on_divergence == "stop", "options: ", model, " runs stop on divergence (on_divergence rollback is "
+               "for the GAN trainer)");
+  GANTRY_CHECK(loss != "wasserstein" && loss != "hinge" && loss != "minimax", "options: ", model, " trains with ",
+               "the nonsaturating (vanilla) or lsgan loss, not ", loss);
+  // What the GAN trainer has and this one does not: refused, not ignored.
+  GANTRY_CHECK(schedule == "constant" || schedule == "linear", "options: ", model,
+               " takes schedule constant or linear, not \"", schedule, "\"");
+  GANTRY_CHECK(n_critic == 1 && drift == 0 && !lazy_adam && ema_decay == 0 && ema_rampup == 0 &&
+                   clip_grad_norm == 0 && attention_at == 0,
+               "options: ", model, " takes none of n_critic, drift, lazy_adam, ema, ema_rampup, clip_grad_norm, "
                "attention_at (they are the GAN trainer's)");
 }
 

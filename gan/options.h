@@ -90,6 +90,9 @@ namespace gan {
     "learning-rate schedule over the run (milestones: see lr_milestones)") \
   X(FLOAT_MAP, lr_milestones, {}, "lr-milestones", "[0, 1e6]", "optimizer", \
     "schedule = milestones: from step S the rates are F x lr_g and F x lr_d (STEP=F,...)") \
+  X(INT,   decay_start, 0, "decay-start", "[0, inf)", "optimizer", \
+    "schedule = linear: the rates hold until this step, then fall linearly to 0 at the last step " \
+    "(pix2pix and CycleGAN: half the run; 0: from the start)") \
   X(FLOAT, ema_decay, 0.0, "ema", "[0, 1)", "optimizer", \
     "EMA generator for sampling (0: none); its BatchNorm statistics are re-estimated when it samples") \
   X(FLOAT, ema_rampup, 0.0, "ema-rampup", "[0, 1]", "optimizer", \
@@ -167,12 +170,38 @@ namespace gan {
   X(INT,   stage1_steps, 1000, "stage1-steps", "[0, inf)", "super-resolution", \
     "steps of stage 1 (L1 only, PSNR-oriented) before the adversarial stage 2; steps counts both stages") \
   X(FLOAT, stage1_lr, 2e-4, "stage1-lr", "(0, 1]", "super-resolution", "G's Adam rate in stage 1 (stage 2: lr_g, lr_d)") \
-  X(FLOAT, l1_weight, 1.0, "l1-weight", "[0, 1e6]", "super-resolution", "stage 2: weight of the L1 loss to HR") \
+  X(FLOAT, l1_weight, 1.0, "l1-weight", "[0, 1e6]", "super-resolution", \
+    "SR stage 2: weight of the L1 loss to HR; pix2pix: its lambda, the L1 loss to the target (the paper: 100)") \
   X(FLOAT, perceptual_weight, 1.0, "perceptual-weight", "[0, 1e6]", "super-resolution", \
     "stage 2: weight of the perceptual loss (gan/models/sr/features.h)") \
   X(FLOAT, gan_weight, 0.1, "gan-weight", "[0, 1e6]", "super-resolution", "stage 2: weight of G's adversarial loss") \
   X(STR,   init_g, "", "init-g", "", "super-resolution", \
     "start G from this SR checkpoint (its EMA weights when it has them), e.g. a stage-1 run's") \
+  X(STR,   task, "edges", "task", "edges|inpaint", "translation", \
+    "pix2pix on Fashion-MNIST: edges (a Sobel edge map -> the garment) or inpaint (the image with a masked " \
+    "square -> the whole image)") \
+  X(INT,   hole, 12, "hole", "[1, 4096]", "translation", "task inpaint: side of the masked square") \
+  X(STR,   domain_a, "sneaker", "domain-a", "", "translation", \
+    "cyclegan on Fashion-MNIST: domain A's class (a name such as sneaker, or 0-9)") \
+  X(STR,   domain_b, "ankle-boot", "domain-b", "", "translation", "cyclegan on Fashion-MNIST: domain B's class") \
+  X(STR,   g_net, "unet", "g-net", "unet|resnet", "translation", \
+    "the translation generator: unet (pix2pix's, skip concatenation) or resnet (CycleGAN's residual blocks); " \
+    "g_width is its first width") \
+  X(INT,   g_depth, 5, "g-depth", "[2, 12]", "translation", \
+    "unet: levels, each halving the side (the paper's 256x256 net: 8; images are padded to a multiple of 2^depth)") \
+  X(INT,   g_blocks, 6, "g-blocks", "[0, 64]", "translation", "resnet: residual blocks (the paper: 6 at 128x128, 9 at 256)") \
+  X(INT,   d_layers, 2, "d-layers", "[1, 8]", "translation", \
+    "PatchGAN stride-2 layers: each logit sees 16, 34, 70 pixels square for 1, 2, 3 (the paper: 3); d_width is its first width") \
+  X(STR,   norm, "batch", "norm", "batch|instance|none", "translation", \
+    "normalization in the translation nets (pix2pix: batch; cyclegan: instance)") \
+  X(BOOL,  dropout, true, "dropout", "", "translation", \
+    "dropout 0.5 in the U-Net's inner decoder levels (pix2pix's only noise source), in resnet blocks when set") \
+  X(FLOAT, cycle_weight, 10.0, "cycle-weight", "[0, 1e6]", "translation", \
+    "cyclegan: lambda, the weight of each direction's cycle-consistency L1") \
+  X(FLOAT, identity_weight, 0.5, "identity-weight", "[0, 1e6]", "translation", \
+    "cyclegan: the identity L1's weight, as a multiple of cycle_weight (the paper: 0.5)") \
+  X(INT,   pool_size, 50, "pool-size", "[0, 100000]", "translation", \
+    "cyclegan: generated images each D's history pool keeps (0: D sees only the newest batch)") \
   X(INT,   eval_every, 0, "eval-every", "[0, inf)", "evaluation", \
     "score the sampler every K steps (FID-FMNIST, KID, precision, recall, coverage; 0: off)") \
   X(INT,   eval_n, 2000, "eval-n", "[10, 1000000]", "evaluation", "samples (and test images) per evaluation") \
@@ -248,6 +277,8 @@ struct TrainOptions {
   void validate() const;
   // The super-resolution models' part of validate().
   void validate_sr() const;
+  // The translation models' part (pix2pix, cyclegan).
+  void validate_translation() const;
   // lr_milestones as (step, factor) pairs, for optim::make_schedule.
   std::vector<std::pair<int64_t, double>> milestones() const;
   // The objective each model was published with: loss, n_critic, Adam's

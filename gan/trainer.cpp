@@ -186,8 +186,10 @@ void Trainer::request_stop() { g_stop.store(true); }
 bool Trainer::stop_requested() { return g_stop.load(); }
 
 void Trainer::rebuild_schedules() {
-  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g * g_lazy_ * lr_scale_, total_steps_, opt_.milestones());
-  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * d_lazy_ * lr_scale_, total_steps_, opt_.milestones());
+  sched_G_ = optim::make_schedule(opt_.schedule, opt_.lr_g * g_lazy_ * lr_scale_, total_steps_, opt_.milestones(),
+                                    opt_.decay_start);
+  sched_D_ = optim::make_schedule(opt_.schedule, opt_.lr_d * d_lazy_ * lr_scale_, total_steps_, opt_.milestones(),
+                                    opt_.decay_start);
 }
 
 // ------------------------------------------------------------------ growing

@@ -25,15 +25,18 @@ double ConstantLR::lr_at(int64_t step) const {
   return lr_;
 }
 
-LinearDecayLR::LinearDecayLR(double start, double end, int64_t total_steps)
-    : start_(start), end_(end), total_(total_steps) {
+LinearDecayLR::LinearDecayLR(double start, double end, int64_t total_steps, int64_t hold)
+    : start_(start), end_(end), total_(total_steps), hold_(hold) {
   check_lr(start, "LinearDecayLR", "start");
   check_lr(end, "LinearDecayLR", "end");
   GANTRY_CHECK(total_steps > 0, "LinearDecayLR: total_steps ", total_steps, " must be positive");
+  GANTRY_CHECK(hold >= 0 && hold < total_steps, "LinearDecayLR: hold ", hold, " must be in [0, total_steps ",
+               total_steps, ")");
 }
 double LinearDecayLR::lr_at(int64_t step) const {
   check_step(step, "LinearDecayLR");
-  const double f = static_cast<double>(std::min(step, total_)) / static_cast<double>(total_);
+  if (step <= hold_) return start_;
+  const double f = static_cast<double>(std::min(step, total_) - hold_) / static_cast<double>(total_ - hold_);
   return start_ + (end_ - start_) * f;
 }
 
@@ -82,9 +85,9 @@ double MilestoneLR::lr_at(int64_t step) const {
 
 std::unique_ptr<LRSchedule> make_schedule(const std::string& name, double base_lr,
                                           int64_t total_steps,
-                                          const std::vector<std::pair<int64_t, double>>& milestones) {
+                                          const std::vector<std::pair<int64_t, double>>& milestones, int64_t hold) {
   if (name == "constant") return std::make_unique<ConstantLR>(base_lr);
-  if (name == "linear") return std::make_unique<LinearDecayLR>(base_lr, 0.0, total_steps);
+  if (name == "linear") return std::make_unique<LinearDecayLR>(base_lr, 0.0, total_steps, hold);
   if (name == "cosine") return std::make_unique<CosineLR>(base_lr, total_steps, 0.0);
   if (name == "milestones") {
     GANTRY_CHECK(!milestones.empty(), "make_schedule: schedule 'milestones' needs at least one milestone");

@@ -31,16 +31,18 @@ class ConstantLR : public LRSchedule {
   double lr_;
 };
 
-// start + (end - start) * min(step, total_steps) / total_steps: a straight
-// line from start (step 0) to end (step total_steps), then end.
+// start until step `hold`, then a straight line to end at step total_steps,
+// then end: start + (end - start) * (min(step, total) - hold) / (total - hold)
+// for step > hold. hold 0 is a line from step 0; CycleGAN holds for half the
+// run (100 constant epochs, 100 decaying). 0 <= hold < total_steps.
 class LinearDecayLR : public LRSchedule {
  public:
-  LinearDecayLR(double start, double end, int64_t total_steps);
+  LinearDecayLR(double start, double end, int64_t total_steps, int64_t hold = 0);
   double lr_at(int64_t step) const override;
 
  private:
   double start_, end_;
-  int64_t total_;
+  int64_t total_, hold_;
 };
 
 // min + (base - min) * (1 + cos(pi * min(step, total) / total)) / 2: cosine
@@ -82,12 +84,12 @@ class MilestoneLR : public LRSchedule {
 };
 
 // "constant" -> ConstantLR(base_lr); "linear" -> LinearDecayLR(base_lr, 0,
-// total_steps); "cosine" -> CosineLR(base_lr, total_steps, 0); "milestones" ->
+// total_steps, hold); "cosine" -> CosineLR(base_lr, total_steps, 0); "milestones" ->
 // MilestoneLR(base_lr, milestones) (which must not be empty). Other names are
 // an error listing the accepted ones.
 std::unique_ptr<LRSchedule> make_schedule(
     const std::string& name, double base_lr, int64_t total_steps,
-    const std::vector<std::pair<int64_t, double>>& milestones = {});
+    const std::vector<std::pair<int64_t, double>>& milestones = {}, int64_t hold = 0);
 
 }  // namespace optim
 }  // namespace gantry

@@ -529,6 +529,16 @@ TEST_CASE("Schedules: constant, linear decay, cosine, step, the factory", "[opti
   CHECK_THROWS_WITH(optim::MilestoneLR(1.0, {{3, -0.5}}), Catch::Contains("factor"));
   CHECK(optim::make_schedule("milestones", 1.0, 10, {{4, 0.5}})->lr_at(4) == 0.5);
   CHECK_THROWS_WITH(optim::make_schedule("milestones", 1.0, 10), Catch::Contains("at least one milestone"));
+  // CycleGAN's schedule: constant for `hold` steps, then a line to 0.
+  const optim::LinearDecayLR held(2.0, 0.0, 10, 4);
+  CHECK(held.lr_at(0) == 2.0);
+  CHECK(held.lr_at(4) == 2.0);
+  CHECK(held.lr_at(5) == Approx(2.0 * 5.0 / 6.0));
+  CHECK(held.lr_at(7) == Approx(1.0));
+  CHECK(held.lr_at(10) == 0.0);
+  CHECK(held.lr_at(20) == 0.0);
+  CHECK(optim::make_schedule("linear", 2.0, 10, {}, 4)->lr_at(7) == Approx(1.0));
+  CHECK_THROWS_WITH(optim::LinearDecayLR(1.0, 0.0, 10, 10), Catch::Contains("hold 10"));
 
   auto a = optim::make_schedule("constant", 2e-4, 10);
   auto b = optim::make_schedule("linear", 2e-4, 10);
