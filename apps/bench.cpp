@@ -2,6 +2,7 @@
 //
 //   gantry bench [--device cpu|cuda[:N]] [--threads T] [--steps N] [--rounds R] [--batch B] [--profile]
 //                [--gemm auto|eigen] [--force OP=ALGO[,OP=ALGO...]] [--cpu-cache-mb MB] [--no-sr] [--sr-steps N]
+//                [--no-translation] [--translation-steps N]
 //
 // The last three switch Gantry's own optimizations off for an ablation:
 // --gemm eigen uses Eigen instead of the packed AVX-512 GEMM (and so the
@@ -22,6 +23,11 @@
 // upscaling one 256x256 RGB image x4 (bench/sr_shapes.h), forward only,
 // against bench_libtorch's twin of the same net, rounds alternating:
 // sr_gantry_ms, sr_libtorch_ms, sr_ratio.
+// Then the translation rows (--no-translation skips them; CPU only): one
+// training step of configs/pix2pix.toml's and configs/cyclegan.toml's models
+// (bench/translation_shapes.h) through TranslationTrainer::train_step on
+// random images, against bench_libtorch's twins: pix2pix_gantry_ms,
+// pix2pix_libtorch_ms, pix2pix_ratio, and the same for cyclegan.
 // --device cuda times the same iteration on the GPU (each iteration ends with
 // a device synchronization) and prints the convolution algorithms the timed
 // choice settled on; the LibTorch twin is CPU-only, so on cuda the comparison
@@ -36,7 +42,10 @@
 #include "apps/cli.h"
 #include "bench/dcgan_step.h"
 #include "bench/sr_shapes.h"
+#include "bench/translation_shapes.h"
 #include "gan/models/sr/sr.h"
+#include "gan/run_log.h"
+#include "gan/translation_trainer.h"
 #include "core/storage.h"
 #include "kernels/cpu/gemm.h"
 #include "core/parallel.h"
@@ -122,6 +131,55 @@ double time_gantry_sr(nn::Module& net, const Tensor& x, int64_t warmup, int64_t 
   return median(ms);
 }
 
+// A translation row's twin: prints "libtorch_translation_ms X".
+bool time_libtorch_translation(const std::string& exe, const std::string& model, int threads, int64_t warmup,
+                               int64_t steps, double* ms) {
+  const std::string cmd = "'" + exe + "' --gantry-translation-bench " + model + " " + std::to_string(threads) + " " +
+                          std::to_string(warmup) + " " + std::to_string(steps);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return false;
+  char line[256];
+  bool got = false;
+  while (std::fgets(line, sizeof line, p))
+    if (std::sscanf(line, "libtorch_translation_ms %lf", ms) == 1) got = true;
+  return pclose(p) == 0 && got;
+}
+
+// The trainer of a translation row, on random images of bench/translation_shapes.h's size.
+std::unique_ptr<gan::TranslationTrainer> translation_bench_trainer(const std::string& model) {
+  using namespace bench;
+  gan::TrainOptions o;
+  o.set_model_defaults(model);
+  o.quiet = true;
+  o.steps = 1000000;
+  o.data = "(random images)";
+  const bool cyc = model == "cyclegan";
+  o.batch = cyc ? kCycBatch : kP2PBatch;
+  o.g_width = cyc ? kCycWidth : kP2PWidth;
+  o.g_depth = kP2PDepth;
+  o.g_blocks = kCycBlocks;
+  o.d_width = cyc ? kCycDWidth : kP2PDWidth;
+  o.d_layers = cyc ? kCycDLayers : kP2PDLayers;
+  o.pool_size = kCycPool;
+  manual_seed(0);
+  gan::TranslationData d;
+  for (gan::ImageDataset* s : {&d.train_a, &d.train_b, &d.test_a, &d.test_b})
+    s->images = tanh(randn({4 * o.batch, 1, kTransSize, kTransSize}));
+  return std::make_unique<gan::TranslationTrainer>(o, d);
+}
+
+// Median ms of `steps` training steps (after `warmup`).
+double time_gantry_translation(gan::TranslationTrainer& t, int64_t warmup, int64_t steps) {
+  for (int64_t i = 0; i < warmup; ++i) t.train_step();
+  std::vector<double> ms;
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    t.train_step();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return median(ms);
+}
+
 }  // namespace
 
 int run_bench(int argc, char** argv) {
@@ -138,7 +196,9 @@ int run_bench(int argc, char** argv) {
            {"profile", "", "print every kernel's time"},
            {"no-libtorch", "", "skip the LibTorch twin"},
            {"sr-steps", "N", "SR row: forwards per round (default 3)"},
-           {"no-sr", "", "skip the SR row (ESRGAN's RRDBNet upscaling 256x256 x4)"}});
+           {"no-sr", "", "skip the SR row (ESRGAN's RRDBNet upscaling 256x256 x4)"},
+           {"translation-steps", "N", "translation rows: training steps per round (default 5)"},
+           {"no-translation", "", "skip the translation rows (pix2pix and CycleGAN training steps)"}});
   const std::string gemm = f.str("gemm", "auto");
   if (gemm != "auto" && gemm != "eigen") throw UsageError{"--gemm must be auto or eigen"};
   kernels::set_gemm_backend(gemm == "eigen" ? kernels::GemmBackend::Eigen : kernels::GemmBackend::Auto);
@@ -181,6 +241,8 @@ int run_bench(int argc, char** argv) {
     throw UsageError{"--steps, --rounds and --batch must be >= 1, --warmup >= 0"};
   const long long sr_steps = f.integer("sr-steps", 3);
   if (sr_steps < 1) throw UsageError{"--sr-steps must be >= 1"};
+  const long long tr_steps = f.integer("translation-steps", 5);
+  if (tr_steps < 1) throw UsageError{"--translation-steps must be >= 1"};
   set_num_threads(static_cast<int>(threads));
 
   const std::string twin = f.has("no-libtorch") || dev.is_cuda() ? "" : libtorch_twin();
@@ -248,6 +310,46 @@ int run_bench(int argc, char** argv) {
     if (!st.empty()) {
       std::printf("sr_libtorch_ms %.1f\n", median(st));
       std::printf("sr_ratio %.3f\n", median(sg) / median(st));
+    }
+  }
+  if (!f.has("no-translation") && !dev.is_cuda()) {
+    // The translation rows: a pix2pix and a CycleGAN training step at the
+    // configs' sizes (bench/translation_shapes.h), against LibTorch's twins.
+    using namespace bench;
+    for (const std::string model : {"pix2pix", "cyclegan"}) {
+      auto trainer = translation_bench_trainer(model);
+      const bool cyc = model == "cyclegan";
+      std::printf("%s row: %s, batch %lld of 1x%lldx%lld, one training step (D + G, Adam), %lld per round "
+                  "(median)\n",
+                  model.c_str(),
+                  cyc ? gan::format("two ResNet Gs (%lld maps, %lld blocks), two %lld-layer PatchGANs, instance norm, "
+                               "LSGAN + cycle + identity, pool %lld",
+                               static_cast<long long>(kCycWidth), static_cast<long long>(kCycBlocks),
+                               static_cast<long long>(kCycDLayers), static_cast<long long>(kCycPool)).c_str()
+                      : gan::format("U-Net G (depth %lld, %lld maps), %lld-layer PatchGAN, batch norm, vanilla + 100 L1",
+                               static_cast<long long>(kP2PDepth), static_cast<long long>(kP2PWidth),
+                               static_cast<long long>(kP2PDLayers)).c_str(),
+                  static_cast<long long>(cyc ? kCycBatch : kP2PBatch), static_cast<long long>(kTransSize),
+                  static_cast<long long>(kTransSize), tr_steps);
+      std::vector<double> tg, tt;
+      for (long long r = 0; r < rounds; ++r) {
+        tg.push_back(time_gantry_translation(*trainer, r == 0 ? 1 : 0, tr_steps));
+        std::printf("  %s round %lld: gantry %.1f ms", model.c_str(), r + 1, tg.back());
+        if (!twin.empty()) {
+          double a = 0;
+          if (!time_libtorch_translation(twin, model, static_cast<int>(threads), 1, tr_steps, &a))
+            throw Error("gantry bench: the LibTorch twin '" + twin + "' failed (" + model + " row)");
+          tt.push_back(a);
+          std::printf(", libtorch %.1f ms", a);
+        }
+        std::printf("\n");
+        std::fflush(stdout);
+      }
+      std::printf("%s_gantry_ms %.1f\n", model.c_str(), median(tg));
+      if (!tt.empty()) {
+        std::printf("%s_libtorch_ms %.1f\n", model.c_str(), median(tt));
+        std::printf("%s_ratio %.3f\n", model.c_str(), median(tg) / median(tt));
+      }
     }
   }
   if (f.has("profile")) {

@@ -93,9 +93,9 @@ int run_translate(int argc, char** argv) {
     }
     gan::save_png_grid(jobs[i].second, img, 1, 0);
   }
-  std::fprintf(stderr, "gantry translate: %zu image(s) from %s -> %s, %s %s (step %lld)\n", jobs.size(), in.c_str(),
-               out.c_str(), t.model.c_str(), t.model == "cyclegan" ? direction.c_str() : "",
-               static_cast<long long>(t.step));
+  const std::string what = t.model == "cyclegan" ? t.model + " " + direction : t.model;
+  std::fprintf(stderr, "gantry translate: %zu image(s) from %s -> %s, %s (step %lld)\n", jobs.size(), in.c_str(),
+               out.c_str(), what.c_str(), static_cast<long long>(t.step));
   return 0;
 }
 

@@ -5,6 +5,7 @@
 //   ./build/bench/bench_libtorch --benchmark_min_time=3
 //   ./build/bench/bench_libtorch --gantry-bench THREADS BATCH WARMUP STEPS   (used by `gantry bench`)
 //   ./build/bench/bench_libtorch --gantry-sr-bench THREADS WARMUP STEPS      (its SR row)
+//   ./build/bench/bench_libtorch --gantry-translation-bench pix2pix|cyclegan THREADS WARMUP STEPS
 //
 // BM_dcgan_iteration_libtorch is the cpp/dcgan example's loop as a LibTorch
 // user writes it: D ends in a sigmoid, BCE loss, and the G step backpropagates
@@ -16,6 +17,7 @@
 
 #include "bench/dcgan_shapes.h"
 #include "bench/sr_shapes.h"
+#include "bench/translation_shapes.h"
 #include "bench/stylegan_shapes.h"
 #ifdef GANTRY_BENCH_OPENBLAS
 #include <cblas.h>
@@ -214,6 +216,239 @@ int gantry_sr_bench_mode(int threads, int64_t warmup, int64_t steps) {
   }
   std::sort(ms.begin(), ms.end());
   std::printf("libtorch_sr_ms %.3f\n",
+              ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]));
+  return 0;
+}
+
+// ---- The translation rows: pix2pix and CycleGAN steps, as a LibTorch user writes them
+// The same nets as gan/models/translation/translation.h at
+// bench/translation_shapes.h's sizes, the same losses and the same order of
+// the steps as gan/translation_trainer.cpp, N(0, 0.02) init.
+namespace tnn = torch::nn;
+int64_t width_at(int64_t f, int64_t i) { return f * std::min<int64_t>(int64_t{1} << std::min<int64_t>(i, 3), 8); }
+void normal_init(tnn::Module& m) {
+  torch::NoGradGuard ng;
+  for (auto& kv : m.named_parameters()) {
+    if (kv.key().find("bias") != std::string::npos) kv.value().zero_();
+    else if (kv.value().dim() == 1) kv.value().normal_(1.0, 0.02);  // batch-norm scales
+    else kv.value().normal_(0.0, 0.02);
+  }
+}
+// pix2pix's U-Net level (UnetSkipConnectionBlock).
+struct UNetLevelImpl : tnn::Module {
+  tnn::Sequential down, up;
+  std::shared_ptr<UNetLevelImpl> sub;
+  bool outermost;
+  UNetLevelImpl(int64_t outer, int64_t inner, int64_t outer_in, std::shared_ptr<UNetLevelImpl> s, int level,
+                bool dropout)  // level 0 outermost, 1 middle, 2 innermost
+      : sub(std::move(s)), outermost(level == 0) {
+    if (level != 0) down->push_back(tnn::LeakyReLU(tnn::LeakyReLUOptions().negative_slope(0.2)));
+    down->push_back(tnn::Conv2d(tnn::Conv2dOptions(outer_in, inner, 4).stride(2).padding(1).bias(false)));
+    if (level == 1) down->push_back(tnn::BatchNorm2d(inner));
+    up->push_back(tnn::ReLU());
+    up->push_back(tnn::ConvTranspose2d(
+        tnn::ConvTranspose2dOptions(level == 2 ? inner : 2 * inner, outer, 4).stride(2).padding(1).bias(level == 0)));
+    if (level == 0) {
+      up->push_back(tnn::Tanh());
+    } else {
+      up->push_back(tnn::BatchNorm2d(outer));
+      if (dropout) up->push_back(tnn::Dropout(0.5));
+    }
+    register_module("down", down);
+    if (sub) register_module("submodule", sub);
+    register_module("up", up);
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor h = down->forward(x);
+    if (sub) h = sub->forward(h);
+    torch::Tensor y = up->forward(h);
+    return outermost ? y : torch::cat({x, y}, 1);
+  }
+};
+struct UNetTwinImpl : tnn::Module {
+  std::shared_ptr<UNetLevelImpl> net;
+  int64_t depth;
+  UNetTwinImpl(int64_t in, int64_t out, int64_t d, int64_t f) : depth(d) {
+    auto b = std::make_shared<UNetLevelImpl>(width_at(f, d - 2), width_at(f, d - 1), width_at(f, d - 2), nullptr, 2,
+                                             false);
+    for (int64_t i = d - 2; i >= 1; --i)
+      b = std::make_shared<UNetLevelImpl>(width_at(f, i - 1), width_at(f, i), width_at(f, i - 1), b, 1,
+                                          i >= std::max<int64_t>(1, d - 4));
+    net = register_module("model", std::make_shared<UNetLevelImpl>(out, f, in, b, 0, false));
+    normal_init(*this);
+  }
+  torch::Tensor forward(const torch::Tensor& x) {  // edge-pad to a multiple of 2^depth, crop back
+    const int64_t m = int64_t{1} << depth, h = x.size(2), w = x.size(3);
+    const int64_t ph = (m - h % m) % m, pw = (m - w % m) % m;
+    namespace F = tnn::functional;
+    torch::Tensor p = F::pad(x, F::PadFuncOptions({pw / 2, pw - pw / 2, ph / 2, ph - ph / 2}).mode(torch::kReplicate));
+    return net->forward(p).narrow(2, ph / 2, h).narrow(3, pw / 2, w);
+  }
+};
+TORCH_MODULE(UNetTwin);
+tnn::Sequential patchgan_twin(int64_t in, int64_t f, int64_t n, bool instance) {
+  tnn::Sequential s;
+  auto lrelu = [] { return tnn::LeakyReLU(tnn::LeakyReLUOptions().negative_slope(0.2)); };
+  s->push_back(tnn::Conv2d(tnn::Conv2dOptions(in, f, 4).stride(2).padding(1)));
+  s->push_back(lrelu());
+  for (int64_t i = 1; i <= n; ++i) {
+    s->push_back(tnn::Conv2d(tnn::Conv2dOptions(width_at(f, i - 1), width_at(f, i), 4).stride(i < n ? 2 : 1).padding(1).bias(instance)));
+    if (instance) s->push_back(tnn::InstanceNorm2d(width_at(f, i)));
+    else s->push_back(tnn::BatchNorm2d(width_at(f, i)));
+    s->push_back(lrelu());
+  }
+  s->push_back(tnn::Conv2d(tnn::Conv2dOptions(width_at(f, n), 1, 4).stride(1).padding(1)));
+  normal_init(*s);
+  return s;
+}
+struct ResBlockTwinImpl : tnn::Module {
+  tnn::Sequential block;
+  explicit ResBlockTwinImpl(int64_t d) {
+    block = register_module("block", tnn::Sequential(
+        tnn::ReflectionPad2d(1), tnn::Conv2d(tnn::Conv2dOptions(d, d, 3)), tnn::InstanceNorm2d(d), tnn::ReLU(),
+        tnn::ReflectionPad2d(1), tnn::Conv2d(tnn::Conv2dOptions(d, d, 3)), tnn::InstanceNorm2d(d)));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return x + block->forward(x); }
+};
+TORCH_MODULE(ResBlockTwin);
+tnn::Sequential resnet_twin(int64_t in, int64_t out, int64_t f, int64_t blocks) {
+  tnn::Sequential s(tnn::ReflectionPad2d(3), tnn::Conv2d(tnn::Conv2dOptions(in, f, 7)), tnn::InstanceNorm2d(f),
+                    tnn::ReLU());
+  for (int64_t i = 0; i < 2; ++i) {
+    s->push_back(tnn::Conv2d(tnn::Conv2dOptions(f << i, f << (i + 1), 3).stride(2).padding(1)));
+    s->push_back(tnn::InstanceNorm2d(f << (i + 1)));
+    s->push_back(tnn::ReLU());
+  }
+  for (int64_t i = 0; i < blocks; ++i) s->push_back(ResBlockTwin(4 * f));
+  for (int64_t i = 2; i > 0; --i) {
+    s->push_back(tnn::ConvTranspose2d(
+        tnn::ConvTranspose2dOptions(f << i, f << (i - 1), 3).stride(2).padding(1).output_padding(1)));
+    s->push_back(tnn::InstanceNorm2d(f << (i - 1)));
+    s->push_back(tnn::ReLU());
+  }
+  s->push_back(tnn::ReflectionPad2d(3));
+  s->push_back(tnn::Conv2d(tnn::Conv2dOptions(f, out, 7)));
+  s->push_back(tnn::Tanh());
+  normal_init(*s);
+  return s;
+}
+void set_frozen(tnn::Module& m, bool frozen) {
+  for (auto& p : m.parameters()) p.requires_grad_(!frozen);
+}
+// CycleGAN's history pool (50 images, swap half the time once full).
+struct PoolTwin {
+  std::vector<torch::Tensor> images;
+  int64_t size;
+  explicit PoolTwin(int64_t s) : size(s) {}
+  torch::Tensor query(const torch::Tensor& x) {
+    std::vector<torch::Tensor> out;
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      torch::Tensor im = x[i].clone();
+      if (static_cast<int64_t>(images.size()) < size) {
+        images.push_back(im);
+        out.push_back(im);
+      } else if (torch::rand({1}).item<double>() < 0.5) {
+        out.push_back(im);
+      } else {
+        const int64_t k = torch::randint(size, {1}).item<int64_t>();
+        out.push_back(images[k]);
+        images[k] = im;
+      }
+    }
+    return torch::stack(out, 0);
+  }
+};
+struct TranslationStepTwin {
+  bool cycle;
+  UNetTwin unet{nullptr};
+  tnn::Sequential G{nullptr}, F{nullptr}, D{nullptr}, DA{nullptr};
+  std::unique_ptr<torch::optim::Adam> og, od;
+  PoolTwin pool_a{gantry::bench::kCycPool}, pool_b{gantry::bench::kCycPool};
+  torch::Tensor a, b;
+  explicit TranslationStepTwin(bool cyclegan) : cycle(cyclegan) {
+    using namespace gantry::bench;
+    const int64_t B = cycle ? kCycBatch : kP2PBatch;
+    a = torch::tanh(torch::randn({B, 1, kTransSize, kTransSize}));
+    b = torch::tanh(torch::randn({B, 1, kTransSize, kTransSize}));
+    std::vector<torch::Tensor> gp, dp;
+    auto add = [](std::vector<torch::Tensor>& v, const std::vector<torch::Tensor>& p) { v.insert(v.end(), p.begin(), p.end()); };
+    if (cycle) {
+      G = resnet_twin(1, 1, kCycWidth, kCycBlocks);
+      F = resnet_twin(1, 1, kCycWidth, kCycBlocks);
+      D = patchgan_twin(1, kCycDWidth, kCycDLayers, true);
+      DA = patchgan_twin(1, kCycDWidth, kCycDLayers, true);
+      add(gp, G->parameters());
+      add(gp, F->parameters());
+      add(dp, DA->parameters());
+      add(dp, D->parameters());
+    } else {
+      unet = UNetTwin(1, 1, kP2PDepth, kP2PWidth);
+      D = patchgan_twin(2, kP2PDWidth, kP2PDLayers, false);
+      add(gp, unet->parameters());
+      add(dp, D->parameters());
+    }
+    og = std::make_unique<torch::optim::Adam>(gp, torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+    od = std::make_unique<torch::optim::Adam>(dp, torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+  }
+  void run() {
+    namespace Fn = tnn::functional;
+    if (!cycle) {
+      torch::Tensor fake = unet->forward(a);
+      torch::Tensor rl = D->forward(torch::cat({a, b}, 1)), fl = D->forward(torch::cat({a, fake.detach()}, 1));
+      torch::Tensor d = 0.5 * (Fn::binary_cross_entropy_with_logits(rl, torch::ones_like(rl)) +
+                               Fn::binary_cross_entropy_with_logits(fl, torch::zeros_like(fl)));
+      od->zero_grad();
+      d.backward();
+      od->step();
+      set_frozen(*D, true);
+      torch::Tensor gl = D->forward(torch::cat({a, fake}, 1));
+      torch::Tensor loss = Fn::binary_cross_entropy_with_logits(gl, torch::ones_like(gl)) + 100.0 * torch::l1_loss(fake, b);
+      og->zero_grad();
+      loss.backward();
+      og->step();
+      set_frozen(*D, false);
+      return;
+    }
+    set_frozen(*D, true);
+    set_frozen(*DA, true);
+    torch::Tensor fake_b = G->forward(a), fake_a = F->forward(b);
+    torch::Tensor rec_a = F->forward(fake_b), rec_b = G->forward(fake_a);
+    auto mse1 = [](const torch::Tensor& t) { return torch::mse_loss(t, torch::ones_like(t)); };
+    torch::Tensor loss = mse1(D->forward(fake_b)) + mse1(DA->forward(fake_a)) +
+                         10.0 * (torch::l1_loss(rec_a, a) + torch::l1_loss(rec_b, b)) +
+                         5.0 * (torch::l1_loss(G->forward(b), b) + torch::l1_loss(F->forward(a), a));
+    og->zero_grad();
+    loss.backward();
+    og->step();
+    set_frozen(*D, false);
+    set_frozen(*DA, false);
+    torch::Tensor pa = pool_a.query(fake_a.detach()), pb = pool_b.query(fake_b.detach());
+    auto d_loss = [&](tnn::Sequential& net, const torch::Tensor& real, const torch::Tensor& fake) {
+      torch::Tensor r = net->forward(real), f = net->forward(fake);
+      return 0.5 * (torch::mse_loss(r, torch::ones_like(r)) + torch::mse_loss(f, torch::zeros_like(f)));
+    };
+    torch::Tensor d = d_loss(DA, a, pa) + d_loss(D, b, pb);
+    od->zero_grad();
+    d.backward();
+    od->step();
+  }
+};
+
+// `gantry bench` translation mode: median ms of `steps` training steps after `warmup`.
+int gantry_translation_bench_mode(const std::string& model, int threads, int64_t warmup, int64_t steps) {
+  if (model != "pix2pix" && model != "cyclegan") return 2;
+  torch::set_num_threads(std::max(1, threads));
+  torch::manual_seed(0);
+  TranslationStepTwin step(model == "cyclegan");
+  for (int64_t i = 0; i < warmup; ++i) step.run();
+  std::vector<double> ms;
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step.run();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("libtorch_translation_ms %.3f\n",
               ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]));
   return 0;
 }
@@ -451,6 +686,8 @@ int main(int argc, char** argv) {
                              std::atoll(argv[5]));
   if (argc == 5 && std::string(argv[1]) == "--gantry-sr-bench")
     return gantry_sr_bench_mode(std::atoi(argv[2]), std::atoll(argv[3]), std::atoll(argv[4]));
+  if (argc == 6 && std::string(argv[1]) == "--gantry-translation-bench")
+    return gantry_translation_bench_mode(argv[2], std::atoi(argv[3]), std::atoll(argv[4]), std::atoll(argv[5]));
   // Same thread count as Gantry's default: all cores (override: BENCH_THREADS).
   const char* env = std::getenv("BENCH_THREADS");
   const int threads = env ? std::atoi(env) : static_cast<int>(std::thread::hardware_concurrency());

@@ -212,15 +212,23 @@ std::shared_ptr<nn::Module> make_translation_discriminator(const TrainOptions& o
 }
 
 // ---------------------------------------------------------------- trainer
-TranslationTrainer::TranslationTrainer(TrainOptions o) : opt_(std::move(o)) {
-  GANTRY_CHECK(is_translation_model(opt_.model), "TranslationTrainer: '", opt_.model,
-               "' is not a translation model");
-  opt_.validate();
-  GANTRY_CHECK(opt_.device == "cpu", "train: the translation trainer runs on the CPU for now, not '", opt_.device,
-               "'");
+namespace {
+const TrainOptions& checked(const TrainOptions& o) {
+  GANTRY_CHECK(is_translation_model(o.model), "TranslationTrainer: '", o.model, "' is not a translation model");
+  o.validate();
+  GANTRY_CHECK(o.device == "cpu", "train: the translation trainer runs on the CPU for now, not '", o.device, "'");
+  return o;
+}
+}  // namespace
+
+TranslationTrainer::TranslationTrainer(TrainOptions o)
+    : TranslationTrainer(o, load_translation_data(checked(o))) {}
+
+TranslationTrainer::TranslationTrainer(TrainOptions o, TranslationData data)
+    : opt_(std::move(o)), data_(std::move(data)) {
+  checked(opt_);
   if (opt_.threads > 0) set_num_threads(opt_.threads);
   manual_seed(opt_.seed);
-  data_ = load_translation_data(opt_);
   ca_ = data_.train_a.images.size(1);
   cb_ = data_.train_b.images.size(1);
   const auto seed = static_cast<uint64_t>(opt_.seed);

@@ -82,6 +82,8 @@ std::shared_ptr<nn::Module> make_translation_discriminator(const TrainOptions& o
 class TranslationTrainer {
  public:
   explicit TranslationTrainer(TrainOptions o);
+  // With data in memory instead of what the options name (benchmarks, tests).
+  TranslationTrainer(TrainOptions o, TranslationData data);
   ~TranslationTrainer();
 
   void run();  // to options().steps (resuming first with options().resume)

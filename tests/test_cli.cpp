@@ -177,18 +177,23 @@ TEST_CASE("cli: train then sample writes every promised file", "[cli]") {
 // `gantry bench` at a tiny size: prints its figures (and LibTorch's when the
 // twin is built), rejects bad switches with usage errors.
 TEST_CASE("cli: bench prints gantry_ms and checks its switches", "[cli]") {
-  auto r = run("bench --threads 1 --batch 4 --steps 2 --rounds 1 --warmup 0 --sr-steps 1");
+  auto r = run("bench --threads 1 --batch 4 --steps 2 --rounds 1 --warmup 0 --sr-steps 1 --translation-steps 1");
   CHECK(r.code == 0);
   CHECK(r.output.find("gantry_ms ") != std::string::npos);
-  CHECK(r.output.find("sr_gantry_ms ") != std::string::npos);  // the SR row
+  CHECK(r.output.find("sr_gantry_ms ") != std::string::npos);        // the SR row
+  CHECK(r.output.find("pix2pix_gantry_ms ") != std::string::npos);   // the translation rows
+  CHECK(r.output.find("cyclegan_gantry_ms ") != std::string::npos);
   const bool twin = r.output.find("libtorch twin: not built") == std::string::npos;
   CHECK((r.output.find("\nratio ") != std::string::npos) == twin);
   CHECK((r.output.find("sr_ratio ") != std::string::npos) == twin);
+  CHECK((r.output.find("pix2pix_ratio ") != std::string::npos) == twin);
+  CHECK((r.output.find("cyclegan_ratio ") != std::string::npos) == twin);
   r = run("bench --threads 1 --batch 4 --steps 1 --rounds 1 --warmup 0 --no-libtorch --gemm eigen "
-          "--force conv2d=per_sample --cpu-cache-mb 0 --profile --no-sr");
+          "--force conv2d=per_sample --cpu-cache-mb 0 --profile --no-sr --no-translation");
   CHECK(r.code == 0);
   CHECK(r.output.find("ratio ") == std::string::npos);
   CHECK(r.output.find("sr_gantry_ms") == std::string::npos);
+  CHECK(r.output.find("pix2pix_gantry_ms") == std::string::npos);
   CHECK(r.output.find("conv2d                   per_sample") != std::string::npos);
   r = run("bench --force conv2d=bogus");
   CHECK(r.code == 2);
@@ -198,6 +203,8 @@ TEST_CASE("cli: bench prints gantry_ms and checks its switches", "[cli]") {
   r = run("bench --device tpu");
   CHECK(r.code == 2);
   r = run("bench --sr-steps 0");
+  CHECK(r.code == 2);
+  r = run("bench --translation-steps 0");
   CHECK(r.code == 2);
 }
 

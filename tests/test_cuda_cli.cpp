@@ -80,7 +80,7 @@ TEST_CASE("cuda cli: gantry train --device cuda tracks the cpu run step by step"
 }
 
 TEST_CASE("cuda cli: gantry bench --device cuda times the step", "[cuda][cli]") {
-  Result r = run("bench --device cuda --steps 2 --rounds 1 --warmup 1 --batch 8 --no-libtorch --no-sr");
+  Result r = run("bench --device cuda --steps 2 --rounds 1 --warmup 1 --batch 8 --no-libtorch --no-sr --no-translation");
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK(r.output.find("cuda") != std::string::npos);
