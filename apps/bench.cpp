@@ -104,16 +104,16 @@ bool time_libtorch(const std::string& exe, int threads, int64_t batch, int64_t w
   return rc == 0 && got_plain && got_frozen;
 }
 
-// The SR row's twin: prints "libtorch_sr_ms X".
-bool time_libtorch_sr(const std::string& exe, int threads, int64_t warmup, int64_t steps, double* ms) {
-  const std::string cmd = "'" + exe + "' --gantry-sr-bench " + std::to_string(threads) + " " +
-                          std::to_string(warmup) + " " + std::to_string(steps);
-  FILE* p = popen(cmd.c_str(), "r");
+// One row of the twin (bench_libtorch MODE ARGS...), which prints "KEY X":
+// X in *ms. False when it fails or does not print it.
+bool run_twin_row(const std::string& exe, const std::string& args, const std::string& key, double* ms) {
+  FILE* p = popen(("'" + exe + "' " + args).c_str(), "r");
   if (!p) return false;
   char line[256];
   bool got = false;
+  const std::string fmt = key + " %lf";
   while (std::fgets(line, sizeof line, p))
-    if (std::sscanf(line, "libtorch_sr_ms %lf", ms) == 1) got = true;
+    if (std::sscanf(line, fmt.c_str(), ms) == 1) got = true;
   return pclose(p) == 0 && got;
 }
 
@@ -129,20 +129,6 @@ double time_gantry_sr(nn::Module& net, const Tensor& x, int64_t warmup, int64_t 
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   return median(ms);
-}
-
-// A translation row's twin: prints "libtorch_translation_ms X".
-bool time_libtorch_translation(const std::string& exe, const std::string& model, int threads, int64_t warmup,
-                               int64_t steps, double* ms) {
-  const std::string cmd = "'" + exe + "' --gantry-translation-bench " + model + " " + std::to_string(threads) + " " +
-                          std::to_string(warmup) + " " + std::to_string(steps);
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return false;
-  char line[256];
-  bool got = false;
-  while (std::fgets(line, sizeof line, p))
-    if (std::sscanf(line, "libtorch_translation_ms %lf", ms) == 1) got = true;
-  return pclose(p) == 0 && got;
 }
 
 // The trainer of a translation row, on random images of bench/translation_shapes.h's size.
@@ -298,7 +284,8 @@ int run_bench(int argc, char** argv) {
       std::printf("  sr round %lld: gantry %.1f ms", r + 1, sg.back());
       if (!twin.empty()) {
         double a = 0;
-        if (!time_libtorch_sr(twin, static_cast<int>(threads), 1, sr_steps, &a))
+        if (!run_twin_row(twin, "--gantry-sr-bench " + std::to_string(threads) + " 1 " + std::to_string(sr_steps),
+                          "libtorch_sr_ms", &a))
           throw Error("gantry bench: the LibTorch twin '" + twin + "' failed (SR row)");
         st.push_back(a);
         std::printf(", libtorch %.1f ms", a);
@@ -337,7 +324,9 @@ int run_bench(int argc, char** argv) {
         std::printf("  %s round %lld: gantry %.1f ms", model.c_str(), r + 1, tg.back());
         if (!twin.empty()) {
           double a = 0;
-          if (!time_libtorch_translation(twin, model, static_cast<int>(threads), 1, tr_steps, &a))
+          if (!run_twin_row(twin, "--gantry-translation-bench " + model + " " + std::to_string(threads) + " 1 " +
+                                      std::to_string(tr_steps),
+                            "libtorch_translation_ms", &a))
             throw Error("gantry bench: the LibTorch twin '" + twin + "' failed (" + model + " row)");
           tt.push_back(a);
           std::printf(", libtorch %.1f ms", a);

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -109,6 +110,13 @@ std::vector<uint64_t> Flags::seeds(const std::string& name, const std::string& d
   }
   if (out.empty()) throw UsageError{"--" + name + " lists no seeds"};
   return out;
+}
+
+bool is_png_path(const std::string& p) {
+  if (p.size() < 4) return false;
+  std::string e = p.substr(p.size() - 4);
+  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e == ".png";
 }
 
 }  // namespace cli

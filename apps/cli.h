@@ -49,6 +49,9 @@ class Flags {
   std::vector<std::pair<std::string, std::string>> ordered_;
 };
 
+// Whether `path` ends in ".png" (any case): the output file commands write.
+bool is_png_path(const std::string& path);
+
 int run_train(int argc, char** argv);
 int run_sample(int argc, char** argv);
 int run_demo(int argc, char** argv);

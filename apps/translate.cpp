@@ -26,15 +26,6 @@ namespace cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-bool is_png_name(const std::string& p) {
-  if (p.size() < 4) return false;
-  std::string e = p.substr(p.size() - 4);
-  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return e == ".png";
-}
-}  // namespace
-
 int run_translate(int argc, char** argv) {
   Flags f(argc, argv, 2, "gantry translate", "Translate images with a pix2pix or CycleGAN checkpoint.",
           {{"checkpoint", "FILE", "a pix2pix/cyclegan checkpoint (gantry train --model pix2pix|cyclegan)"},
@@ -54,7 +45,7 @@ int run_translate(int argc, char** argv) {
   if (threads > 0) set_num_threads(static_cast<int>(threads));
   const std::string in = f.str("in"), out = f.str("out");
   const bool dir = fs::is_directory(in);
-  if (!dir && !is_png_name(out)) throw UsageError{"--out must name a .png file for one input image, got '" + out + "'"};
+  if (!dir && !is_png_path(out)) throw UsageError{"--out must name a .png file for one input image, got '" + out + "'"};
 
   const gan::LoadedTranslator t = gan::load_translator(f.str("checkpoint"), direction);
   if (f.has("make-input") && t.model != "pix2pix")

@@ -22,15 +22,6 @@
 namespace gantry {
 namespace cli {
 
-namespace {
-bool ends_with_png(const std::string& p) {
-  if (p.size() < 4) return false;
-  std::string e = p.substr(p.size() - 4);
-  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return e == ".png";
-}
-}  // namespace
-
 int run_upscale(int argc, char** argv) {
   Flags f(argc, argv, 2, "gantry upscale", "Enlarge an image with a super-resolution checkpoint.",
           {{"checkpoint", "FILE", "an esrgan/realesrgan checkpoint (gantry train --model esrgan)"},
@@ -44,7 +35,7 @@ int run_upscale(int argc, char** argv) {
   for (const char* k : {"checkpoint", "in", "out"})
     if (!f.has(k)) throw UsageError{std::string("--") + k + " is required"};
   const std::string out = f.str("out");
-  if (!ends_with_png(out)) throw UsageError{"--out must name a .png file, got '" + out + "'"};
+  if (!is_png_path(out)) throw UsageError{"--out must name a .png file, got '" + out + "'"};
   const long long tile = f.integer("tile", 256), overlap = f.integer("tile-overlap", 16);
   if (tile < 0) throw UsageError{"--tile must be >= 0 (0: no tiling), got " + std::to_string(tile)};
   if (overlap < 0) throw UsageError{"--tile-overlap must be >= 0, got " + std::to_string(overlap)};

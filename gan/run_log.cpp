@@ -28,20 +28,16 @@ MetricsCsv::~MetricsCsv() {
   if (f_) std::fclose(f_);
 }
 
-void MetricsCsv::truncate_after(int64_t last_step) {
-  if (f_) {
-    std::fclose(f_);
-    f_ = nullptr;
-  }
-  if (!fs::exists(path_)) return;
+void truncate_metrics_csv(const std::string& path, int64_t last_step) {
+  if (!fs::exists(path)) return;
   if (last_step <= 0) {  // a run from the start: a new file (and header) for it
     std::error_code ec;
-    fs::remove(path_, ec);
-    GANTRY_CHECK(!ec, "train: cannot remove the old ", path_, ": ", ec.message());
+    fs::remove(path, ec);
+    GANTRY_CHECK(!ec, "train: cannot remove the old ", path, ": ", ec.message());
     return;
   }
-  std::ifstream in(path_, std::ios::binary);
-  GANTRY_CHECK(in.good(), "train: cannot read ", path_);
+  std::ifstream in(path, std::ios::binary);
+  GANTRY_CHECK(in.good(), "train: cannot read ", path);
   std::string line, kept;
   bool first = true, cut = false;
   while (std::getline(in, line)) {
@@ -58,7 +54,23 @@ void MetricsCsv::truncate_after(int64_t last_step) {
     }
     kept += line + "\n";
   }
-  if (cut) nn::write_file_atomic(path_, {{kept.data(), kept.size()}}, "metrics");
+  if (cut) nn::write_file_atomic(path, {{kept.data(), kept.size()}}, "metrics");
+}
+
+void prepare_run_directory(const std::string& out, const std::string& config_toml, bool samples_dir) {
+  std::error_code ec;
+  fs::create_directories(samples_dir ? out + "/samples" : out, ec);
+  GANTRY_CHECK(!ec && fs::is_directory(out), "train: cannot create the output directory '", out, "': ",
+               ec ? ec.message() : std::string("a file stands in its place"));
+  nn::write_file_atomic(out + "/config.toml", {{config_toml.data(), config_toml.size()}}, "config");
+}
+
+void MetricsCsv::truncate_after(int64_t last_step) {
+  if (f_) {
+    std::fclose(f_);
+    f_ = nullptr;
+  }
+  truncate_metrics_csv(path_, last_step);
 }
 
 void MetricsCsv::write(const MetricsRow& r) {

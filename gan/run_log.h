@@ -33,11 +33,8 @@ class MetricsCsv {
   MetricsCsv(const MetricsCsv&) = delete;
   MetricsCsv& operator=(const MetricsCsv&) = delete;
 
-  // Keeps the header and the rows of steps <= last_step (atomically
-  // rewritten); a missing file stays missing, and last_step 0 removes it (a
-  // run from the start writes a new header: its columns may differ). Called
-  // when a run starts (fresh: 0, resumed: the checkpoint's step) and after a
-  // rollback.
+  // truncate_metrics_csv on this file (closed first). Called when a run
+  // starts (fresh: 0, resumed: the checkpoint's step) and after a rollback.
   void truncate_after(int64_t last_step);
   // Appends a row (writing the header first into a new file) and flushes.
   void write(const MetricsRow& r);
@@ -49,6 +46,17 @@ class MetricsCsv {
   std::vector<std::string> extra_;
   FILE* f_ = nullptr;
 };
+
+// Every trainer's metrics.csv: keeps the header and the rows of steps <=
+// last_step (atomically rewritten); a missing file stays missing, and
+// last_step 0 removes it (a run from the start writes a new header: its
+// columns may differ).
+void truncate_metrics_csv(const std::string& path, int64_t last_step);
+
+// Every trainer's start: creates `out` (and out/samples when asked) and
+// writes out/config.toml, the run's options as TOML that `--config` reads
+// back. Errors name the directory.
+void prepare_run_directory(const std::string& out, const std::string& config_toml, bool samples_dir);
 
 // printf-style formatting into a std::string (log messages).
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -68,33 +68,6 @@ double mean_prob(const Tensor& logits) {
   return mean(sigmoid(logits)).item<double>();
 }
 
-// metrics.csv keeps its header and the rows of steps <= last (atomically
-// rewritten; last 0 removes it), so a resumed run continues it.
-void truncate_csv(const std::string& path, int64_t last) {
-  if (!fs::exists(path)) return;
-  if (last == 0) {
-    fs::remove(path);
-    return;
-  }
-  std::ifstream in(path);
-  std::string line, kept;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      kept += line + "\n";
-      header = false;
-      continue;
-    }
-    long long s = -1;
-    try {
-      s = std::stoll(line.substr(0, line.find(',')));
-    } catch (const std::exception&) {
-      continue;
-    }
-    if (s <= last) kept += line + "\n";
-  }
-  nn::write_file_atomic(path, {{kept.data(), kept.size()}}, "metrics");
-}
 }  // namespace
 
 std::shared_ptr<nn::Module> make_sr_generator(const std::string& net, int64_t channels, int64_t scale,
@@ -274,21 +247,14 @@ void SRTrainer::write_samples() const {
 }
 
 void SRTrainer::run() {
-  std::error_code ec;
-  fs::create_directories(opt_.out + "/samples", ec);
-  GANTRY_CHECK(!ec && fs::is_directory(opt_.out), "train: cannot create the output directory '", opt_.out,
-               "': ", ec ? ec.message() : std::string("a file stands in its place"));
-  {
-    const std::string toml = opt_.to_toml();
-    nn::write_file_atomic(opt_.out + "/config.toml", {{toml.data(), toml.size()}}, "config");
-  }
+  prepare_run_directory(opt_.out, opt_.to_toml(), /*samples_dir=*/true);
   if (opt_.resume && fs::exists(checkpoint_path())) {
     load_checkpoint(checkpoint_path());
     log(LogLevel::Info, format("resumed from %s at step %lld (stage %d)", checkpoint_path().c_str(),
                                static_cast<long long>(step_), stage()));
   }
   const std::string csv = opt_.out + "/metrics.csv";
-  truncate_csv(csv, step_);
+  truncate_metrics_csv(csv, step_);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto tw = t0;

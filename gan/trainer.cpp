@@ -433,14 +433,7 @@ void Trainer::log_metrics(const StepStats& s, double ips, const metrics::Report*
 }
 
 void Trainer::run() {
-  std::error_code ec;
-  fs::create_directories(opt_.out, ec);
-  GANTRY_CHECK(!ec && fs::is_directory(opt_.out), "train: cannot create the output directory '",
-               opt_.out, "': ", ec ? ec.message() : std::string("a file stands in its place"));
-  {  // Every option of this run, as TOML that `--config` reads back.
-    const std::string toml = opt_.to_toml();
-    nn::write_file_atomic(opt_.out + "/config.toml", {{toml.data(), toml.size()}}, "config");
-  }
+  prepare_run_directory(opt_.out, opt_.to_toml(), /*samples_dir=*/false);
   if (opt_.resume && fs::exists(checkpoint_path())) {
     load_checkpoint(checkpoint_path());
     log(LogLevel::Info, format("resumed from %s at step %lld", checkpoint_path().c_str(),

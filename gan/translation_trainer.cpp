@@ -17,6 +17,7 @@
 #include "gan/health.h"
 #include "gan/losses.h"
 #include "gan/models/translation/translation.h"
+#include "gan/run_log.h"
 #include "gan/trainer.h"  // Trainer::stop_requested: one stop flag for every trainer
 #include "nn/safetensors.h"
 
@@ -58,33 +59,6 @@ std::map<std::string, std::string> arch_meta(const TrainOptions& o) {
 double d_score(LossKind kind, const Tensor& logits) {
   NoGradGuard ng;
   return mean(kind == LossKind::LeastSquares ? logits : sigmoid(logits)).item<double>();
-}
-
-// metrics.csv keeps its header and the rows of steps <= last.
-void truncate_csv(const std::string& path, int64_t last) {
-  if (!fs::exists(path)) return;
-  if (last == 0) {
-    fs::remove(path);
-    return;
-  }
-  std::ifstream in(path);
-  std::string line, kept;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      kept += line + "\n";
-      header = false;
-      continue;
-    }
-    long long s = -1;
-    try {
-      s = std::stoll(line.substr(0, line.find(',')));
-    } catch (const std::exception&) {
-      continue;
-    }
-    if (s <= last) kept += line + "\n";
-  }
-  nn::write_file_atomic(path, {{kept.data(), kept.size()}}, "metrics");
 }
 
 // Every k-th example (k-1, 2k-1, ...) to test, the rest to train.
@@ -395,21 +369,14 @@ void TranslationTrainer::write_samples() const {
 }
 
 void TranslationTrainer::run() {
-  std::error_code ec;
-  fs::create_directories(opt_.out + "/samples", ec);
-  GANTRY_CHECK(!ec && fs::is_directory(opt_.out), "train: cannot create the output directory '", opt_.out,
-               "': ", ec ? ec.message() : std::string("a file stands in its place"));
-  {
-    const std::string toml = opt_.to_toml();
-    nn::write_file_atomic(opt_.out + "/config.toml", {{toml.data(), toml.size()}}, "config");
-  }
+  prepare_run_directory(opt_.out, opt_.to_toml(), /*samples_dir=*/true);
   if (opt_.resume && fs::exists(checkpoint_path())) {
     load_checkpoint(checkpoint_path());
     log(LogLevel::Info, format("resumed from %s at step %lld", checkpoint_path().c_str(),
                                static_cast<long long>(step_)));
   }
   const std::string csv = opt_.out + "/metrics.csv";
-  truncate_csv(csv, step_);
+  truncate_metrics_csv(csv, step_);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto tw = t0;
