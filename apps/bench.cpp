@@ -27,7 +27,8 @@
 // training step of configs/pix2pix.toml's and configs/cyclegan.toml's models
 // (bench/translation_shapes.h) through TranslationTrainer::train_step on
 // random images, against bench_libtorch's twins: pix2pix_gantry_ms,
-// pix2pix_libtorch_ms, pix2pix_ratio, and the same for cyclegan.
+// pix2pix_libtorch_ms, pix2pix_ratio, and the same for cyclegan (with
+// --profile, each row's per-op table too).
 // --device cuda times the same iteration on the GPU (each iteration ends with
 // a device synchronization) and prints the convolution algorithms the timed
 // choice settled on; the LibTorch twin is CPU-only, so on cuda the comparison
@@ -338,6 +339,17 @@ int run_bench(int argc, char** argv) {
       if (!tt.empty()) {
         std::printf("%s_libtorch_ms %.1f\n", model.c_str(), median(tt));
         std::printf("%s_ratio %.3f\n", model.c_str(), median(tg) / median(tt));
+      }
+      if (f.has("profile")) {  // where this row's step spends its time
+        kernels::Profiler::reset();
+        kernels::Profiler::enable(true);
+        const auto t0 = std::chrono::steady_clock::now();
+        for (long long i = 0; i < tr_steps; ++i) trainer->train_step();
+        const double wall =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        kernels::Profiler::enable(false);
+        std::printf("\n%s per-op profile over %lld steps (wall %.1f ms):\n%s\n", model.c_str(), tr_steps, wall,
+                    kernels::Profiler::report().c_str());
       }
     }
   }

@@ -221,6 +221,30 @@ TEST_CASE("reductions, elementwise ops and GEMM are bit-identical across thread 
   CHECK(e1 == e2);
 }
 
+TEST_CASE("scatter_add: parallel over lines, every target summed in one order", "[determinism]") {
+  // 64 x 3000 sources onto 64 x 7 targets: each target gets ~430 terms, in
+  // the order of k (the source's position along dim 1).
+  RandomState g(11);
+  Tensor src = randn({64, 3000}, {}, &g);
+  std::vector<int64_t> iv(64 * 3000);
+  for (size_t i = 0; i < iv.size(); ++i) iv[i] = static_cast<int64_t>((i * 2654435761u) % 7);
+  Tensor idx = from_vector<int64_t>(iv, {64, 3000});
+  const Tensor base = zeros({64, 7});
+  const int prev = get_num_threads();
+  set_num_threads(1);
+  auto one = scatter_add(base, 1, idx, src).to_vector<float>();
+  set_num_threads(2);
+  auto two = scatter_add(base, 1, idx, src).to_vector<float>();
+  set_num_threads(prev);
+  CHECK(one == two);
+  // The order is k = 0, 1, ... for every target: a plain float loop agrees bit for bit.
+  const auto sv = src.to_vector<float>();
+  std::vector<float> ref(64 * 7, 0.0f);
+  for (int64_t r = 0; r < 64; ++r)
+    for (int64_t k = 0; k < 3000; ++k) ref[r * 7 + iv[r * 3000 + k]] += sv[r * 3000 + k];
+  CHECK(one == ref);
+}
+
 TEST_CASE("float32 sums use a wide accumulator", "[tensor]") {
   // 2e7 ones: a float32 running sum stalls at 2^24 = 16777216; the exact
   // answer is representable and must come out exactly.

@@ -20,9 +20,14 @@ namespace gantry {
 namespace kernels {
 namespace {
 
-// Walks idx's shape; x is addressed with stride 0 at `dim` (added per element).
+// Every index value in [0, limit). A broadcast index (index_select's: one
+// row expanded over every other dim, stride 0) is checked once per stored
+// value, not once per element of its view.
 void check_indices(const char* op, const Tensor& idx, int64_t limit) {
-  Tensor c = core::contiguous(idx);
+  Tensor c = idx;
+  for (int64_t d = 0; d < c.dim(); ++d)
+    if (c.stride(d) == 0 && c.size(d) > 1) c = core::slice(c, d, 0, 1, 1);
+  c = core::contiguous(c);
   const int64_t* p = c.data<int64_t>();
   for (int64_t i = 0; i < c.numel(); ++i)
     GANTRY_CHECK(p[i] >= 0 && p[i] < limit, op, ": index ", p[i], " is out of range for size ",
@@ -56,22 +61,31 @@ void scatter_add(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
   const int64_t dim = a.dim;
   check_indices("scatter_add", idx, y.size(dim));
   core::copy_(y, x);
-  Shape yst = y.strides();
-  yst.resize(idx.dim());
-  const int64_t ydim_stride = y.stride(dim);
-  yst[dim] = 0;
-  // Serial: several source elements may land on one target, and a fixed order
-  // keeps the sums deterministic.
-  StridedLayout<3> L(idx.shape(), {yst, idx.strides(), src.strides()});
+  // Two source elements can only meet in one target when they differ in
+  // `dim` alone. So the work splits over the other coordinates ("lines"),
+  // which run in parallel, and each line adds its K = idx.size(dim)
+  // elements in order k = 0, 1, ..: every target's sum has one fixed order,
+  // whatever the thread count (deterministic).
+  const int64_t D = idx.dim(), K = idx.size(dim);
+  if (idx.numel() == 0) return;
+  const int64_t lines = idx.numel() / K;
   T* py = static_cast<T*>(y.raw_data());
   const int64_t* pi = static_cast<const int64_t*>(idx.raw_data());
   const T* ps = static_cast<const T*>(src.raw_data());
-  const int64_t rows = L.rows(), n = L.inner();
-  for (int64_t r = 0; r < rows; ++r) {
-    auto off = L.row_offsets(r);
-    const int64_t s0 = L.strides[0].back(), s1 = L.strides[1].back(), s2 = L.strides[2].back();
-    for (int64_t i = 0; i < n; ++i)
-      py[off[0] + i * s0 + pi[off[1] + i * s1] * ydim_stride] += ps[off[2] + i * s2];
+  const int64_t ydim = y.stride(dim), idim = idx.stride(dim), sdim = src.stride(dim);
+#pragma omp parallel for schedule(static) if (idx.numel() >= kParallelGrain && lines > 1)
+  for (int64_t l = 0; l < lines; ++l) {
+    // Line l's coordinates (every dim but `dim`, row-major) -> the three offsets.
+    int64_t rest = l, oy = 0, oi = 0, os = 0;
+    for (int64_t d = D - 1; d >= 0; --d) {
+      if (d == dim) continue;
+      const int64_t c = rest % idx.size(d);
+      rest /= idx.size(d);
+      oy += c * y.stride(d);
+      oi += c * idx.stride(d);
+      os += c * src.stride(d);
+    }
+    for (int64_t k = 0; k < K; ++k) py[oy + pi[oi + k * idim] * ydim] += ps[os + k * sdim];
   }
 }
 
@@ -115,8 +129,8 @@ void max_pool2d_indices(const Tensors& in, const Tensors& out, const OpAttrs& at
 
 GANTRY_KERNEL(gather, DeviceType::CPU, kFloat32, "loop", gather<float>);
 GANTRY_KERNEL(gather, DeviceType::CPU, kFloat64, "loop", gather<double>);
-GANTRY_KERNEL(scatter_add, DeviceType::CPU, kFloat32, "serial", scatter_add<float>);
-GANTRY_KERNEL(scatter_add, DeviceType::CPU, kFloat64, "serial", scatter_add<double>);
+GANTRY_KERNEL(scatter_add, DeviceType::CPU, kFloat32, "lines", scatter_add<float>);
+GANTRY_KERNEL(scatter_add, DeviceType::CPU, kFloat64, "lines", scatter_add<double>);
 GANTRY_KERNEL(max_pool2d_indices, DeviceType::CPU, kFloat32, "direct", max_pool2d_indices<float>);
 GANTRY_KERNEL(max_pool2d_indices, DeviceType::CPU, kFloat64, "direct", max_pool2d_indices<double>);
 
