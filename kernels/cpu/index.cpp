@@ -12,6 +12,7 @@
 // Index values are checked against the indexed size before any write.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/strided.h"
 #include "kernels/registry.h"
@@ -73,19 +74,42 @@ void scatter_add(const Tensors& in, const Tensors& out, const OpAttrs& attrs) {
   const int64_t* pi = static_cast<const int64_t*>(idx.raw_data());
   const T* ps = static_cast<const T*>(src.raw_data());
   const int64_t ydim = y.stride(dim), idim = idx.stride(dim), sdim = src.stride(dim);
-#pragma omp parallel for schedule(static) if (idx.numel() >= kParallelGrain && lines > 1)
-  for (int64_t l = 0; l < lines; ++l) {
-    // Line l's coordinates (every dim but `dim`, row-major) -> the three offsets.
-    int64_t rest = l, oy = 0, oi = 0, os = 0;
-    for (int64_t d = D - 1; d >= 0; --d) {
-      if (d == dim) continue;
-      const int64_t c = rest % idx.size(d);
-      rest /= idx.size(d);
-      oy += c * y.stride(d);
-      oi += c * idx.stride(d);
-      os += c * src.stride(d);
+  // The other dims, innermost first: their sizes and the three strides.
+  std::vector<int64_t> sz, sty, sti, sts;
+  for (int64_t d = D - 1; d >= 0; --d) {
+    if (d == dim) continue;
+    sz.push_back(idx.size(d));
+    sty.push_back(y.stride(d));
+    sti.push_back(idx.stride(d));
+    sts.push_back(src.stride(d));
+  }
+  const int64_t tasks = idx.numel() >= kParallelGrain && lines > 1 ? std::min<int64_t>(lines, 64) : 1;
+#pragma omp parallel for schedule(static) if (tasks > 1)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t l0 = lines * t / tasks, l1 = lines * (t + 1) / tasks;
+    // Line l0's coordinates, then an odometer over the following lines.
+    std::vector<int64_t> c(sz.size(), 0);
+    int64_t rest = l0, oy = 0, oi = 0, os = 0;
+    for (size_t j = 0; j < sz.size(); ++j) {
+      c[j] = rest % sz[j];
+      rest /= sz[j];
+      oy += c[j] * sty[j];
+      oi += c[j] * sti[j];
+      os += c[j] * sts[j];
     }
-    for (int64_t k = 0; k < K; ++k) py[oy + pi[oi + k * idim] * ydim] += ps[os + k * sdim];
+    for (int64_t l = l0; l < l1; ++l) {
+      for (int64_t k = 0; k < K; ++k) py[oy + pi[oi + k * idim] * ydim] += ps[os + k * sdim];
+      for (size_t j = 0; j < sz.size(); ++j) {  // next line
+        oy += sty[j];
+        oi += sti[j];
+        os += sts[j];
+        if (++c[j] < sz[j]) break;
+        oy -= sz[j] * sty[j];
+        oi -= sz[j] * sti[j];
+        os -= sz[j] * sts[j];
+        c[j] = 0;
+      }
+    }
   }
 }
 
