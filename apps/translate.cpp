@@ -64,22 +64,16 @@ int run_translate(int argc, char** argv) {
   NoGradGuard ng;
   for (size_t i = 0; i < jobs.size(); ++i) {
     Tensor x = unsqueeze(gan::load_image(jobs[i].first, static_cast<int>(t.in_channels)), 0);  // [1, C, H, W]
-    if (f.has("make-input")) {
-      if (t.task == "edges") {
-        x = gan::sobel_edges(x);
-      } else {
-        x = gan::inpaint_masked(x, std::min<int64_t>({t.options.hole, x.size(2), x.size(3)}), gan::kInpaintSeed,
-                                static_cast<int64_t>(i));
-      }
-      if (x.size(1) != t.in_channels) x = expand(x, {1, t.in_channels, x.size(2), x.size(3)});
-    }
+    if (f.has("make-input"))
+      x = gan::as_channels(gan::task_input(t.task, x, std::min<int64_t>({t.options.hole, x.size(2), x.size(3)}),
+                                           static_cast<int64_t>(i)),
+                           t.in_channels);
     const Tensor y = clamp(t.net->forward(x), -1.0, 1.0);  // [1, C', H, W]
     Tensor img = y;
     if (f.has("side-by-side")) {
       const int64_t c = std::max(x.size(1), y.size(1));
-      auto as_c = [c](const Tensor& z) { return z.size(1) == c ? z : expand(z, {z.size(0), c, z.size(2), z.size(3)}); };
-      std::vector<Tensor> row = {as_c(x), as_c(y)};
-      if (t.inverse) row.push_back(as_c(clamp(t.inverse->forward(y), -1.0, 1.0)));
+      std::vector<Tensor> row = {gan::as_channels(x, c), gan::as_channels(y, c)};
+      if (t.inverse) row.push_back(gan::as_channels(clamp(t.inverse->forward(y), -1.0, 1.0), c));
       img = cat(row, 3);
     }
     gan::save_png_grid(jobs[i].second, img, 1, 0);

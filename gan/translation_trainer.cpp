@@ -90,9 +90,6 @@ Tensor resize_image(const Tensor& chw, int64_t size) {
   std::vector<float> r = resize_square(v, x.size(0), x.size(1), x.size(2), size);
   return from_vector<float>(r, {x.size(0), size, size});
 }
-
-// 1-channel images shown beside 3-channel ones: gray as RGB.
-Tensor as_channels(const Tensor& x, int64_t c) { return x.size(1) == c ? x : expand(x, {x.size(0), c, x.size(2), x.size(3)}); }
 }  // namespace
 
 // ------------------------------------------------------------------- data
@@ -115,15 +112,11 @@ TranslationData load_translation_data(const TrainOptions& o) {
     } else {
       d.train_b = train;
       d.test_b = test;
-      if (o.task == "edges") {
-        d.train_a.images = sobel_edges(train.images);
-        d.test_a.images = sobel_edges(test.images);
-        d.describe = "Fashion-MNIST edges -> garments";
-      } else {
-        d.train_a.images = inpaint_masked(train.images, o.hole, kInpaintSeed, 0);
-        d.test_a.images = inpaint_masked(test.images, o.hole, kInpaintSeed, kInpaintTestBase);
-        d.describe = "Fashion-MNIST inpainting (" + std::to_string(o.hole) + "x" + std::to_string(o.hole) + " hole)";
-      }
+      d.train_a.images = task_input(o.task, train.images, o.hole, 0);
+      d.test_a.images = task_input(o.task, test.images, o.hole, kInpaintTestBase);
+      d.describe = o.task == "edges" ? std::string("Fashion-MNIST edges -> garments")
+                                     : "Fashion-MNIST inpainting (" + std::to_string(o.hole) + "x" +
+                                           std::to_string(o.hole) + " hole)";
       d.train_a.labels = train.labels;
       d.test_a.labels = test.labels;
     }

@@ -73,6 +73,16 @@ Tensor inpaint_masked(const Tensor& images, int64_t hole, uint64_t seed, int64_t
   return x;
 }
 
+Tensor task_input(const std::string& task, const Tensor& images, int64_t hole, int64_t first_index) {
+  if (task == "edges") return sobel_edges(images);
+  GANTRY_CHECK(task == "inpaint", "task_input: unknown task '", task, "' (edges or inpaint)");
+  return inpaint_masked(images, hole, kInpaintSeed, first_index);
+}
+
+Tensor as_channels(const Tensor& x, int64_t c) {
+  return x.size(1) == c ? x : expand(x, {x.size(0), c, x.size(2), x.size(3)});
+}
+
 const std::vector<std::string>& fashion_mnist_classes() {
   static const std::vector<std::string> names = {"t-shirt", "trouser", "pullover", "dress", "coat",
                                                  "sandal",  "shirt",   "sneaker",  "bag",   "ankle-boot"};

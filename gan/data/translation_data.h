@@ -38,6 +38,16 @@ constexpr uint64_t kInpaintSeed = 0x1201e5ull;
 constexpr int64_t kInpaintTestBase = 60000;
 Tensor inpaint_masked(const Tensor& images, int64_t hole, uint64_t seed, int64_t first_index = 0);
 
+// pix2pix's input for `task` on images [N, C, H, W]: "edges" -> sobel_edges
+// ([N, 1, H, W]); "inpaint" -> inpaint_masked(images, hole, kInpaintSeed,
+// first_index). Training data and `gantry translate --make-input` both
+// make their inputs here.
+Tensor task_input(const std::string& task, const Tensor& images, int64_t hole, int64_t first_index);
+
+// x [N, 1 or c, H, W] -> [N, c, H, W]: a gray image repeated over c
+// channels (a view), so it can sit beside color ones in a grid.
+Tensor as_channels(const Tensor& x, int64_t c);
+
 // Fashion-MNIST's classes, 0..9: t-shirt, trouser, pullover, dress, coat,
 // sandal, shirt, sneaker, bag, ankle-boot.
 const std::vector<std::string>& fashion_mnist_classes();
